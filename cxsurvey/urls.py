@@ -1,0 +1,22 @@
+"""URL configuration: admin, respondent pages, dashboards and the REST API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from linkage.api.urls import register as register_linkage_api
+from surveys.api.urls import register as register_surveys_api
+
+router = DefaultRouter()
+register_surveys_api(router)
+register_linkage_api(router)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("dashboard/", include("linkage.urls")),
+    path("", include("surveys.urls")),
+]

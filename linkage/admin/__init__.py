@@ -1,0 +1,8 @@
+"""Admin for the linkage app, one module per area so each stays small."""
+
+from . import (
+    leadership,  # noqa: F401  (registers barometer, expectations, initiatives, audit log)
+    metrics,  # noqa: F401  (registers Metric and MetricValue)
+    outcomes,  # noqa: F401  (registers OutcomeImport and its upload page)
+    runs,  # noqa: F401  (registers LinkageRun and ChainLink)
+)

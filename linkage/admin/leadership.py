@@ -1,0 +1,369 @@
+"""Leadership admin: barometer proposals and votes, barometer history, audit log,
+performance expectations and the initiative funnel.
+
+Every write goes through a service. Proposing and voting is for the leadership team only;
+everybody else with view permission sees the same pages read-only.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from ..forms import ExpectationForm, MoveInitiativeBackForm, ProposeBarometerForm, VoteForm
+from ..leadership_selectors import expectation_row, funnel_summary
+from ..models import (
+    AuditEvent,
+    Barometer,
+    BarometerProposal,
+    BarometerVote,
+    Initiative,
+    PerformanceExpectation,
+)
+from ..permissions import LEADERSHIP_GROUP, is_analyst, is_leader
+from ..services.audit import record_event
+from ..services.barometer import (
+    BarometerError,
+    propose_barometer,
+    tally,
+    vote_on_barometer,
+    withdraw_proposal,
+)
+from ..services.expectations import (
+    ExpectationInvalid,
+    create_expectation,
+    refresh_expectation_status,
+)
+from ..services.initiatives import (
+    InitiativeError,
+    advance_initiative,
+    move_initiative_back,
+    verify_initiative_impact,
+)
+
+FORM_PAGE = "linkage/admin/form_page.html"
+
+
+def reads_by_role(user) -> bool:
+    """Staff leaders and analysts read the leadership pages by role (group membership)."""
+    return bool(user.is_active and user.is_staff) and (is_leader(user) or is_analyst(user))
+
+
+class RoleAdmin(admin.ModelAdmin):
+    """Roles grant reading, whatever model permissions the database holds; other staff need
+    the view permission."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return reads_by_role(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return reads_by_role(request.user) or super().has_view_permission(request, obj)
+
+
+class ReadOnlyAdmin(RoleAdmin):
+    """History written by services only: viewable, never edited from the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def form_page(request: HttpRequest, model_admin: admin.ModelAdmin, **context) -> HttpResponse:
+    """A one-form admin page (propose a barometer, set an expectation)."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "has_view_permission": model_admin.has_view_permission(request),
+        **context,
+    }
+    return TemplateResponse(request, FORM_PAGE, context)
+
+
+@admin.register(BarometerProposal)
+class BarometerProposalAdmin(ReadOnlyAdmin):
+    list_display = ["metric", "status", "rule_short", "votes_text", "proposed_by", "created_at"]
+    list_filter = ["status", "rule"]
+    list_select_related = ["metric", "proposed_by"]
+    fields = ["metric", "rationale", "rule_text", "proposed_by", "status", "created_at"]
+    fields += ["decided_at"]
+    readonly_fields = fields
+    change_form_template = "linkage/admin/proposal_change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_leader(request.user)
+
+    def get_queryset(self, request: HttpRequest):
+        leader_vote = Q(votes__voter__groups__name=LEADERSHIP_GROUP, votes__voter__is_active=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                approvals=Count(
+                    "votes", filter=leader_vote & Q(votes__decision="approve"), distinct=True
+                ),
+                rejections=Count(
+                    "votes", filter=leader_vote & Q(votes__decision="reject"), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="rule")
+    def rule_text(self, proposal: BarometerProposal) -> str:
+        if proposal.rule == BarometerProposal.Rule.UNANIMOUS:
+            return "Unanimous: every leader approves, none rejects"
+        return f"Quorum: at least {proposal.quorum_share:.0%} of leaders approve"
+
+    @admin.display(description="rule", ordering="rule")
+    def rule_short(self, proposal: BarometerProposal) -> str:
+        if proposal.rule == BarometerProposal.Rule.UNANIMOUS:
+            return "Unanimous"
+        return f"Quorum {proposal.quorum_share:.0%}"
+
+    @admin.display(description="votes")
+    def votes_text(self, proposal: BarometerProposal) -> str:
+        return f"{proposal.approvals} approve, {proposal.rejections} reject"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/vote/", wrap(require_POST(self.vote_view)), name="linkage_vote"),
+            path(
+                "<int:object_id>/withdraw/",
+                wrap(require_POST(self.withdraw_view)),
+                name="linkage_withdraw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ProposeBarometerForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                proposal = propose_barometer(proposer=request.user, **form.cleaned_data)
+            except BarometerError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, "Proposal opened; leaders can now vote.")
+                return HttpResponseRedirect(self._change_url(proposal.pk))
+        return form_page(
+            request, self, form=form, title="Propose the one barometer", submit="Propose"
+        )
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        proposal = get_object_or_404(BarometerProposal, pk=object_id)
+        is_open = proposal.status == BarometerProposal.Status.OPEN
+        context = {
+            **(extra_context or {}),
+            "votes": proposal.votes.select_related("voter"),
+            "standing": tally(proposal),
+            "can_vote": is_open and is_leader(request.user),
+            "can_withdraw": is_open and proposal.proposed_by_id == request.user.pk,
+            "vote_form": VoteForm(),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def vote_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        proposal = get_object_or_404(BarometerProposal, pk=object_id)
+        if not is_leader(request.user):
+            raise PermissionDenied("Only members of the Leadership group may vote.")
+        form = VoteForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "Choose approve or reject.", messages.ERROR)
+            return HttpResponseRedirect(self._change_url(proposal.pk))
+        try:
+            proposal = vote_on_barometer(voter=request.user, proposal=proposal, **form.cleaned_data)
+        except BarometerError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request, f"Vote recorded. Proposal is {proposal.get_status_display()}."
+            )
+        return HttpResponseRedirect(self._change_url(proposal.pk))
+
+    def withdraw_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        proposal = get_object_or_404(BarometerProposal, pk=object_id)
+        if not is_leader(request.user):
+            raise PermissionDenied("Only members of the Leadership group may withdraw.")
+        try:
+            withdraw_proposal(
+                actor=request.user, proposal=proposal, reason=request.POST.get("reason", "")
+            )
+        except BarometerError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, "Proposal withdrawn.")
+        return HttpResponseRedirect(self._change_url(proposal.pk))
+
+    def _change_url(self, pk: int) -> str:
+        return reverse("admin:linkage_barometerproposal_change", args=[pk])
+
+
+@admin.register(BarometerVote)
+class BarometerVoteAdmin(ReadOnlyAdmin):
+    list_display = ["proposal", "voter", "decision", "comment", "created_at"]
+    list_filter = ["decision"]
+    list_select_related = ["proposal__metric", "voter"]
+
+
+@admin.register(Barometer)
+class BarometerAdmin(ReadOnlyAdmin):
+    list_display = ["metric", "in_force", "started_at", "ended_at", "proposal"]
+    list_select_related = ["metric", "proposal__metric"]
+    list_filter = ["in_force"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "action", "subject"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+    search_fields = ["action", "subject", "actor__username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PerformanceExpectation)
+class PerformanceExpectationAdmin(RoleAdmin):
+    list_display = ["title", "status", "target_text", "latest_text", "end_date"]
+    list_filter = ["status", "metric"]
+    list_select_related = ["metric", "unit", "owner"]
+    actions = ["refresh_status"]
+    fields = ["title", "metric", "unit", "segment_filter", "owner", "start_date", "end_date"]
+    fields += ["baseline_period", "baseline_value", "baseline_n", "target_kind", "target_change"]
+    fields += ["target_value", "status", "latest_period", "latest_value", "latest_n"]
+    fields += ["latest_ci_low", "latest_ci_high", "status_checked_at"]
+    readonly_fields = ["baseline_value", "baseline_n", "target_value"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_leader(request.user) or super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # baseline and target are computed: set a new expectation instead
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_leader(request.user) or super().has_delete_permission(request, obj)
+
+    @admin.display(description="baseline → target")
+    def target_text(self, expectation: PerformanceExpectation) -> str:
+        row = expectation_row(expectation)
+        return f"{row.baseline_text} → {row.target_text}"
+
+    @admin.display(description="latest")
+    def latest_text(self, expectation: PerformanceExpectation) -> str:
+        return expectation_row(expectation).latest_text
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ExpectationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                create_expectation(owner=request.user, **form.cleaned_data)
+            except ExpectationInvalid as error:
+                for field, field_messages in error.errors.items():
+                    for message in field_messages:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                self.message_user(request, "Performance expectation set.")
+                return HttpResponseRedirect(
+                    reverse("admin:linkage_performanceexpectation_changelist")
+                )
+        return form_page(
+            request, self, form=form, title="Set a performance expectation", submit="Save"
+        )
+
+    @admin.action(description="Refresh status now", permissions=["view"])
+    def refresh_status(self, request: HttpRequest, queryset) -> None:
+        for expectation in queryset.select_related("metric", "unit"):
+            refresh_expectation_status(expectation)
+        self.message_user(request, f"{queryset.count()} status(es) refreshed.")
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(RoleAdmin):
+    list_display = ["title", "stage", "unit", "owner", "claimed_impact", "verified_impact"]
+    list_filter = ["stage"]
+    list_select_related = ["unit", "owner"]
+    search_fields = ["title", "description"]
+    filter_horizontal = ["metrics"]
+    readonly_fields = ["stage", "verified_impact", "verification", "created_at"]
+    actions = ["advance", "verify"]
+    change_list_template = "linkage/admin/initiative_change_list.html"
+    change_form_template = "linkage/admin/initiative_change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return reads_by_role(request.user) or super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return reads_by_role(request.user) or super().has_change_permission(request, obj)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        context = {**(extra_context or {}), "funnel": funnel_summary()}
+        return super().changelist_view(request, extra_context=context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        context = {**(extra_context or {}), "move_back_form": MoveInitiativeBackForm()}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def save_model(self, request: HttpRequest, obj: Initiative, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        action = "initiative.changed" if change else "initiative.created"
+        record_event(request.user, action, obj, {"fields": form.changed_data})
+
+    def get_urls(self):
+        move_back = self.admin_site.admin_view(require_POST(self.move_back_view))
+        return [
+            path("<int:object_id>/move-back/", move_back, name="linkage_initiative_move_back"),
+            *super().get_urls(),
+        ]
+
+    def move_back_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        initiative = get_object_or_404(Initiative, pk=object_id)
+        if not self.has_change_permission(request, initiative):
+            raise PermissionDenied
+        form = MoveInitiativeBackForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise InitiativeError("Choose an earlier stage and say why.")
+            move_initiative_back(actor=request.user, initiative=initiative, **form.cleaned_data)
+        except InitiativeError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, "Initiative moved back.")
+        return HttpResponseRedirect(reverse("admin:linkage_initiative_change", args=[object_id]))
+
+    @admin.action(description="Advance to the next stage", permissions=["change"])
+    def advance(self, request: HttpRequest, queryset) -> None:
+        self._each(
+            request, queryset, lambda item: advance_initiative(actor=request.user, initiative=item)
+        )
+
+    @admin.action(
+        description="Verify impact (before vs after) and mark measured", permissions=["change"]
+    )
+    def verify(self, request: HttpRequest, queryset) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda item: verify_initiative_impact(actor=request.user, initiative=item),
+        )
+
+    def _each(self, request: HttpRequest, queryset, step) -> None:
+        done = 0
+        for initiative in queryset:
+            try:
+                step(initiative)
+                done += 1
+            except InitiativeError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        self.message_user(request, f"{done} initiative(s) updated.")

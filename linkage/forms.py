@@ -1,0 +1,80 @@
+"""Forms of the leadership pages: they check the shape of input; services check the rules."""
+
+from django import forms
+
+from surveys.models import OrgUnit
+
+from .models import BarometerProposal, BarometerVote, Initiative, Metric, PerformanceExpectation
+
+
+class ProposeBarometerForm(forms.Form):
+    metric = forms.ModelChoiceField(queryset=Metric.objects.all())
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Why this one measure should be the headline everybody steers by.",
+    )
+    rule = forms.ChoiceField(
+        choices=BarometerProposal.Rule.choices, initial=BarometerProposal.Rule.UNANIMOUS
+    )
+    quorum_share = forms.FloatField(
+        min_value=0.01,
+        max_value=1.0,
+        initial=1.0,
+        help_text="Quorum rule only: share of leaders who must approve, e.g. 0.75.",
+    )
+
+
+class VoteForm(forms.Form):
+    decision = forms.ChoiceField(choices=BarometerVote.Decision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class ExpectationForm(forms.Form):
+    """Target group, extent and time frame are optional here on purpose: the service refuses
+    an incomplete expectation with a message saying why each part is needed."""
+
+    title = forms.CharField(max_length=200)
+    metric = forms.ModelChoiceField(queryset=Metric.objects.all())
+    unit = forms.ModelChoiceField(
+        queryset=OrgUnit.objects.all(), required=False, label="Target group (unit)"
+    )
+    segment_filter = forms.JSONField(
+        required=False,
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        label="Segment",
+        help_text='Optional, narrows the target group, e.g. {"product": "X"}.',
+    )
+    baseline_period = forms.CharField(
+        max_length=7, required=False, help_text="Period to measure from, e.g. 2026-01."
+    )
+    target_kind = forms.ChoiceField(choices=PerformanceExpectation.TargetKind.choices)
+    target_change = forms.FloatField(
+        required=False, label="Extent", help_text="e.g. −10 with relative = a 10 % reduction."
+    )
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_segment_filter(self) -> dict:
+        segment = self.cleaned_data.get("segment_filter") or {}
+        if not isinstance(segment, dict):
+            raise forms.ValidationError('Write the segment as an object, e.g. {"product": "X"}.')
+        return segment
+
+
+class MoveInitiativeBackForm(forms.Form):
+    stage = forms.TypedChoiceField(choices=Initiative.Stage.choices, coerce=int)
+    reason = forms.CharField(max_length=500)
+
+
+class UnitPickerForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), to_field_name="code")
+
+    def __init__(self, *args, units=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["unit"].queryset = units

@@ -1,0 +1,1 @@
+"""Write paths of the linkage app, one module per area (metrics, outcomes, runs, leadership)."""

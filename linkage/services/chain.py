@@ -1,0 +1,361 @@
+"""The results chain: "if X improves, then Y improves" links, their evidence and value at stake.
+
+A link's evidence is the linkage result of its two metrics at the link's expected lag. A link
+is *supported* when that correlation points the expected way (Metric.direction decides what
+"improves" means) with a Benjamini–Hochberg q below 0.05, *insufficient* with fewer than 10
+units. Supported links translate a change in a driver into the next stages and on to money by
+chaining within-unit slopes.
+"""
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from surveys import periods as period_labels
+
+from ..models import ChainLink, LinkageResult, LinkageRun, Metric
+from ..selectors import metric_keys_with_values
+from ..stats import FEW_UNITS
+
+SUPPORT_Q = 0.05
+Verdict = ChainLink.Verdict
+# The change a leader reasons about, by the metric's unit ("+5 eNPS points").
+DEFAULT_DRIVER_CHANGE = {"pts": 5.0, "%": 5.0, "/5": 0.5, "/7": 0.5, "$": 1000.0, "$/h": 1.0}
+MONEY_LABEL = "$"
+PERIODS_PER_YEAR = {period_labels.MONTH: 12, period_labels.QUARTER: 4}
+VALUE_METHOD = (
+    "Each step multiplies the change by the within-unit (fixed-effects) slope of the next "
+    "metric on the previous one. The range multiplies the ends of the 95 % slope intervals "
+    "step by step and keeps the smallest and largest product (interval arithmetic): "
+    "conservative, wider than a joint 95 % interval, and it ignores dependence between steps."
+)
+
+
+def statement_for(from_metric: Metric, to_metric: Metric) -> str:
+    return f"If {from_metric.name} improves, then {to_metric.name} improves"[:300]
+
+
+@transaction.atomic
+def ensure_default_chain(metrics: Iterable[Metric] | None = None) -> int:
+    """Create links between consecutive chain stages present among `metrics`; return the count.
+
+    Default: every metric that has values. Each metric of one stage links to each metric of
+    the next stage present (e.g. job satisfaction → CSAT → NPS and retention → revenue).
+    Existing links, and what leaders edited on them, are left alone.
+    """
+    if metrics is None:
+        metrics = Metric.objects.filter(key__in=metric_keys_with_values())
+    by_stage: dict[int, list[Metric]] = defaultdict(list)
+    for metric in metrics:
+        by_stage[metric.chain_stage].append(metric)
+    candidates = [
+        (source, target)
+        for stage, next_stage in itertools.pairwise(sorted(by_stage))
+        for source in by_stage[stage]
+        for target in by_stage[next_stage]
+    ]
+    existing = set(ChainLink.objects.values_list("from_metric_id", "to_metric_id"))
+    new = [
+        ChainLink(from_metric=source, to_metric=target, statement=statement_for(source, target))
+        for source, target in candidates
+        if (source.pk, target.pk) not in existing
+    ]
+    ChainLink.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def expected_sign(from_metric: Metric, to_metric: Metric) -> int:
+    """+1 when both improve in the same numeric direction, −1 when one is lower-is-better."""
+    return 1 if from_metric.higher_is_better == to_metric.higher_is_better else -1
+
+
+def verdict_for(*, r: float | None, q: float | None, n_units: int, sign: int) -> str:
+    """Insufficient below 10 units (or no r); supported when r has the expected sign and q < .05."""
+    if n_units < FEW_UNITS or r is None:
+        return Verdict.INSUFFICIENT
+    if q is not None and q < SUPPORT_Q and r * sign > 0:
+        return Verdict.SUPPORTED
+    return Verdict.NOT_SUPPORTED
+
+
+def result_verdict(result: LinkageResult) -> str:
+    """Verdict of one result row read as "if X improves, then Y improves"."""
+    sign = expected_sign(result.x_metric, result.y_metric)
+    return verdict_for(r=result.r, q=result.q, n_units=result.n_units, sign=sign)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    link: ChainLink
+    result: LinkageResult
+    forward: bool  # X = from_metric; False when read from the reverse pair at −lag (no slope)
+
+
+def _evidence(link: ChainLink, results: dict[tuple[int, int, int], LinkageResult]):
+    forward = results.get((link.from_metric_id, link.to_metric_id, link.expected_lag))
+    if forward is not None:
+        return Evidence(link, forward, True)
+    # corr(X_t, Y_t+k) is corr(Y_s, X_s−k): the same correlation stored the other way round.
+    backward = results.get((link.to_metric_id, link.from_metric_id, -link.expected_lag))
+    return Evidence(link, backward, False) if backward is not None else None
+
+
+@transaction.atomic
+def update_chain_evidence(run: LinkageRun) -> list[ChainLink]:
+    """Point each link between two of the run's metrics at its result and set its verdict.
+
+    The result used is the one at the link's expected lag; links whose lag the run did not
+    compute keep their earlier evidence. Value at stake is recomputed for the same links.
+    """
+    results = {
+        (result.x_metric_id, result.y_metric_id, result.lag): result
+        for result in LinkageResult.objects.filter(run=run)
+    }
+    links = ChainLink.objects.filter(
+        from_metric__key__in=run.metric_keys, to_metric__key__in=run.metric_keys
+    ).select_related("from_metric", "to_metric")
+    evidence = [item for item in (_evidence(link, results) for link in links) if item]
+    now = timezone.now()
+    for item in evidence:
+        item.link.latest_result = item.result
+        item.link.verdict = verdict_for(
+            r=item.result.r,
+            q=item.result.q,
+            n_units=item.result.n_units,
+            sign=expected_sign(item.link.from_metric, item.link.to_metric),
+        )
+        item.link.updated_at = now
+    _attach_value_at_stake(run, evidence)
+    updated = [item.link for item in evidence]
+    ChainLink.objects.bulk_update(
+        updated, ["latest_result", "verdict", "value_at_stake", "updated_at"]
+    )
+    return updated
+
+
+# ------------------------------------------------------------------ value at stake
+
+
+@dataclass(frozen=True)
+class Step:
+    """One supported link on the way to money: the next metric and the slope that reaches it."""
+
+    key: str
+    name: str
+    unit_label: str
+    lag: int
+    slope: float
+    slope_low: float
+    slope_high: float
+
+
+@dataclass(frozen=True)
+class Change:
+    estimate: float
+    low: float
+    high: float
+
+
+def propagate_change(change: float, steps: Sequence[Step]) -> list[Change]:
+    """The change reached at each step: estimate = product of slopes; range = interval product.
+
+    The range starts as the point `change` and is multiplied by each step's slope interval;
+    the new range is the smallest and largest of the four endpoint products.
+    """
+    estimate, low, high = change, change, change
+    reached = []
+    for step in steps:
+        estimate *= step.slope
+        products = [
+            end * slope for end in (low, high) for slope in (step.slope_low, step.slope_high)
+        ]
+        low, high = min(products), max(products)
+        reached.append(Change(estimate, low, high))
+    return reached
+
+
+def _number(value: float, unit_label: str) -> str:
+    """A signed change, rounded for reading: "+5 pts", "−0.35 /5", "+$12,400"."""
+    size = abs(value)
+    if 0 < size < 0.01:
+        shown = f"{size:.1g}"  # one significant digit rather than a misleading 0
+    else:
+        shown = f"{size:,.{0 if size >= 100 else 1 if size >= 10 else 2}f}"
+        shown = shown.rstrip("0").rstrip(".") if "." in shown else shown
+    sign = "+" if value >= 0 else "−"
+    if unit_label == MONEY_LABEL:
+        return f"{sign}${shown}"
+    unit_label = "pts" if unit_label == "%" else unit_label  # a change in a share: points
+    return f"{sign}{shown}" + (f" {unit_label}" if unit_label else "")
+
+
+def _later(lag: int, period_name: str) -> str:
+    if lag == 0:
+        return f"in the same {period_name}"
+    return f"{lag} {period_name}{'s' if lag != 1 else ''} later"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What money is scaled by: the run's unit level, unit count and periods per year."""
+
+    level: str
+    units: int
+    period_name: str
+    periods_per_year: int
+
+
+def _money(change: Change, scale: Scale) -> dict[str, Any]:
+    per_year = scale.periods_per_year
+    return {
+        "per_unit_per_period": [change.estimate, change.low, change.high],
+        "per_unit_per_year": [
+            change.estimate * per_year,
+            change.low * per_year,
+            change.high * per_year,
+        ],
+        "units": scale.units,
+        "all_units_per_year": [
+            value * per_year * scale.units for value in (change.estimate, change.low, change.high)
+        ],
+    }
+
+
+def _text(driver: Metric, change: float, steps, reached, money, scale: Scale) -> str:
+    parts = [f"{_number(change, driver.unit_label)} {driver.name} in a {scale.level}"]
+    for step, step_change in zip(steps, reached, strict=True):
+        per = f" per {scale.period_name}" if step.unit_label == MONEY_LABEL else ""
+        parts.append(
+            f"{_number(step_change.estimate, step.unit_label)} {step.name}{per} "
+            f"{_later(step.lag, scale.period_name)} (range "
+            f"{_number(step_change.low, step.unit_label)} to "
+            f"{_number(step_change.high, step.unit_label)})"
+        )
+    text = " → ".join(parts)
+    if money:
+        year, total = money["per_unit_per_year"], money["all_units_per_year"]
+        text += (
+            f" → {_number(year[0], MONEY_LABEL)} a year per {scale.level} (range "
+            f"{_number(year[1], MONEY_LABEL)} to {_number(year[2], MONEY_LABEL)}); across "
+            f"{scale.units} {scale.level}s {_number(total[0], MONEY_LABEL)} a year"
+        )
+    if reached and reached[-1].low < 0 < reached[-1].high:
+        text += (
+            ". The range includes zero: within a unit the effect is not clearly different from none"
+        )
+    return text + "."
+
+
+def _assumptions(driver: Metric, steps: Sequence[Step], scale: Scale) -> list[str]:
+    level = scale.level
+    return [
+        f"Within-{level} association, not proof of cause: the slopes say how a {level}'s next "
+        f"metric moved when its own {driver.name} moved, stable differences between {level}s "
+        "removed.",
+        "Holds only within the range of values observed in the run; do not extrapolate.",
+        f"Each step arrives after its lag ({sum(step.lag for step in steps)} "
+        f"{scale.period_name}(s) in total) and is assumed to persist.",
+        f"Money per {level}, scaled to the {scale.units} {level}s of the run and to "
+        f"{scale.periods_per_year} {scale.period_name}s a year.",
+    ]
+
+
+def value_at_stake(
+    *, driver: Metric, change: float, steps: Sequence[Step], scale: Scale
+) -> dict[str, Any]:
+    """Translate `change` in `driver` along supported links: per step and, if reached, money.
+
+    Returns a JSON-ready dict with the chained estimate and range at each step, the money
+    figures when the last step is a money metric, a readable text, the method and assumptions.
+    """
+    reached = propagate_change(change, steps)
+    last = steps[-1] if steps else None
+    money = _money(reached[-1], scale) if last and last.unit_label == MONEY_LABEL else None
+    return {
+        "driver": driver.key,
+        "driver_change": change,
+        "steps": [
+            {
+                "metric": step.key,
+                "lag": step.lag,
+                "slope": [step.slope, step.slope_low, step.slope_high],
+                "change": [item.estimate, item.low, item.high],
+            }
+            for step, item in zip(steps, reached, strict=True)
+        ],
+        "money": money,
+        "text": _text(driver, change, steps, reached, money, scale),
+        "method": VALUE_METHOD,
+        "assumptions": _assumptions(driver, steps, scale),
+    }
+
+
+def default_change(metric: Metric) -> float:
+    """A change leaders reason about, signed so that it is an improvement."""
+    size = DEFAULT_DRIVER_CHANGE.get(metric.unit_label, 1.0)
+    return size if metric.higher_is_better else -size
+
+
+def _step(item: Evidence) -> Step | None:
+    result, target = item.result, item.link.to_metric
+    slopes = (result.slope_within, result.slope_within_low, result.slope_within_high)
+    if not item.forward or any(value is None for value in slopes):
+        return None
+    return Step(target.key, target.name, target.unit_label, item.link.expected_lag, *slopes)
+
+
+def _reaches_money(item: Evidence) -> bool:
+    return item.link.to_metric.unit_label == MONEY_LABEL
+
+
+def _route_to_money(start: Evidence, onward: dict, seen: frozenset) -> list[Evidence] | None:
+    """Supported links from `start` on to a money metric (depth first), or None."""
+    if _reaches_money(start):
+        return [start]
+    for item in onward.get(start.link.to_metric_id, []):
+        if item.link.to_metric_id not in seen:
+            route = _route_to_money(item, onward, seen | {item.link.to_metric_id})
+            if route:
+                return [start, *route]
+    return None
+
+
+def _path(start: Evidence, onward: dict, seen: frozenset) -> list[Evidence]:
+    """The route on to money when supported links reach it; else the start link alone.
+
+    Stopping short of money keeps the statement to evidence that matters: a long chain of
+    non-financial steps only multiplies uncertainty.
+    """
+    return _route_to_money(start, onward, seen) or [start]
+
+
+def _attach_value_at_stake(run: LinkageRun, evidence: list[Evidence]) -> None:
+    """Set value_at_stake on supported links with a slope; clear it on the others."""
+    usable = [item for item in evidence if item.link.verdict == Verdict.SUPPORTED and _step(item)]
+    onward: dict[int, list[Evidence]] = defaultdict(list)
+    for item in sorted(usable, key=lambda item: item.link.to_metric.chain_stage):
+        onward[item.link.from_metric_id].append(item)
+    granularity = period_labels.granularity_of(run.first_period)
+    scale = Scale(
+        level=run.level,
+        units=run.n_units,
+        period_name=granularity,
+        periods_per_year=PERIODS_PER_YEAR[granularity],
+    )
+    for item in evidence:
+        item.link.value_at_stake = {}
+        if item in usable:
+            seen = frozenset({item.link.from_metric_id, item.link.to_metric_id})
+            route = _path(item, onward, seen)
+            driver = item.link.from_metric
+            item.link.value_at_stake = value_at_stake(
+                driver=driver,
+                change=default_change(driver),
+                steps=[_step(part) for part in route],
+                scale=scale,
+            ) | {"run": run.pk}

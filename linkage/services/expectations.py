@@ -1,0 +1,393 @@
+"""Performance expectations: specific targets with a target group, extent, time frame and
+a baseline computed from raw answers; their status is refreshed daily.
+
+Status rule (`judge_status`, pure):
+- pending: before the start date, or no complete period in the time frame has a visible
+  value yet;
+- achieved: the latest value has reached the target in the metric's direction;
+- missed: the end date has passed and the target was not reached;
+- at risk: the trajectory needed by now lies outside the 95 % interval of the latest value
+  on the wrong side (e.g. higher is better and even the upper bound is below it). The needed
+  trajectory runs in a straight line from the baseline at the start date to the target at
+  the end date, read at the end of the latest measured period;
+- on track: otherwise (the needed trajectory is inside the interval, or already beaten).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from surveys import periods
+from surveys.aggregation import compute_group_value
+from surveys.models import OrgUnit
+
+from ..models import Metric, PerformanceExpectation
+from .audit import record_event
+
+Status = PerformanceExpectation.Status
+TargetKind = PerformanceExpectation.TargetKind
+# Data can arrive late (imports, slow respondents): keep judging this long after the end.
+LATE_DATA_GRACE = timedelta(days=92)
+
+NEEDS_GROUP = (
+    "A performance expectation needs a target group: choose the unit whose customers or "
+    'employees it is about (add a segment such as {"product": "X"} to narrow it).'
+)
+NEEDS_EXTENT = (
+    "A performance expectation needs an extent: say by how much the metric should change, "
+    "e.g. −10 with a relative target for a 10 % reduction. A change of zero is no target."
+)
+NEEDS_TIME_FRAME = "A performance expectation needs a time frame: "
+NEEDS_BASELINE = "A performance expectation needs a baseline: "
+
+
+class ExpectationInvalid(Exception):
+    """The expectation is incomplete; `errors` maps form field names to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        self.message = " ".join(message for messages in errors.values() for message in messages)
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    value: float
+    n: int
+
+
+def _check_shape(
+    *,
+    title: str,
+    metric: Metric | None,
+    unit: OrgUnit | None,
+    target_kind: str,
+    target_change: float | None,
+    start_date: date | None,
+    end_date: date | None,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = ["Give the expectation a short title leaders will recognise."]
+    if metric is None:
+        errors["metric"] = ["A performance expectation needs a metric to move."]
+    if unit is None:
+        errors["unit"] = [NEEDS_GROUP]
+    if target_kind not in TargetKind.values:
+        errors["target_kind"] = ["Choose an absolute or a relative change."]
+    if not target_change:
+        errors["target_change"] = [NEEDS_EXTENT]
+    if start_date is None or end_date is None:
+        field = "start_date" if start_date is None else "end_date"
+        errors[field] = [NEEDS_TIME_FRAME + "give both a start date and an end date."]
+    elif end_date <= start_date:
+        errors["end_date"] = [NEEDS_TIME_FRAME + "the end date must come after the start date."]
+    return errors
+
+
+def _check_direction(metric: Metric, target_change: float) -> list[str]:
+    """A target that would make the metric worse is almost always a sign slip."""
+    improves = target_change > 0 if metric.higher_is_better else target_change < 0
+    if improves:
+        return []
+    if metric.higher_is_better:
+        return [f"This change would make {metric} worse: higher is better, so use a positive one."]
+    return [f"This change would make {metric} worse: lower is better, so use a negative one."]
+
+
+def _check_segment(segment_filter: Any) -> list[str]:
+    if not isinstance(segment_filter, dict):
+        return ['Write the segment as an object, e.g. {"product": "X"}.']
+    return []
+
+
+def _check_period(label: str) -> list[str]:
+    if not label:
+        return [NEEDS_BASELINE + "give the period to measure from, e.g. 2026-01."]
+    try:
+        periods.granularity_of(label)
+    except periods.PeriodError as error:
+        return [NEEDS_BASELINE + str(error) + "."]
+    return []
+
+
+def compute_baseline(
+    *, metric: Metric, unit: OrgUnit, segment_filter: dict, baseline_period: str
+) -> Baseline:
+    """The target group's value in the baseline period, or ExpectationInvalid saying why not."""
+    try:
+        group = compute_group_value(
+            metric=metric, unit=unit, periods=[baseline_period], segment=segment_filter
+        )
+    except ValueError as error:
+        raise ExpectationInvalid({"segment_filter": [str(error)]}) from error
+    if group.suppressed:
+        threshold = group.details.get("threshold", "")
+        message = (
+            f"{NEEDS_BASELINE}the {baseline_period} value for this target group is hidden "
+            f"(fewer than {threshold} responses). Choose a larger group or another period."
+        )
+        raise ExpectationInvalid({"baseline_period": [message]})
+    if group.value is None:
+        message = (
+            f"{NEEDS_BASELINE}there is no {metric} value for this target group in "
+            f"{baseline_period}. Choose a period with answers."
+        )
+        raise ExpectationInvalid({"baseline_period": [message]})
+    return Baseline(value=group.value, n=group.n)
+
+
+def target_value(*, baseline: float, target_kind: str, target_change: float) -> float:
+    """Absolute: baseline + change. Relative: baseline × (1 + change / 100)."""
+    if target_kind == TargetKind.RELATIVE:
+        return baseline * (1 + target_change / 100)
+    return baseline + target_change
+
+
+def create_expectation(
+    *,
+    owner: AbstractBaseUser,
+    title: str,
+    metric: Metric | None,
+    unit: OrgUnit | None,
+    segment_filter: dict | None,
+    baseline_period: str,
+    target_kind: str,
+    target_change: float | None,
+    start_date: date | None,
+    end_date: date | None,
+) -> PerformanceExpectation:
+    """Create a specific expectation with its computed baseline and target value.
+
+    Refuses (ExpectationInvalid, messages keyed by field) when the target group, the extent
+    (a non-zero change in the metric's better direction), the time frame (start before end)
+    or a visible baseline for the group in `baseline_period` is missing. Nothing is written
+    when it raises; the first status is computed right away.
+    """
+    fields = {
+        "title": (title or "").strip(),
+        "metric": metric,
+        "unit": unit,
+        "segment_filter": {} if segment_filter is None else segment_filter,
+        "baseline_period": baseline_period or "",
+        "target_kind": target_kind,
+        "target_change": target_change,
+        "start_date": start_date,
+        "end_date": end_date,
+    }
+    check_expectation(**fields)
+    baseline = compute_baseline(
+        metric=metric,
+        unit=unit,
+        segment_filter=fields["segment_filter"],
+        baseline_period=baseline_period,
+    )
+    target = _target_for(baseline, target_kind=target_kind, target_change=target_change)
+    with transaction.atomic():
+        expectation = PerformanceExpectation.objects.create(
+            owner=owner,
+            baseline_value=baseline.value,
+            baseline_n=baseline.n,
+            target_value=target,
+            **fields,
+        )
+        record_event(owner, "expectation.created", expectation, _summary(expectation))
+        refresh_expectation_status(expectation)
+    return expectation
+
+
+def check_expectation(
+    *,
+    title: str,
+    metric: Metric | None,
+    unit: OrgUnit | None,
+    segment_filter: Any,
+    baseline_period: str,
+    target_kind: str,
+    target_change: float | None,
+    start_date: date | None,
+    end_date: date | None,
+) -> None:
+    """Raise ExpectationInvalid listing every missing or inconsistent part, by field."""
+    errors = _check_shape(
+        title=title,
+        metric=metric,
+        unit=unit,
+        target_kind=target_kind,
+        target_change=target_change,
+        start_date=start_date,
+        end_date=end_date,
+    )
+    direction = _check_direction(metric, target_change) if metric and target_change else []
+    for field, messages in (
+        ("segment_filter", _check_segment(segment_filter)),
+        ("baseline_period", _check_period(baseline_period)),
+        ("target_change", direction),
+    ):
+        if messages:
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ExpectationInvalid(errors)
+
+
+def _target_for(baseline: Baseline, *, target_kind: str, target_change: float) -> float:
+    if target_kind == TargetKind.RELATIVE and baseline.value == 0:
+        message = "A relative change of a zero baseline is still zero: use an absolute change."
+        raise ExpectationInvalid({"target_kind": [message]})
+    return target_value(
+        baseline=baseline.value, target_kind=target_kind, target_change=target_change
+    )
+
+
+def _summary(expectation: PerformanceExpectation) -> dict[str, Any]:
+    return {
+        "metric": expectation.metric.key,
+        "unit": expectation.unit.code,
+        "segment": expectation.segment_filter,
+        "baseline": [expectation.baseline_period, expectation.baseline_value],
+        "target": expectation.target_value,
+        "time_frame": [expectation.start_date.isoformat(), expectation.end_date.isoformat()],
+    }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The target group's latest visible value inside the time frame."""
+
+    period: str
+    value: float
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+
+
+MAX_LOOKBACK = 6  # periods searched backwards for a visible value
+
+
+def latest_reading(expectation: PerformanceExpectation, *, today: date) -> Reading | None:
+    """Value of the latest complete period within the time frame that has a visible value.
+
+    A period is complete once its last day is before `today`; periods after the end date
+    are outside the frame. Periods use the baseline period's granularity.
+    """
+    granularity = periods.granularity_of(expectation.baseline_period)
+    first = periods.index_of(periods.label_for(expectation.start_date, granularity))
+    cutoff = min(today, expectation.end_date + timedelta(days=1))
+    last = periods.index_of(periods.label_for(cutoff, granularity)) - 1
+    for index in range(last, max(first, last - MAX_LOOKBACK + 1) - 1, -1):
+        label = periods.label_from_index(index, granularity)
+        group = compute_group_value(
+            metric=expectation.metric,
+            unit=expectation.unit,
+            periods=[label],
+            segment=expectation.segment_filter,
+        )
+        if group.value is not None and not group.suppressed:
+            return Reading(label, group.value, group.n, group.ci_low, group.ci_high)
+    return None
+
+
+def needed_by(*, baseline: float, target: float, start: date, end: date, moment: date) -> float:
+    """The straight-line trajectory from baseline (at start) to target (at end), at `moment`."""
+    share = (moment - start).days / (end - start).days
+    return baseline + min(max(share, 0.0), 1.0) * (target - baseline)
+
+
+def reached(value: float, target: float, *, higher_is_better: bool) -> bool:
+    return value >= target if higher_is_better else value <= target
+
+
+def judge_status(
+    *,
+    today: date,
+    start: date,
+    end: date,
+    baseline: float,
+    target: float,
+    higher_is_better: bool,
+    reading: Reading | None,
+) -> str:
+    """Status by the rule in this module's docstring (pure)."""
+    if today < start:
+        return Status.PENDING
+    if reading is not None and reached(reading.value, target, higher_is_better=higher_is_better):
+        return Status.ACHIEVED
+    if today > end:
+        return Status.MISSED
+    if reading is None:
+        return Status.PENDING
+    moment = min(periods.end_date(reading.period), end)
+    needed = needed_by(baseline=baseline, target=target, start=start, end=end, moment=moment)
+    if higher_is_better:
+        best_case = reading.ci_high if reading.ci_high is not None else reading.value
+        behind = best_case < needed
+    else:
+        best_case = reading.ci_low if reading.ci_low is not None else reading.value
+        behind = best_case > needed
+    return Status.AT_RISK if behind else Status.ON_TRACK
+
+
+def refresh_expectation_status(
+    expectation: PerformanceExpectation, *, today: date | None = None
+) -> PerformanceExpectation:
+    """Recompute the latest value and status of one expectation (idempotent).
+
+    `today` defaults to the local date; tests pass other dates to travel in time.
+    """
+    today = today or timezone.localdate()
+    reading = latest_reading(expectation, today=today) if today >= expectation.start_date else None
+    status = judge_status(
+        today=today,
+        start=expectation.start_date,
+        end=expectation.end_date,
+        baseline=expectation.baseline_value,
+        target=expectation.target_value,
+        higher_is_better=expectation.metric.higher_is_better,
+        reading=reading,
+    )
+    previous = expectation.status
+    expectation.status = status
+    expectation.latest_period = reading.period if reading else ""
+    expectation.latest_value = reading.value if reading else None
+    expectation.latest_n = reading.n if reading else 0
+    expectation.latest_ci_low = reading.ci_low if reading else None
+    expectation.latest_ci_high = reading.ci_high if reading else None
+    expectation.status_checked_at = timezone.now()
+    with transaction.atomic():
+        expectation.save(update_fields=[*STATUS_FIELDS, "updated_at"])
+        if status != previous:
+            details = {"from": previous, "to": status, "period": expectation.latest_period}
+            record_event(None, "expectation.status_changed", expectation, details)
+    return expectation
+
+
+STATUS_FIELDS = [
+    "status",
+    "latest_period",
+    "latest_value",
+    "latest_n",
+    "latest_ci_low",
+    "latest_ci_high",
+    "status_checked_at",
+]
+
+
+def refresh_all_expectation_statuses(*, today: date | None = None) -> int:
+    """Refresh every expectation still running, or ended within the late-data grace.
+
+    Returns how many were refreshed. Safe to run twice: each refresh recomputes from data.
+    """
+    today = today or timezone.localdate()
+    due = PerformanceExpectation.objects.select_related("metric", "unit").filter(
+        Q(end_date__gte=today - LATE_DATA_GRACE) | Q(status_checked_at__isnull=True)
+    )
+    refreshed = 0
+    for expectation in due:
+        refresh_expectation_status(expectation, today=today)
+        refreshed += 1
+    return refreshed

@@ -1,0 +1,45 @@
+"""Metric catalogue: metrics are created from the metric keys that questions feed."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from surveys.models import Question
+
+from ..catalogue import AGGREGATION_FOR_QUESTION_TYPE, KNOWN_METRICS
+from ..models import Metric
+
+
+def _definition_for(key: str, question_type: str | None) -> dict:
+    if key in KNOWN_METRICS:
+        return KNOWN_METRICS[key]
+    aggregation, top_box_min = AGGREGATION_FOR_QUESTION_TYPE.get(
+        question_type or "", (Metric.Aggregation.MEAN, None)
+    )
+    name = key.split(".", 1)[-1].replace("_", " ").capitalize()
+    return {"name": name, "aggregation": aggregation, "top_box_min": top_box_min}
+
+
+@transaction.atomic
+def ensure_metrics(keys: Iterable[str], *, question_types: dict[str, str] | None = None) -> int:
+    """Create a Metric for every key that has none yet; return how many were created.
+
+    Existing metrics are left as leaders edited them in the catalogue.
+    """
+    question_types = question_types or {}
+    wanted = {key for key in keys if key}
+    existing = set(Metric.objects.filter(key__in=wanted).values_list("key", flat=True))
+    new = [
+        Metric(key=key, **_definition_for(key, question_types.get(key)))
+        for key in sorted(wanted - existing)
+    ]
+    Metric.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def ensure_metrics_for_questions(questions: Iterable[Question] | None = None) -> int:
+    """Create metrics for the metric keys of `questions` (default: every question)."""
+    if questions is None:
+        questions = Question.objects.exclude(metric_key="").only("metric_key", "type")
+    types = {question.metric_key: question.type for question in questions if question.metric_key}
+    return ensure_metrics(types, question_types=types)

@@ -1,0 +1,347 @@
+"""Import of business outcomes (revenue, retention …) from CSV, with roll-up to parent units.
+
+The file has the header `unit_code,period,metric_key,value`, one value per line. Every line
+is checked against units and metrics loaded once; by default one bad line refuses the whole
+file, so an import is either fully applied or leaves the data untouched.
+"""
+
+import csv
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Max, Q, Sum
+
+from surveys.models import OrgUnit
+from surveys.periods import PeriodError, granularity_of
+
+from ..catalogue import KNOWN_METRICS
+from ..models import Metric, MetricValue, OutcomeImport
+from .metrics import ensure_metrics
+
+HEADER = ("unit_code", "period", "metric_key", "value")
+MAX_STORED_ERRORS = 1000
+PROGRESS_EVERY = 1000
+METRIC_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+ROLL_UP_AGGREGATIONS = {Metric.Aggregation.SUM, Metric.Aggregation.MEAN, Metric.Aggregation.RATE}
+_UPSERT_FIELDS = [
+    "value",
+    "n",
+    "ci_low",
+    "ci_high",
+    "suppressed",
+    "source",
+    "details",
+    "computed_at",
+]
+
+IMPORTED = MetricValue.Source.IMPORTED
+SUM = Metric.Aggregation.SUM
+ROLLED_UP_FROM = "rolled_up_from"
+Lines = Iterable[str] | Iterable[bytes]
+
+
+class _GoodLine(NamedTuple):
+    unit_id: int
+    period: str
+    metric_key: str
+    value: float
+
+
+Cell = tuple[int, int, str]  # metric id, unit id, period
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What an imported value stores; `rolled_up_from` > 0 marks a roll-up of children."""
+
+    value: float
+    rolled_up_from: int = 0
+
+    def fields(self) -> dict[str, Any]:
+        details = {ROLLED_UP_FROM: self.rolled_up_from} if self.rolled_up_from else {}
+        n = self.rolled_up_from or 1
+        return {"value": self.value, "n": n, "source": IMPORTED, "details": details}
+
+    def signature(self) -> tuple[float, int, str, bool]:
+        """Comparable with the stored (value, n, source, is roll-up) of `_upsert`."""
+        return (self.value, self.rolled_up_from or 1, IMPORTED, bool(self.rolled_up_from))
+
+
+@dataclass
+class _Parsed:
+    header_ok: bool = False
+    total: int = 0
+    good: list[_GoodLine] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def refuse_line(self, number: int, message: str) -> None:
+        self.errors.append({"line": number, "message": message})
+
+
+def import_outcomes(
+    *,
+    lines: Lines,
+    skip_bad: bool = False,
+    create_metrics: bool = False,
+    uploaded_by: AbstractBaseUser | None = None,
+    file_name: str = "",
+    progress: Callable[[int], object] | None = None,
+) -> OutcomeImport:
+    """Check every line of an outcome CSV, write the values and record the import.
+
+    `lines` is any iterable of text or bytes lines (an open file, an upload, a list).
+    Values are upserted into MetricValue (source imported), so re-importing a file changes
+    nothing. Ancestor units without a value of their own then get one rolled up from their
+    children in SQL: SUM for `sum` metrics, the mean of the children for `mean`/`rate`.
+    Bad lines (unknown unit or metric, bad period, non-finite value, duplicate, wrong
+    columns) are recorded with their 1-based line number (the header is line 1). With any
+    bad line nothing is written (status refused) unless `skip_bad`, which writes the good
+    lines (status partial). `create_metrics` adds unknown metric keys as outcome metrics
+    (aggregation from the catalogue when known, else mean). `progress(n)` is called as
+    lines are read. Returns the saved OutcomeImport.
+    """
+    parsed = _parse(lines, _LineChecker(create_metrics=create_metrics), progress)
+    refused = not parsed.header_ok or bool(parsed.errors and not skip_bad)
+    with transaction.atomic():
+        written = 0 if refused else _apply(parsed.good, create_metrics=create_metrics)
+        if refused:
+            status = OutcomeImport.Status.REFUSED
+        else:
+            status = OutcomeImport.Status.PARTIAL if parsed.errors else OutcomeImport.Status.APPLIED
+        return OutcomeImport.objects.create(
+            file_name=file_name[:255],
+            uploaded_by=uploaded_by,
+            status=status,
+            lines_total=parsed.total,
+            lines_written=written,
+            errors=_errors_to_store(parsed.errors),
+        )
+
+
+def _parse(
+    lines: Lines, checker: "_LineChecker", progress: Callable[[int], object] | None
+) -> _Parsed:
+    parsed = _Parsed()
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if progress and number % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+        try:
+            text = (
+                raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                if isinstance(raw, bytes)
+                else raw
+            )
+        except UnicodeDecodeError:
+            parsed.refuse_line(number, "not UTF-8 text")
+            continue
+        fields = [value.strip() for value in next(csv.reader([text.lstrip("\ufeff")]), [])]
+        if number == 1:
+            parsed.header_ok = _check_header(fields, parsed)
+        elif any(fields):
+            parsed.total += 1
+            checker.check(number, fields, parsed)
+    if progress and number % PROGRESS_EVERY:
+        progress(number % PROGRESS_EVERY)
+    if number == 0:
+        parsed.refuse_line(1, f"the file is empty; expected the header {','.join(HEADER)}")
+    return parsed
+
+
+def _check_header(fields: list[str], parsed: _Parsed) -> bool:
+    if tuple(value.lower() for value in fields) == HEADER:
+        return True
+    parsed.refuse_line(1, f"bad header '{','.join(fields)}'; expected {','.join(HEADER)}")
+    return False
+
+
+class _LineChecker:
+    """Checks data lines against units and metrics loaded once (no query per line)."""
+
+    def __init__(self, *, create_metrics: bool) -> None:
+        self.create_metrics = create_metrics
+        self.units = dict(OrgUnit.objects.values_list("code", "id"))
+        self.metric_sources = dict(Metric.objects.values_list("key", "source"))
+        self.first_line: dict[tuple[str, str, str], int] = {}
+        self.metric_problems: dict[str, str] = {}
+
+    def check(self, number: int, fields: list[str], parsed: _Parsed) -> None:
+        if len(fields) != len(HEADER):
+            kind = "missing" if len(fields) < len(HEADER) else "extra"
+            expected = f"expected {len(HEADER)} ({','.join(HEADER)}), found {len(fields)}"
+            parsed.refuse_line(number, f"{kind} columns: {expected}")
+            return
+        unit_code, period, metric_key, raw_value = fields
+        problems = [self._unit_problem(unit_code), _period_problem(period)]
+        if metric_key not in self.metric_problems:
+            self.metric_problems[metric_key] = self._metric_problem(metric_key)
+        problems += [self.metric_problems[metric_key], _value_problem(raw_value)]
+        if not any(problems):
+            first = self.first_line.setdefault((unit_code, period, metric_key), number)
+            if first != number:
+                problems.append(f"duplicate of line {first} (same unit, period and metric)")
+        for problem in filter(None, problems):
+            parsed.refuse_line(number, problem)
+        if not any(problems):
+            unit_id = self.units[unit_code]
+            parsed.good.append(_GoodLine(unit_id, period, metric_key, float(raw_value)))
+
+    def _unit_problem(self, code: str) -> str:
+        return "" if code in self.units else f"unknown unit '{code}'"
+
+    def _metric_problem(self, key: str) -> str:
+        if key in self.metric_sources:
+            source = self.metric_sources[key]
+        elif not self.create_metrics:
+            return f"unknown metric '{key}'"
+        elif key in KNOWN_METRICS:
+            source = KNOWN_METRICS[key].get("source", Metric.Source.SURVEY)
+        elif METRIC_KEY.match(key) and len(key) <= 80:
+            source = Metric.Source.OUTCOME
+        else:
+            return f"metric key '{key}' is not valid; use lowercase words and dots (outcome.sales)"
+        if source == Metric.Source.SURVEY:
+            return f"metric '{key}' is computed from survey answers, not imported"
+        return ""
+
+
+@lru_cache(maxsize=4096)  # a file repeats a handful of periods thousands of times
+def _period_problem(label: str) -> str:
+    try:
+        granularity_of(label)
+    except PeriodError as error:
+        return str(error)
+    return ""
+
+
+def _value_problem(raw: str) -> str:
+    if not raw:
+        return "value is missing"
+    try:
+        number = float(raw)
+    except ValueError:
+        return f"value '{raw}' is not a number"
+    return "" if math.isfinite(number) else f"value '{raw}' is not a finite number"
+
+
+def _errors_to_store(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(errors) <= MAX_STORED_ERRORS:
+        return errors
+    more = len(errors) - MAX_STORED_ERRORS
+    return [*errors[:MAX_STORED_ERRORS], {"line": None, "message": f"… and {more} more"}]
+
+
+def _apply(good: list[_GoodLine], *, create_metrics: bool) -> int:
+    """Write the good lines, then refresh roll-ups of the touched metrics and periods."""
+    keys = {line.metric_key for line in good}
+    if create_metrics:
+        _create_outcome_metrics(keys)
+    metric_ids = dict(Metric.objects.filter(key__in=keys).values_list("key", "id"))
+    contents = {
+        (metric_ids[line.metric_key], line.unit_id, line.period): _Content(line.value)
+        for line in good
+    }
+    _upsert(contents)
+    _roll_up(set(metric_ids.values()), {line.period for line in good})
+    return len(good)
+
+
+def _create_outcome_metrics(keys: set[str]) -> None:
+    ensure_metrics(keys & KNOWN_METRICS.keys())
+    existing = set(Metric.objects.filter(key__in=keys).values_list("key", flat=True))
+    Metric.objects.bulk_create(
+        [
+            Metric(
+                key=key,
+                name=key.split(".", 1)[-1].replace("_", " ").capitalize(),
+                source=Metric.Source.OUTCOME,
+                aggregation=Metric.Aggregation.MEAN,
+            )
+            for key in sorted(keys - existing)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _upsert(contents: dict[Cell, _Content], *, unit_ids: set[int] | None = None) -> int:
+    """Insert or update values; rows already stored with the same content are not touched,
+    so importing the same file twice leaves every row (and its timestamp) as it was."""
+    if not contents:
+        return 0
+    stored = MetricValue.objects.filter(
+        metric_id__in={metric_id for metric_id, _, _ in contents},
+        period__in={period for _, _, period in contents},
+    )
+    if unit_ids is not None:
+        stored = stored.filter(unit_id__in=unit_ids)
+    # A flag instead of the JSON itself: decoding details for 100k rows costs seconds.
+    rolled = ExpressionWrapper(Q(details__has_key=ROLLED_UP_FROM), output_field=BooleanField())
+    rows = stored.annotate(rolled=rolled).values_list(
+        "metric_id", "unit_id", "period", "value", "n", "source", "rolled"
+    )
+    current = {row[:3]: row[3:] for row in rows.iterator(chunk_size=5000)}
+    changed = [
+        MetricValue(metric_id=cell[0], unit_id=cell[1], period=cell[2], **content.fields())
+        for cell, content in contents.items()
+        if current.get(cell) != content.signature()
+    ]
+    MetricValue.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["metric", "unit", "period"],
+        update_fields=_UPSERT_FIELDS,
+    )
+    return len(changed)
+
+
+def _roll_up(metric_ids: set[int], periods: set[str]) -> int:
+    """Fill ancestors that have no value of their own, deepest level first, so a region's
+    roll-up exists before the company's is computed from the regions."""
+    aggregations = dict(
+        Metric.objects.filter(pk__in=metric_ids, aggregation__in=ROLL_UP_AGGREGATIONS).values_list(
+            "pk", "aggregation"
+        )
+    )
+    if not aggregations or not periods:
+        return 0
+    deepest = OrgUnit.objects.aggregate(deepest=Max("depth"))["deepest"] or 0
+    return sum(
+        _roll_up_into_depth(depth, aggregations, periods) for depth in range(deepest - 1, 0, -1)
+    )
+
+
+def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[str]) -> int:
+    children = (
+        MetricValue.objects.filter(
+            metric_id__in=aggregations,
+            period__in=periods,
+            source=IMPORTED,
+            value__isnull=False,
+            unit__depth=depth + 1,
+        )
+        .values("metric_id", "unit__parent_id", "period")
+        .annotate(total=Sum("value"), mean=Avg("value"), children=Count("id"))
+    )
+    own_values = set(
+        MetricValue.objects.filter(
+            metric_id__in=aggregations, period__in=periods, unit__depth=depth
+        )
+        .exclude(source=IMPORTED, details__has_key=ROLLED_UP_FROM)
+        .values_list("metric_id", "unit_id", "period")
+    )
+    contents = {
+        (row["metric_id"], row["unit__parent_id"], row["period"]): _Content(
+            row["total" if aggregations[row["metric_id"]] == SUM else "mean"],
+            rolled_up_from=row["children"],
+        )
+        for row in children
+    }
+    for cell in own_values.intersection(contents):
+        del contents[cell]
+    return _upsert(contents, unit_ids={unit_id for _, unit_id, _ in contents})

@@ -1,0 +1,400 @@
+"""Linkage runs: start one (validated, queued after commit) and compute it in a worker.
+
+A run correlates every ordered pair of its metrics (X earlier in the chain than Y) at lags
+−max_lag … +max_lag over the units of one org level, stores one LinkageResult per pair and
+lag, the key drivers of the last chain-stage metric, and then updates the results chain.
+Results are written all-or-nothing; a failure stores its message on the run.
+"""
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from surveys import periods as period_labels
+from surveys.models import OrgUnit
+
+from ..models import LinkageResult, LinkageRun, Metric
+from ..selectors import (
+    MetricPanel,
+    metric_keys_with_values,
+    metric_value_panel,
+    metric_values_snapshot_at,
+    periods_with_values,
+)
+from ..stats import FEW_UNITS, LinkageStat, key_drivers, linkage_stats, sample_size_note
+from ..tasks import run_linkage_task
+from .chain import ensure_default_chain, update_chain_evidence
+
+logger = logging.getLogger(__name__)
+
+MAX_LAG = 6
+MAX_PERIODS = 240  # twenty years of months: a larger range is a typo, not an analysis
+KEY_DRIVER_LAG = 1
+PROGRESS_STARTED, PROGRESS_LOADED, PROGRESS_COMPUTED = 5, 30, 80
+# Errors worth a retry by the task (connection lost, database locked): not stored as failure.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+Status = LinkageRun.Status
+# LinkageStat floats stored on LinkageResult under the same names.
+STAT_FIELDS = (
+    *("r", "r_low", "r_high", "p", "spearman", "spearman_p", "within_r", "within_p"),
+    *("between_r", "between_p", "slope_within", "slope_within_low", "slope_within_high", "q"),
+)
+
+
+class InvalidLinkageRun(Exception):
+    """The settings of a linkage run are not valid; nothing was started.
+
+    `errors` maps a field name (level, first_period, last_period, metric_keys, max_lag) to
+    messages that are safe to show next to that field.
+    """
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(message for lines in errors.values() for message in lines))
+        self.message = str(self.args[0])
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Validated settings of a run, defaults filled in."""
+
+    level: str
+    first_period: str
+    last_period: str
+    metric_keys: list[str]
+    max_lag: int
+
+
+# ------------------------------------------------------------------ starting a run
+
+
+def _check_metric_keys(keys: Sequence[str] | None, level: str, errors: dict) -> list[str]:
+    """Known keys in chain order (default: every metric with values at `level`)."""
+    if keys is None:
+        chosen = metric_keys_with_values(level=level)
+        if len(chosen) < 2:
+            errors["metric_keys"] = [f"Fewer than two metrics have values at {level} level."]
+        return chosen
+    wanted = list(dict.fromkeys(key.strip() for key in keys if key and key.strip()))
+    metrics = {metric.key: metric for metric in Metric.objects.filter(key__in=wanted)}
+    unknown = [key for key in wanted if key not in metrics]
+    if unknown:
+        errors["metric_keys"] = [f"Unknown metric key(s): {', '.join(unknown)}."]
+    elif len(wanted) < 2:
+        errors["metric_keys"] = ["Choose at least two metrics."]
+    # Chain order; metrics of one stage keep the order they were given in.
+    return sorted(metrics, key=lambda key: (metrics[key].chain_stage, wanted.index(key)))
+
+
+def _check_period(label: str | None, field: str, errors: dict) -> str | None:
+    if label in (None, ""):
+        return None
+    try:
+        period_labels.granularity_of(label)
+    except period_labels.PeriodError as error:
+        errors[field] = [str(error)]
+        return None
+    return label
+
+
+def _default_range(keys: list[str], level: str, first: str | None, last: str | None) -> tuple:
+    """Fill a missing end of the range with the first/last period that has values."""
+    granularity = period_labels.granularity_of(first or last) if (first or last) else None
+    available = [
+        label
+        for label in periods_with_values(metric_keys=keys, level=level)
+        if granularity is None or period_labels.granularity_of(label) == granularity
+    ]
+    available.sort(key=period_labels.index_of)
+    if not available or len({period_labels.granularity_of(label) for label in available}) > 1:
+        return first, last  # no data, or months and quarters mixed: the leader must choose
+    return first or available[0], last or available[-1]
+
+
+def _check_range(first: str | None, last: str | None, errors: dict) -> None:
+    if first is None or last is None:
+        errors.setdefault(
+            "first_period", ["No period range: choose the first and last period (e.g. 2026-01)."]
+        )
+        return
+    if period_labels.granularity_of(first) != period_labels.granularity_of(last):
+        errors["last_period"] = ["First and last period must both be months or both quarters."]
+    elif period_labels.index_of(last) < period_labels.index_of(first):
+        errors["last_period"] = [f"The last period {last} is before the first period {first}."]
+    elif period_labels.index_of(last) - period_labels.index_of(first) >= MAX_PERIODS:
+        errors["last_period"] = [f"A run covers at most {MAX_PERIODS} periods."]
+
+
+def check_linkage_run(
+    *,
+    level: str,
+    first_period: str | None,
+    last_period: str | None,
+    metric_keys: Sequence[str] | None,
+    max_lag: int,
+) -> RunSettings:
+    """Validate the settings of a run and fill in defaults; raise InvalidLinkageRun."""
+    errors: dict[str, list[str]] = {}
+    if level not in OrgUnit.Level.values:
+        errors["level"] = [
+            f"Unknown level '{level}'; use one of {', '.join(OrgUnit.Level.values)}."
+        ]
+    if isinstance(max_lag, bool) or not isinstance(max_lag, int) or not 0 <= max_lag <= MAX_LAG:
+        errors["max_lag"] = [f"The maximum lag must be a whole number from 0 to {MAX_LAG}."]
+    if errors:
+        raise InvalidLinkageRun(errors)
+    keys = _check_metric_keys(metric_keys, level, errors)
+    first = _check_period(first_period, "first_period", errors)
+    last = _check_period(last_period, "last_period", errors)
+    if not errors:
+        first, last = _default_range(keys, level, first, last)
+        _check_range(first, last, errors)
+    if errors:
+        raise InvalidLinkageRun(errors)
+    return RunSettings(level, first, last, keys, max_lag)
+
+
+@transaction.atomic
+def start_linkage_run(
+    *,
+    created_by: AbstractBaseUser | None,
+    level: str = OrgUnit.Level.STORE,
+    first_period: str | None = None,
+    last_period: str | None = None,
+    metric_keys: Sequence[str] | None = None,
+    max_lag: int = 1,
+    enqueue: bool = True,
+) -> LinkageRun:
+    """Create a pending linkage run and queue its computation after commit.
+
+    Defaults: every metric with values at `level` (chain order) and every period with
+    values. Raises InvalidLinkageRun naming the bad fields; nothing is written then.
+    `enqueue=False` leaves the computation to the caller (the synchronous CLI).
+    """
+    settings = check_linkage_run(
+        level=level,
+        first_period=first_period,
+        last_period=last_period,
+        metric_keys=metric_keys,
+        max_lag=max_lag,
+    )
+    run = LinkageRun.objects.create(
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        level=settings.level,
+        first_period=settings.first_period,
+        last_period=settings.last_period,
+        metric_keys=settings.metric_keys,
+        max_lag=settings.max_lag,
+        status=Status.PENDING,
+    )
+    if enqueue:
+        run_linkage_task.delay_on_commit(run.id)
+    return run
+
+
+# ------------------------------------------------------------------ computing a run
+
+
+def run_panel(run: LinkageRun, *, user: AbstractBaseUser | None = None) -> MetricPanel:
+    """The run's metrics × units × periods values as stored now (suppressed cells NaN)."""
+    return metric_value_panel(
+        metric_keys=list(run.metric_keys),
+        level=run.level,
+        periods=period_labels.period_range(run.first_period, run.last_period),
+        user=user,
+    )
+
+
+def _claim_run(run_id: int) -> LinkageRun | None:
+    """Mark a pending (or interrupted running) run as running; None if gone or finished."""
+    with transaction.atomic():
+        run = (
+            LinkageRun.objects.select_for_update()
+            .filter(pk=run_id, status__in=[Status.PENDING, Status.RUNNING])
+            .first()
+        )
+        if run is None:
+            return None
+        run.status, run.progress, run.error = Status.RUNNING, PROGRESS_STARTED, ""
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "progress", "error", "started_at", "updated_at"])
+    return run
+
+
+def _set_progress(run_id: int, percent: int) -> None:
+    LinkageRun.objects.filter(pk=run_id, status=Status.RUNNING).update(progress=percent)
+
+
+def _mark_failed(run_id: int, error: Exception) -> None:
+    LinkageRun.objects.filter(pk=run_id).update(
+        status=Status.FAILED,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def compute_linkage_run(run_id: int) -> None:
+    """Compute a pending run: panel, lagged statistics, key drivers, then the chain evidence.
+
+    Returns quietly when the run is gone or already done/failed (safe to retry). Transient
+    database errors propagate so the task retries; any other error marks the run failed
+    with its message. Results, run summary and chain updates are written in one transaction.
+    """
+    run = _claim_run(run_id)
+    if run is None:
+        return
+    try:
+        snapshot_at = metric_values_snapshot_at(
+            metric_keys=run.metric_keys,
+            level=run.level,
+            periods=period_labels.period_range(run.first_period, run.last_period),
+        )
+        panel = run_panel(run)
+        _set_progress(run.id, PROGRESS_LOADED)
+        statistics = _run_statistics(run, panel)
+        _set_progress(run.id, PROGRESS_COMPUTED)
+        _store_results(run, panel, statistics, snapshot_at or timezone.now())
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        logger.exception("linkage run %s failed", run_id)
+        _mark_failed(run_id, error)
+
+
+def metric_pairs(count: int) -> list[tuple[int, int]]:
+    """Every (x, y) index pair with x earlier in chain order than y."""
+    return [(x, y) for x in range(count) for y in range(x + 1, count)]
+
+
+@dataclass(frozen=True)
+class RunStatistics:
+    stats: list[LinkageStat]
+    key_drivers: dict[str, Any]
+
+
+def _run_statistics(run: LinkageRun, panel: MetricPanel) -> RunStatistics:
+    """Lagged linkage statistics of every pair, and key drivers, with the run's seed."""
+    rng = np.random.default_rng(run.seed)
+    stats = linkage_stats(
+        panel.values,
+        metric_pairs(len(panel.metric_keys)),
+        range(-run.max_lag, run.max_lag + 1),
+        rng=rng,
+    )
+    return RunStatistics(stats, run_key_drivers(panel))
+
+
+def unit_means(values: np.ndarray, window: slice) -> np.ndarray:
+    """Mean of each unit's present cells in a window of periods (last axis); NaN if none."""
+    part = values[..., window]
+    present = np.isfinite(part)
+    count = present.sum(axis=-1)
+    total = np.where(present, part, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
+    """Shapley and Johnson weights of the earlier metrics for the last one, at lag 1.
+
+    Rows are units: driver = unit mean over periods t, outcome = unit mean over t + 1.
+    """
+    count, periods = len(panel.metric_keys), len(panel.periods)
+    if count < 2:
+        return {}
+    drivers = unit_means(panel.values[:-1], slice(0, max(periods - KEY_DRIVER_LAG, 0)))
+    outcome = unit_means(panel.values[-1], slice(KEY_DRIVER_LAG, periods))
+    result = key_drivers(drivers.T, outcome)
+    return {
+        "outcome": panel.metric_keys[-1],
+        "lag": KEY_DRIVER_LAG,
+        "n": result.n,
+        "r_squared": finite_or_none(result.r_squared),
+        "drivers": [
+            {
+                "metric": key,
+                "shapley": finite_or_none(result.shapley[index]),
+                "johnson": finite_or_none(result.johnson[index]),
+                "share_shapley": finite_or_none(result.shares_shapley[index]),
+                "share_johnson": finite_or_none(result.shares_johnson[index]),
+            }
+            for index, key in enumerate(panel.metric_keys[:-1])
+        ],
+        "warnings": list(result.warnings),
+    }
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """A float for storage: NaN and infinities become None (JSON and SQL have no NaN)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _result_row(run: LinkageRun, stat: LinkageStat, metric_ids: list[int], snapshot_at):
+    return LinkageResult(
+        run=run,
+        x_metric_id=metric_ids[stat.x_index],
+        y_metric_id=metric_ids[stat.y_index],
+        lag=stat.lag,
+        n_pairs=stat.n_pairs,
+        n_units=stat.n_units,
+        warnings=list(stat.warnings),
+        snapshot_at=snapshot_at,
+        **{name: finite_or_none(getattr(stat, name)) for name in STAT_FIELDS},
+    )
+
+
+def run_warnings(*, level: str, n_units: int, excluded_cells: int) -> list[str]:
+    """Run-level warnings shown above the results: small n, left-out cells, sample size."""
+    warnings = []
+    if n_units < FEW_UNITS:
+        warnings.append(
+            f"Small sample: only {n_units} {level} unit(s) have data; "
+            f"at least {FEW_UNITS} are needed for a verdict on a link."
+        )
+    if excluded_cells:
+        warnings.append(
+            f"{excluded_cells} suppressed cell(s) (groups below the anonymity threshold) "
+            "were left out."
+        )
+    warnings.append(sample_size_note(n_units))
+    return warnings
+
+
+def _store_results(
+    run: LinkageRun, panel: MetricPanel, statistics: RunStatistics, snapshot_at: datetime
+) -> None:
+    """Replace the run's results, finish the run and update the chain, all in one transaction."""
+    metric_ids = dict(Metric.objects.filter(key__in=panel.metric_keys).values_list("key", "id"))
+    ids = [metric_ids[key] for key in panel.metric_keys]
+    n_units = int(np.isfinite(panel.values).any(axis=(0, 2)).sum())
+    excluded = int(panel.suppressed.sum())
+    with transaction.atomic():
+        locked = LinkageRun.objects.select_for_update().filter(pk=run.pk).first()
+        if locked is None or locked.status != Status.RUNNING:
+            return  # deleted meanwhile, or finished by a duplicate delivery
+        LinkageResult.objects.filter(run=locked).delete()
+        LinkageResult.objects.bulk_create(
+            [_result_row(locked, stat, ids, snapshot_at) for stat in statistics.stats]
+        )
+        locked.status, locked.progress, locked.finished_at = Status.DONE, 100, timezone.now()
+        locked.data_snapshot_at, locked.n_units, locked.excluded_cells = (
+            snapshot_at,
+            n_units,
+            excluded,
+        )
+        locked.warnings = run_warnings(level=locked.level, n_units=n_units, excluded_cells=excluded)
+        locked.key_drivers = statistics.key_drivers
+        locked.save()
+        ensure_default_chain()
+        update_chain_evidence(locked)

@@ -1,0 +1,78 @@
+"""Leader pages: the dashboard (one barometer as the headline) and unit scorecards.
+
+Views check who may see which unit and delegate the reading to `leadership_selectors`.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+
+from surveys.models import OrgUnit
+
+from .forms import UnitPickerForm
+from .leadership_selectors import dashboard as dashboard_data
+from .leadership_selectors import reading_as_json, readings_for_unit, scorecard
+from .models import LinkageRun
+from .permissions import can_view_unit, is_leader, top_visible_units, visible_units
+
+
+def _unit_for(request: HttpRequest, code: str | None) -> OrgUnit:
+    """The unit asked for, if the user may see it; default: the top of their visible tree."""
+    if code:
+        unit = get_object_or_404(OrgUnit, code=code)
+        if not can_view_unit(request.user, unit):
+            raise PermissionDenied("This unit is outside the part of the organisation you see.")
+        return unit
+    tops = top_visible_units(request.user)
+    if not tops:
+        raise PermissionDenied("You do not manage any unit yet; ask an administrator.")
+    return tops[0]
+
+
+def _run_url(run: LinkageRun | None) -> str:
+    if run is None:
+        return ""
+    try:
+        return reverse("admin:linkage_linkagerun_change", args=[run.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The barometer in force for the chosen unit, diagnostics below it, and where to go next."""
+    unit = _unit_for(request, request.GET.get("unit"))
+    data = dashboard_data(unit, children=unit.children.order_by("name"))
+    picker = UnitPickerForm(
+        initial={"unit": unit.code}, units=visible_units(request.user).order_by("path")
+    )
+    context = {
+        "data": data,
+        "unit": unit,
+        "picker": picker,
+        "run_url": _run_url(data.latest_run),
+        "is_leader": is_leader(request.user),
+    }
+    return render(request, "linkage/dashboard.html", context)
+
+
+@login_required
+def unit_scorecard(request: HttpRequest, code: str) -> HttpResponse:
+    """Balanced scorecard of one unit, read top-down as the results chain; printable."""
+    unit = _unit_for(request, code)
+    context = {"unit": unit, "sections": scorecard(unit), "ancestors": unit.ancestors()}
+    return render(request, "linkage/scorecard.html", context)
+
+
+@login_required
+def unit_readings_json(request: HttpRequest, code: str) -> JsonResponse:
+    """The unit's metrics with trend and tested change, for charts (same suppression)."""
+    unit = _unit_for(request, code)
+    readings = sorted(
+        readings_for_unit(unit).values(), key=lambda r: (r.metric.chain_stage, r.metric.key)
+    )
+    return JsonResponse(
+        {"unit": unit.code, "metrics": [reading_as_json(reading) for reading in readings]}
+    )

@@ -1,0 +1,261 @@
+"""Survey authoring: surveys with their questions, question choices, the template
+library page, and the invitations page that hands out personal links as a CSV file."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from linkage.services.metrics import ensure_metrics_for_questions
+
+from ..exceptions import InvalidInvitationRequest, SlugTaken, SurveyError, UnknownUnit
+from ..library import create_survey_from_template
+from ..models import Choice, Invitation, OrgUnit, Question, Survey
+from ..selectors import invitation_csv_rows, surveys_with_counts
+from ..services import close_survey, issue_invitations, open_survey
+from .forms import IssueInvitationsForm, SurveyAdminForm, SurveyFromTemplateForm
+from .invitations import csv_download
+
+# Form field that shows each service error, by the service's own field name.
+INVITATION_ERROR_FIELDS = {
+    "count": "count",
+    "expires_in_days": "expires_in_days",
+    "contacts": "contacts_file",
+}
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    fields = (
+        "order",
+        "code",
+        "type",
+        "text",
+        "required",
+        "min_value",
+        "max_value",
+        "metric_key",
+        "grid",
+        "choice_summary",
+    )
+    readonly_fields = ("choice_summary",)
+    ordering = ("order", "id")
+    extra = 0
+    show_change_link = True  # the question's own page edits its choices
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        return super().get_queryset(request).annotate(choice_count=Count("choices"))
+
+    # Once a survey has been opened, answers may exist: its questions keep their code and
+    # type, and none are added or removed (make a new survey for a new questionnaire).
+    def get_readonly_fields(self, request: HttpRequest, obj: Survey | None = None):
+        if obj is not None and obj.status != Survey.Status.DRAFT:
+            return (*self.readonly_fields, "code", "type")
+        return self.readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Survey | None = None) -> bool:
+        draft = obj is None or obj.status == Survey.Status.DRAFT
+        return draft and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Survey | None = None) -> bool:
+        draft = obj is None or obj.status == Survey.Status.DRAFT
+        return draft and super().has_delete_permission(request, obj)
+
+    @admin.display(description="Choices")
+    def choice_summary(self, question: Question) -> str:
+        if not question.pk or not question.is_choice:
+            return "—"
+        return f"{getattr(question, 'choice_count', 0)} (edit via the question's link)"
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    form = SurveyAdminForm
+    list_display = (
+        "title",
+        "status",
+        "audience",
+        "kind",
+        "anonymous",
+        "question_count",
+        "response_count",
+        "opened_at",
+        "preview_link",
+    )
+    list_filter = ("status", "audience", "kind", "anonymous")
+    search_fields = ("title", "slug")
+    prepopulated_fields = {"slug": ("title",)}
+    autocomplete_fields = ("root_unit",)
+    readonly_fields = ("status", "opened_at", "closed_at", "public_link", "preview_link")
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "intro", "audience", "kind", "root_unit")}),
+        ("Privacy", {"fields": ("anonymous", "anonymity_threshold")}),
+        ("Reporting", {"fields": ("period_granularity", "languages")}),
+        ("Status", {"fields": ("status", "opened_at", "closed_at", "public_link", "preview_link")}),
+    )
+    inlines = (QuestionInline,)
+    actions = ("open_selected", "close_selected")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Survey]:
+        return surveys_with_counts(super().get_queryset(request))
+
+    @admin.display(description="Questions", ordering="question_count")
+    def question_count(self, survey: Survey) -> int:
+        return survey.question_count
+
+    @admin.display(description="Responses", ordering="response_count")
+    def response_count(self, survey: Survey) -> int:
+        return survey.response_count
+
+    @admin.display(description="Preview")
+    def preview_link(self, survey: Survey) -> str:
+        if not survey.pk:
+            return "—"
+        url = survey.get_absolute_url() + "?preview=1"
+        return format_html('<a href="{}" target="_blank" rel="noopener">Preview</a>', url)
+
+    @admin.display(description="Public link")
+    def public_link(self, survey: Survey) -> str:
+        if not survey.pk:
+            return "Shown once the survey is saved."
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + survey.get_absolute_url()
+        hint = " — add ?u=<unit code> to fix the unit" if survey.root_unit_id else ""
+        return format_html('<a href="{}">{}</a>{}', url, url, hint)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        ensure_metrics_for_questions(form.instance.questions.exclude(metric_key=""))
+
+    @admin.action(description="Open selected surveys for answers", permissions=["change"])
+    def open_selected(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        self._apply(request, queryset, open_survey, "opened")
+
+    @admin.action(description="Close selected surveys", permissions=["change"])
+    def close_selected(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        self._apply(request, queryset, close_survey, "closed")
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Survey], service, verb: str) -> None:
+        done = 0
+        for survey in queryset:
+            try:
+                service(survey=survey)
+            except SurveyError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.log_change(request, survey, f"{verb.capitalize()} the survey.")
+                done += 1
+        if done:
+            self.message_user(request, f"{done} survey(s) {verb}.", messages.SUCCESS)
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("from-template/", wrap(self.from_template_view), name=f"{name}_from_template"),
+            path(
+                "<path:object_id>/invitations/",
+                wrap(self.invitations_view),
+                name=f"{name}_invitations",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
+        form = context["form"]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "media": self.media + form.media,
+            **context,
+        }
+        return TemplateResponse(request, f"admin/surveys/survey/{template}", context)
+
+    def from_template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = SurveyFromTemplateForm(request.POST or None, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            try:
+                survey = create_survey_from_template(**form.cleaned_data)
+            except SurveyError as error:
+                form.add_error("slug" if isinstance(error, SlugTaken) else None, error.message)
+            else:
+                self.log_addition(request, survey, "Created from a template.")
+                self.message_user(request, f"Draft survey “{survey}” created.", messages.SUCCESS)
+                return redirect("admin:surveys_survey_change", survey.pk)
+        return self._page(request, "from_template.html", "New survey from a template", form=form)
+
+    def invitations_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        survey = self.get_object(request, unquote(object_id))
+        if survey is None:
+            raise Http404("No such survey.")
+        if not self.has_change_permission(request, survey):
+            raise PermissionDenied
+        form = IssueInvitationsForm(
+            request.POST or None, request.FILES or None, admin_site=self.admin_site
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                invitations = issue_invitations(
+                    survey=survey,
+                    unit=data["unit"],
+                    count=data["count"],
+                    contacts=data["contacts_file"],
+                    expires_in_days=data["expires_in_days"],
+                    created_by=request.user,
+                )
+            except SurveyError as error:
+                form.add_error(_error_field(error), error.message)
+            else:
+                return _invitations_csv(survey, data["unit"], invitations)
+        title = f"Issue invitations: {survey}"
+        return self._page(request, "invitations.html", title, form=form, original=survey)
+
+
+def _error_field(error: SurveyError) -> str | None:
+    if isinstance(error, UnknownUnit):
+        return "unit"
+    if isinstance(error, InvalidInvitationRequest):
+        return INVITATION_ERROR_FIELDS.get(error.field)
+    return None
+
+
+def _invitations_csv(survey: Survey, unit: OrgUnit, invitations: list[Invitation]) -> HttpResponse:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    filename = f"invitations-{survey.slug}-{unit.code}-{stamp}.csv"
+    return csv_download(invitation_csv_rows(invitations), filename)
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    fields = ("order", "value", "label", "score")
+    ordering = ("order", "id")
+    extra = 0
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ("code", "survey", "order", "type", "metric_key", "required")
+    list_filter = ("type",)
+    list_select_related = ("survey",)
+    search_fields = ("code", "text", "metric_key", "survey__title")
+    autocomplete_fields = ("survey",)
+    inlines = (ChoiceInline,)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Question | None = None):
+        if obj is not None and obj.survey.status != Survey.Status.DRAFT:
+            return ("survey", "code", "type")
+        return ()
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        ensure_metrics_for_questions([obj])

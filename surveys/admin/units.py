@@ -1,0 +1,23 @@
+"""Admin for the organisation tree."""
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from ..models import OrgUnit
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(admin.ModelAdmin):
+    list_display = ("indented_name", "code", "level")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ("parent",)
+    filter_horizontal = ("managers",)
+    fields = ("name", "code", "level", "parent", "managers")
+    list_per_page = 200
+
+    @admin.display(description="Name", ordering="path")
+    def indented_name(self, unit: OrgUnit) -> str:
+        return format_html(
+            '<span style="padding-left: {}em">{}</span>', (unit.depth - 1) * 1.5, unit.name
+        )

@@ -1,0 +1,303 @@
+"""Score every unit × period of one metric: one GROUP BY, a numpy roll-up, suppression.
+
+Why one GROUP BY on the answering unit plus a numpy roll-up, rather than one GROUP BY on
+Substr(path, 1, depth·9) per depth: the answers are scanned once instead of once per level
+(a third of the I/O on company → region → store), and the roll-up adds sufficient statistics
+(counts, sums, sums of squares), which are additive — so a region's or the company's score
+still comes from its descendants' raw answers, never from an average of averages. The same
+query runs unchanged on SQLite and PostgreSQL.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from linkage.models import Metric
+
+from .. import scoring
+from ..models import Answer, OrgUnit, Question
+
+A = Metric.Aggregation
+# Statistic columns per aggregation, in query order; a respondents column is appended.
+STATISTICS = {
+    A.NPS: ("answers", "promoters", "detractors"),
+    A.TOP_BOX: ("answers", "k"),
+    A.RATE: ("answers", "k"),
+    A.MEAN: ("answers", "sum", "sum_sq"),
+    A.SUM: ("answers", "sum", "sum_sq"),
+}
+
+
+@dataclass(frozen=True)
+class MetricFeed:
+    """What feeds one survey metric: its questions and the anonymity rule that applies."""
+
+    metric: Metric
+    question_ids: list[int]
+    threshold: int  # strictest anonymity threshold among the feeding surveys (0 = none)
+    several_per_survey: bool  # some survey has more than one question for this metric
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Every scored cell of one metric as parallel arrays (index i = one unit × period)."""
+
+    unit_ids: np.ndarray
+    periods: np.ndarray  # period labels (object array)
+    statistics: np.ndarray  # cells × (STATISTICS[aggregation] + respondents), float64
+    values: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    suppressed: np.ndarray
+    flags: list[list[str]]
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # e.g. adjusted-Wald limits
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+    @property
+    def n(self) -> np.ndarray:
+        """Respondents per cell."""
+        return self.statistics[:, -1]
+
+
+# ------------------------------------------------------------------ what feeds a metric
+
+
+def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
+    """Survey metrics (all, or only `metric_keys`) with the questions that feed them.
+
+    Imported (outcome) metrics are left out: their values come from outcome imports.
+    """
+    metrics = Metric.objects.filter(source=Metric.Source.SURVEY).order_by("key")
+    if metric_keys is not None:
+        metrics = metrics.filter(key__in=list(metric_keys))
+    feeding: dict[str, list[tuple[int, int, int]]] = {metric.key: [] for metric in metrics}
+    rows = Question.objects.filter(metric_key__in=list(feeding)).values_list(
+        "metric_key", "id", "survey_id", "survey__anonymity_threshold"
+    )
+    for key, question_id, survey_id, threshold in rows:
+        feeding[key].append((question_id, survey_id, threshold))
+    feeds = []
+    for metric in metrics:
+        questions = feeding[metric.key]
+        survey_ids = [survey_id for _, survey_id, _ in questions]
+        feeds.append(
+            MetricFeed(
+                metric=metric,
+                question_ids=[question_id for question_id, _, _ in questions],
+                threshold=max((threshold for _, _, threshold in questions), default=0),
+                several_per_survey=len(survey_ids) != len(set(survey_ids)),
+            )
+        )
+    return feeds
+
+
+def box_min(metric: Metric) -> float:
+    """Top-box threshold; a rate counts answers scored 1 (yes) unless told otherwise."""
+    if metric.top_box_min is not None:
+        return metric.top_box_min
+    return 1.0 if metric.aggregation == A.RATE else 4.0
+
+
+def aggregates(feed: MetricFeed) -> dict[str, Any]:
+    """Conditional aggregates giving one cell's sufficient statistics, counted in SQL."""
+    columns: dict[str, Any] = {"answers": Count("id")}
+    if feed.metric.aggregation == A.NPS:
+        columns["promoters"] = Count("id", filter=Q(number__gte=scoring.NPS_PROMOTER_MIN))
+        columns["detractors"] = Count("id", filter=Q(number__lte=scoring.NPS_DETRACTOR_MAX))
+    elif feed.metric.aggregation in (A.TOP_BOX, A.RATE):
+        columns["k"] = Count("id", filter=Q(number__gte=box_min(feed.metric)))
+    else:
+        columns["sum"] = Sum("number")
+        columns["sum_sq"] = Sum(F("number") * F("number"))
+    # COUNT(DISTINCT) costs a sort; it only differs from COUNT when one survey asks twice.
+    if feed.several_per_survey:
+        columns["respondents"] = Count("response_id", distinct=True)
+    return columns
+
+
+def answers_of(feed: MetricFeed, periods: Iterable[str] | None) -> QuerySet[Answer]:
+    """Numeric answers to the metric's questions (skipped and text answers are not in n)."""
+    answers = Answer.objects.filter(question_id__in=feed.question_ids, number__isnull=False)
+    if periods is not None:
+        answers = answers.filter(response__period__in=list(periods))
+    return answers
+
+
+# ------------------------------------------------------------------ the org tree
+
+
+@dataclass(frozen=True)
+class UnitTree:
+    """Org units as arrays: sorted ids and each unit's parent position (-1 for a root)."""
+
+    ids: np.ndarray
+    parent: np.ndarray
+
+    @classmethod
+    def load(cls) -> "UnitTree":
+        rows = list(OrgUnit.objects.order_by("id").values_list("id", "parent_id"))
+        ids = np.array([unit_id for unit_id, _ in rows], dtype=np.int64)
+        parent_ids = np.array([parent or -1 for _, parent in rows], dtype=np.int64)
+        parent = np.where(parent_ids >= 0, np.searchsorted(ids, parent_ids), -1)
+        return cls(ids=ids, parent=parent)
+
+    def position(self, unit_ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.ids, unit_ids)
+
+
+def roll_up(
+    tree: UnitTree, units: np.ndarray, periods: np.ndarray, statistics: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add each (unit, period) row's statistics to that unit and to every ancestor.
+
+    `units` are tree positions, `periods` period indexes below `width`. Returns the sorted
+    cell keys (unit position × width + period index) and the summed statistics per key.
+    """
+    keys, blocks = [], []
+    while len(units):
+        keys.append(units * width + periods)
+        blocks.append(statistics)
+        above = tree.parent[units]
+        keep = above >= 0
+        units, periods, statistics = above[keep], periods[keep], statistics[keep]
+    cell_keys, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    totals = np.zeros((len(cell_keys), statistics.shape[1]))
+    np.add.at(totals, inverse, np.concatenate(blocks))
+    return cell_keys, totals
+
+
+def suppression_mask(n: np.ndarray, parent: np.ndarray, threshold: int) -> np.ndarray:
+    """Cells to hide: primary (n < threshold) and complementary suppression in a tree.
+
+    `parent[i]` is the position of cell i's parent cell (-1 at the top). While a parent's
+    hidden remainder — its n minus its visible children's n — lies between 1 and
+    threshold − 1, its smallest visible child is hidden too (Glint/Tivian remainder rule), so
+    no small group can be recovered as parent − visible children. Answers given at the parent
+    unit itself count in the remainder.
+    """
+    hidden = n < threshold
+    children = np.flatnonzero(parent >= 0)
+    while threshold > 0:
+        visible = children[~hidden[children]]
+        shown = np.bincount(parent[visible], weights=n[visible], minlength=len(n))
+        shown_count = np.bincount(parent[visible], minlength=len(n))
+        remainder = n - shown
+        leaking = (shown_count > 0) & (remainder > 0) & (remainder < threshold)
+        if not leaking.any():
+            break
+        candidates = visible[leaking[parent[visible]]]
+        ordered = candidates[np.lexsort((candidates, n[candidates], parent[candidates]))]
+        first = np.ones(len(ordered), dtype=bool)
+        first[1:] = parent[ordered][1:] != parent[ordered][:-1]
+        hidden[ordered[first]] = True  # the smallest visible child of each leaking parent
+    return hidden
+
+
+# ------------------------------------------------------------------ computing and scoring
+
+
+def compute_cells(
+    feed: MetricFeed, *, tree: UnitTree, periods: Iterable[str] | None = None
+) -> Cells:
+    """Score every unit × period of one metric from raw answers, with suppression applied.
+
+    One GROUP BY (answering unit, period) for the metric; every ancestor gets the sums of its
+    descendants' statistics. Values and intervals of suppressed cells are NaN.
+    """
+    rows = list(
+        answers_of(feed, periods)
+        .values_list("response__unit_id", "response__period")
+        .annotate(**aggregates(feed))
+        .order_by()
+    )
+    if not rows:
+        return _no_cells(feed)
+    unit_ids, labels, *columns = zip(*rows, strict=True)
+    period_labels, period_index = np.unique(np.array(labels, dtype=object), return_inverse=True)
+    statistics = np.array(columns, dtype=np.float64).T
+    if not feed.several_per_survey:
+        statistics = np.column_stack([statistics, statistics[:, 0]])  # respondents = answers
+    width = len(period_labels)
+    units = tree.position(np.array(unit_ids, dtype=np.int64))
+    cell_keys, totals = roll_up(tree, units, period_index, statistics, width)
+    parent = _parent_cells(tree, cell_keys, width)
+    scored = score_statistics(feed.metric, totals)
+    suppressed = suppression_mask(totals[:, -1], parent, feed.threshold)
+    for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
+        array[suppressed] = np.nan
+    return Cells(
+        unit_ids=tree.ids[cell_keys // width],
+        periods=period_labels[cell_keys % width],
+        statistics=totals,
+        suppressed=suppressed,
+        values=scored.values,
+        ci_low=scored.ci_low,
+        ci_high=scored.ci_high,
+        flags=scored.flags,
+        extra=scored.extra,
+    )
+
+
+def _parent_cells(tree: UnitTree, cell_keys: np.ndarray, width: int) -> np.ndarray:
+    """Position of each cell's parent cell: the parent unit's cell in the same period, which
+    the roll-up always creates; -1 at the top of the tree."""
+    cell_units, cell_periods = cell_keys // width, cell_keys % width
+    parent_units = tree.parent[cell_units]
+    parent_keys = parent_units * width + cell_periods
+    return np.where(parent_units >= 0, np.searchsorted(cell_keys, parent_keys), -1)
+
+
+def _no_cells(feed: MetricFeed) -> Cells:
+    columns = len(STATISTICS[feed.metric.aggregation]) + 1
+    scored = score_statistics(feed.metric, np.empty((0, columns)))
+    return Cells(
+        unit_ids=np.empty(0, dtype=np.int64),
+        periods=np.empty(0, dtype=object),
+        statistics=np.empty((0, columns)),
+        suppressed=np.empty(0, dtype=bool),
+        values=scored.values,
+        ci_low=scored.ci_low,
+        ci_high=scored.ci_high,
+        flags=scored.flags,
+        extra=scored.extra,
+    )
+
+
+@dataclass(frozen=True)
+class Scores:
+    values: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    flags: list[list[str]]
+    extra: dict[str, np.ndarray]
+
+
+def score_statistics(metric: Metric, statistics: np.ndarray) -> Scores:
+    """Values, 95 % intervals and plausibility flags for rows of sufficient statistics.
+
+    NPS: points with the Wald interval (the adjusted-Wald one goes to `extra`); top-box and
+    rate: percent with the Wilson interval; mean: t interval; sum: the total, no interval.
+    """
+    answers = statistics[:, 0]
+    extra: dict[str, np.ndarray] = {}
+    if metric.aggregation == A.NPS:
+        promoters, detractors = statistics[:, 1], statistics[:, 2]
+        result = scoring.nps_arrays(promoters, answers - promoters - detractors, detractors)
+        extra = {"adjusted_low": result.adjusted_low, "adjusted_high": result.adjusted_high}
+    elif metric.aggregation in (A.TOP_BOX, A.RATE):
+        result = scoring.top_box_arrays(statistics[:, 1], answers)
+    else:
+        result = scoring.mean_interval_arrays(answers, statistics[:, 1], statistics[:, 2])
+    values, ci_low, ci_high = (
+        np.array(array, dtype=np.float64) for array in (result.value, result.ci_low, result.ci_high)
+    )
+    if metric.aggregation == A.SUM:
+        values = statistics[:, 1].copy()
+        ci_low[:] = ci_high[:] = np.nan
+    flags = scoring.plausibility_flags(metric.aggregation, statistics)
+    return Scores(values, ci_low, ci_high, flags, {k: np.array(v) for k, v in extra.items()})

@@ -1,0 +1,91 @@
+"""Query filters of the API: django-filter sets for resources, and the shared unit and
+period-range parameters (validated by a serializer, so bad values are 400s)."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from rest_framework import serializers
+
+from surveys import periods
+from surveys.models import OrgUnit, Survey
+
+MAX_RANGE_PERIODS = 240
+
+
+class SurveyFilter(django_filters.FilterSet):
+    class Meta:
+        model = Survey
+        fields = ["status", "audience", "kind"]
+
+
+class OrgUnitFilter(django_filters.FilterSet):
+    parent = django_filters.CharFilter(field_name="parent__code", max_length=40)
+    subtree = django_filters.CharFilter(
+        method="filter_subtree", max_length=40, label="Only this unit and the units below it."
+    )
+
+    class Meta:
+        model = OrgUnit
+        fields = ["level", "parent", "subtree"]
+
+    def filter_subtree(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        root = OrgUnit.objects.filter(code=value).values_list("path", flat=True).first()
+        return queryset.filter(path__startswith=root) if root else queryset.none()
+
+
+def _check_label(label: str) -> str:
+    try:
+        periods.granularity_of(label)
+    except periods.PeriodError as error:
+        raise serializers.ValidationError(str(error)) from None
+    return label
+
+
+class UnitPeriodQuerySerializer(serializers.Serializer):
+    """`unit` (code) with `subtree` (default 1: the unit and everything below it), and an
+    inclusive period range `period_from` … `period_to` (months or quarters)."""
+
+    unit = serializers.SlugField(max_length=40, required=False)
+    subtree = serializers.BooleanField(required=False, default=True)
+    period_from = serializers.CharField(max_length=7, required=False)
+    period_to = serializers.CharField(max_length=7, required=False)
+
+    def validate_period_from(self, value: str) -> str:
+        return _check_label(value)
+
+    def validate_period_to(self, value: str) -> str:
+        return _check_label(value)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        first, last = data.get("period_from"), data.get("period_to")
+        if first and last:
+            if periods.granularity_of(first) != periods.granularity_of(last):
+                raise serializers.ValidationError(
+                    {"period_to": ["Both ends must be months, or both quarters."]}
+                )
+            span = periods.index_of(last) - periods.index_of(first)
+            if span < 0:
+                raise serializers.ValidationError(
+                    {"period_to": ["The range ends before it starts."]}
+                )
+            if span >= MAX_RANGE_PERIODS:
+                message = f"A range covers at most {MAX_RANGE_PERIODS} periods."
+                raise serializers.ValidationError({"period_to": [message]})
+        return data
+
+
+def period_condition(data: dict[str, Any], field: str = "period") -> Q:
+    """Rows whose period lies in the validated range, of the range's granularity."""
+    first, last = data.get("period_from"), data.get("period_to")
+    condition = Q()
+    if first:
+        condition &= Q(**{f"{field}__gte": first})
+    if last:
+        condition &= Q(**{f"{field}__lte": last})
+    if first or last:
+        # Months and quarters sort apart as text; keep only labels like the range's ends.
+        quarters = Q(**{f"{field}__contains": "Q"})
+        is_quarter = periods.granularity_of(first or last) == periods.QUARTER
+        condition &= quarters if is_quarter else ~quarters
+    return condition

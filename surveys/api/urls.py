@@ -1,0 +1,12 @@
+"""API routes of this app, registered on the project router in cxsurvey/urls.py."""
+
+from rest_framework.routers import BaseRouter
+
+from .views import OrgUnitViewSet, SubmissionViewSet, SurveyViewSet
+
+
+def register(router: BaseRouter) -> None:
+    """Add this app's viewsets to the shared router."""
+    router.register("surveys", SurveyViewSet, basename="survey")
+    router.register("units", OrgUnitViewSet, basename="unit")
+    router.register("submissions", SubmissionViewSet, basename="submission")

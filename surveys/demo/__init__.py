@@ -1,0 +1,1 @@
+"""The "Northwind Retail" demo: `generator` (pure, no database) and `seed` (writes it)."""

@@ -1,0 +1,279 @@
+"""Pure generator of the "Northwind Retail" demo data (numpy and the stdlib, no database).
+
+A service-profit chain is built in: each store has a stable employee-satisfaction level plus
+an AR(1) month-to-month change; customer satisfaction in month t+1 rises with employee
+satisfaction in month t; retention in month t rises with customer satisfaction in month t;
+revenue rises with retention; every step adds noise. Each (store, month) draws from its own
+seeded stream, so a month's data is the same whatever range of stores and months is asked
+for, which is what makes re-seeding idempotent.
+"""
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, time, tzinfo
+from typing import Any
+
+import numpy as np
+
+from surveys import periods
+
+COMPANY = ("northwind", "Northwind Retail")
+REGIONS = (("nw-north", "North"), ("nw-central", "Central"), ("nw-south", "South"))
+TOWNS = (
+    "Aberdeen", "Inverness", "Dundee", "Perth", "Stirling", "Newcastle", "Durham", "Carlisle",
+    "York", "Leeds", "Harrogate", "Lancaster", "Preston", "Lincoln", "Chester", "Derby",
+    "Nottingham", "Leicester", "Coventry", "Worcester", "Hereford", "Oxford", "Cambridge",
+    "Norwich", "Ipswich", "Bedford", "Reading", "Guildford", "Brighton", "Canterbury",
+    "Dover", "Exeter", "Plymouth", "Truro", "Bath", "Bristol", "Salisbury", "Winchester",
+    "Southampton", "Bournemouth", "Taunton", "Gloucester", "Swindon", "Maidstone", "Hastings",
+)  # fmt: skip
+PRODUCTS = (("X", 0.5, 0.0), ("Y", 0.3, 0.1), ("Z", 0.2, -0.35))  # name, share, CX effect
+CHANNELS = (("store", 0.6), ("online", 0.3), ("phone", 0.1))
+
+# Latent paths start at EPOCH and run HORIZON months, whatever range is seeded.
+EPOCH = "2020-01"
+HORIZON = 240
+# Chain parameters on a standardised latent scale (calibrated so that a 40-store, 12-month
+# demo shows a store-level lag-1 EX(t)→CX(t+1) correlation of about 0.5 after sampling).
+EMPLOYEE_LEVEL_SD = 0.55  # stable differences between stores
+EMPLOYEE_AR = 0.5  # month-to-month persistence of a store's change
+EMPLOYEE_CHANGE_SD = 0.75  # stationary SD of the AR(1) change
+CUSTOMER_LEVEL_SD = 0.25
+EMPLOYEE_TO_CUSTOMER = 0.5  # effect of EX in month t on CX in month t+1
+CUSTOMER_NOISE_SD = 0.45
+RETENTION_BASE, RETENTION_PER_CX, RETENTION_NOISE = 78.0, 4.0, 2.0  # percent
+REVENUE_PER_RETENTION_POINT = 0.015  # relative revenue change per retention point
+EMPLOYEE_RESPONSE_RATE = 0.85
+
+# Stream ids keep the random draws of different purposes independent.
+STORE_STREAM, LATENT_STREAM, CUSTOMER_STREAM, EMPLOYEE_STREAM = 1, 2, 3, 4
+DEFAULT_SEED = 20240601
+
+POSITIVE_REASONS = (
+    "Friendly and knowledgeable staff.",
+    "Quick service, found what I needed.",
+    "The team went out of their way to help.",
+    "Great advice on which product to choose.",
+)
+NEGATIVE_REASONS = (
+    "Long queue at the till.",
+    "Nobody could answer my question.",
+    "My delivery arrived late.",
+    "The product I wanted was out of stock.",
+)
+
+
+@dataclass(frozen=True)
+class Store:
+    number: int
+    code: str
+    name: str
+    region: int
+    employees: int
+    revenue_base: float
+
+
+@dataclass(frozen=True)
+class LatentPaths:
+    """One store's latent monthly values, indexed by months since EPOCH."""
+
+    employee: np.ndarray
+    customer: np.ndarray
+    retention: np.ndarray
+    revenue: np.ndarray
+
+
+@dataclass
+class StoreMonth:
+    """Everything generated for one store in one month (no database objects)."""
+
+    store: Store
+    period: str
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    employees: list[dict[str, Any]] = field(default_factory=list)
+    retention: float = 0.0
+    revenue: float = 0.0
+
+
+def plan_stores(count: int, seed: int = DEFAULT_SEED) -> list[Store]:
+    """Stores 1..count spread over the regions; two of them with only 3–4 employees so
+    that the anonymity threshold visibly hides their employee results."""
+    small = {count // 3 + 1, 2 * count // 3 + 1}
+    stores = []
+    for number in range(1, count + 1):
+        rng = np.random.default_rng([seed, number, STORE_STREAM])
+        staff = int(rng.integers(3, 5) if number in small else rng.integers(8, 16))
+        town = TOWNS[(number - 1) % len(TOWNS)]
+        suffix = f" {(number - 1) // len(TOWNS) + 1}" if number > len(TOWNS) else ""
+        stores.append(
+            Store(
+                number=number,
+                code=f"nw-store-{number:02d}",
+                name=f"Northwind {town}{suffix}",
+                region=(number - 1) * len(REGIONS) // count,
+                employees=staff,
+                revenue_base=float(rng.lognormal(math.log(180_000), 0.3)),
+            )
+        )
+    return stores
+
+
+def latent_paths(store: Store, seed: int = DEFAULT_SEED) -> LatentPaths:
+    """The store's chain from EPOCH for HORIZON months: EX → next month's CX → retention →
+    revenue. Drawn once per store, so a month's values never depend on the seeded range."""
+    rng = np.random.default_rng([seed, store.number, LATENT_STREAM])
+    innovation_sd = EMPLOYEE_CHANGE_SD * math.sqrt(1 - EMPLOYEE_AR**2)
+    shocks = rng.normal(0.0, innovation_sd, HORIZON)
+    change = np.empty(HORIZON)
+    change[0] = rng.normal(0.0, EMPLOYEE_CHANGE_SD)  # start in the stationary distribution
+    for month in range(1, HORIZON):
+        change[month] = EMPLOYEE_AR * change[month - 1] + shocks[month]
+    employee = rng.normal(0.0, EMPLOYEE_LEVEL_SD) + change
+    previous = np.concatenate(([employee[0]], employee[:-1]))  # EX one month earlier
+    customer = (
+        rng.normal(0.0, CUSTOMER_LEVEL_SD)
+        + EMPLOYEE_TO_CUSTOMER * previous
+        + rng.normal(0.0, CUSTOMER_NOISE_SD, HORIZON)
+    )
+    retention = np.clip(
+        RETENTION_BASE + RETENTION_PER_CX * customer + rng.normal(0, RETENTION_NOISE, HORIZON),
+        40.0,
+        99.0,
+    )
+    season = 1 + 0.08 * np.cos(2 * np.pi * (np.arange(HORIZON) - 11) / 12)  # December peak
+    growth = 1 + REVENUE_PER_RETENTION_POINT * (retention - RETENTION_BASE)
+    noise = rng.normal(1.0, 0.03, HORIZON)
+    return LatentPaths(employee, customer, retention, store.revenue_base * season * growth * noise)
+
+
+def month_index(period: str) -> int:
+    """Months since EPOCH; raises ValueError outside the generated horizon."""
+    offset = periods.index_of(period) - periods.index_of(EPOCH)
+    if not 0 <= offset < HORIZON:
+        last = periods.shift(EPOCH, HORIZON - 1)
+        raise ValueError(f"The demo covers {EPOCH} to {last}; {period} is outside it.")
+    return offset
+
+
+def demo_periods(months: int, last: str) -> list[str]:
+    """`months` consecutive month labels ending with `last`."""
+    return periods.period_range(periods.shift(last, 1 - months), last)
+
+
+def simulate(
+    *,
+    stores: list[Store],
+    period_labels: list[str],
+    customers_per_store: int,
+    seed: int = DEFAULT_SEED,
+) -> Iterator[StoreMonth]:
+    """Generated answers and outcomes for every store and month, store by store."""
+    for store in stores:
+        paths = latent_paths(store, seed)
+        for period in period_labels:
+            index = month_index(period)
+            yield StoreMonth(
+                store=store,
+                period=period,
+                customers=customer_answers(
+                    store, index, paths.customer[index], customers_per_store, seed
+                ),
+                employees=employee_answers(store, index, paths.employee[index], seed),
+                retention=round(float(paths.retention[index]), 2),
+                revenue=round(float(paths.revenue[index]), 2),
+            )
+
+
+def _ordinal(latent: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    """1-based category of each latent value between ascending cut points."""
+    return np.searchsorted(np.asarray(cuts), latent) + 1
+
+
+def customer_answers(
+    store: Store, index: int, level: float, per_store: int, seed: int
+) -> list[dict[str, Any]]:
+    """This month's customer responses: answers, segment, customer id, moment in month."""
+    rng = np.random.default_rng([seed, store.number, index, CUSTOMER_STREAM])
+    count = int(rng.poisson(per_store))
+    products = rng.choice(len(PRODUCTS), count, p=[share for _, share, _ in PRODUCTS])
+    channels = rng.choice(len(CHANNELS), count, p=[share for _, share in CHANNELS])
+    complaint = rng.random(count) < 1 / (1 + np.exp(2.3 + 0.6 * level))
+    effect = np.array([PRODUCTS[product][2] for product in products])
+    person = level + effect - 1.0 * complaint + rng.normal(0.0, 1.0, count)
+    nps = np.clip(np.rint(8.3 + 1.7 * person), 0, 10)
+    csat = _ordinal(0.8 * person + rng.normal(0, 0.6, count), (-2.3, -1.7, -0.95, 0.35))
+    ces = np.clip(np.rint(5.3 + 1.2 * (0.7 * person + rng.normal(0, 0.7, count))), 1, 7)
+    goal = rng.random(count) < 1 / (1 + np.exp(-(1.4 + 1.2 * person)))
+    pool = max(4 * per_store, count)  # repeat customers give pathways across months
+    customer_ids = rng.choice(pool, count, replace=False)
+    moments = np.sort(rng.random(count))
+    commented = rng.random(count) < 0.3
+    return [
+        {
+            "answers": {
+                "nps": int(nps[i]),
+                "nps_reason": _reason(rng, nps[i]) if commented[i] else "",
+                "csat_overall": int(csat[i]),
+                "ces": int(ces[i]),
+                "goal_reached": "yes" if goal[i] else "no",
+                "delivery_complaint": "yes" if complaint[i] else "no",
+            },
+            "segment": {"product": PRODUCTS[products[i]][0], "channel": CHANNELS[channels[i]][0]},
+            "respondent_key": f"{store.code}-c{customer_ids[i]:04d}",
+            "moment": float(moments[i]),
+        }
+        for i in range(count)
+    ]
+
+
+def _reason(rng: np.random.Generator, score: float) -> str:
+    bank = POSITIVE_REASONS if score >= 9 else NEGATIVE_REASONS if score <= 6 else ()
+    return str(bank[rng.integers(len(bank))]) if bank else ""
+
+
+def employee_answers(store: Store, index: int, level: float, seed: int) -> list[dict[str, Any]]:
+    """This month's anonymous pulse answers from the store's employees who responded."""
+    rng = np.random.default_rng([seed, store.number, index, EMPLOYEE_STREAM])
+    count = int(rng.binomial(store.employees, EMPLOYEE_RESPONSE_RATE))
+    person = level + rng.normal(0.0, 1.0, count)
+    enps = np.clip(np.rint(7.4 + 1.9 * person), 0, 10)
+    agreement = (-2.0, -1.2, -0.35, 0.9)
+    satisfaction = _ordinal(0.85 * person + rng.normal(0, 0.5, count), agreement)
+    stay = _ordinal(0.7 * person + rng.normal(0, 0.7, count) - 0.1, agreement)
+    enablement = _ordinal(0.6 * person + rng.normal(0, 0.8, count), agreement)
+    moments = np.sort(rng.random(count))
+    return [
+        {
+            "answers": {
+                "enps": int(enps[i]),
+                "job_satisfaction": int(satisfaction[i]),
+                "intent_to_stay": int(stay[i]),
+                "enablement": int(enablement[i]),
+            },
+            "moment": float(moments[i]),
+        }
+        for i in range(count)
+    ]
+
+
+def moment_in(period: str, fraction: float, now: datetime, zone: tzinfo) -> datetime:
+    """The aware datetime `fraction` of the way through the month, never after `now`."""
+    start = datetime.combine(periods.start_date(period), time.min, tzinfo=zone)
+    end = min(datetime.combine(periods.end_date(period), time.min, tzinfo=zone), now)
+    return start + (end - start) * fraction
+
+
+def outcome_csv(store_months: list[StoreMonth]) -> str:
+    """Revenue and retention of the given store-months as an outcome-import CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["unit_code", "period", "metric_key", "value"])
+    for item in store_months:
+        writer.writerow([item.store.code, item.period, "outcome.revenue", f"{item.revenue:.2f}"])
+        writer.writerow(
+            [item.store.code, item.period, "outcome.retention_rate", f"{item.retention:.2f}"]
+        )
+    return buffer.getvalue()

@@ -1,0 +1,91 @@
+"""`manage.py seed_demo`: create (or complete) the Northwind Retail demo and print logins."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from surveys.demo.generator import DEFAULT_SEED
+from surveys.demo.seed import DemoError, DemoOptions, SeedReport, seed_demo
+
+BASE_URL = "http://127.0.0.1:8000"
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed the Northwind Retail demo: 3 regions of stores, a customer survey and an "
+        "anonymous employee pulse with months of answers, revenue and retention, and demo "
+        "logins. Re-running with the same options changes nothing."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--stores", type=int, default=40, help="Number of stores (40).")
+        parser.add_argument(
+            "--months", type=int, default=12, help="Months of history up to this month (12)."
+        )
+        parser.add_argument(
+            "--customers-per-store",
+            type=int,
+            default=30,
+            help="Average customer responses per store and month (30).",
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Random seed.")
+        parser.add_argument("--reset", action="store_true", help="Delete the demo data first.")
+
+    def handle(self, *args, **options) -> None:
+        demo = DemoOptions(
+            stores=options["stores"],
+            months=options["months"],
+            customers_per_store=options["customers_per_store"],
+            seed=options["seed"],
+        )
+        bars = _Bars(disable=options["verbosity"] == 0)
+        try:
+            report = seed_demo(options=demo, reset=options["reset"], progress=bars.update)
+        except (DemoError, ValueError) as error:
+            raise CommandError(str(error)) from error
+        finally:
+            bars.close()
+        self._print(report)
+
+    def _print(self, report: SeedReport) -> None:
+        write = self.stdout.write
+        write(self.style.SUCCESS(_summary(report)))
+        write("\nLogins (all staff):")
+        for login in report.logins:
+            password = login.password or "(existing user, password unchanged)"
+            write(f"  {login.username:<8} {password:<38} {login.role}")
+        write(f"  manager manages {report.manager_store}")
+        write("\nOpen:")
+        for path in ("/", "/admin/", "/dashboard/", "/api/docs/"):
+            write(f"  {BASE_URL}{path}")
+        survey_link = f"{report.customer_survey.get_absolute_url()}?u={report.manager_store.code}"
+        write(f"  {BASE_URL}{survey_link}  (public customer survey link)")
+
+
+def _summary(report: SeedReport) -> str:
+    span = f"{report.periods[0]} to {report.periods[-1]}"
+    if not (report.responses or report.outcome_lines or report.scores):
+        return f"Northwind Retail demo ({span}) is already seeded; nothing changed."
+    return (
+        f"Northwind Retail demo ({span}): {report.responses} responses with {report.answers} "
+        f"answers, {report.outcome_lines} outcome values, {report.scores} scores written."
+    )
+
+
+class _Bars:
+    """One tqdm bar per stage, fed by (stage, done, total) callbacks."""
+
+    def __init__(self, *, disable: bool) -> None:
+        self.disable = disable
+        self.bars: dict[str, tqdm] = {}
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.bars:
+            self.bars[stage] = tqdm(total=total, desc=stage, unit="step", disable=self.disable)
+        bar = self.bars[stage]
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()

@@ -1,0 +1,456 @@
+"""Survey authoring, distribution and collection: org units, surveys, invitations, responses."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import periods
+
+UNIT_PATH_SEGMENT = 9  # "00000042/" — fixed width so an ancestor is a path prefix of known length
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class OrgUnit(TimeStamped):
+    """A node of the organisation tree: company → region → store/team."""
+
+    class Level(models.TextChoices):
+        COMPANY = "company", "Company"
+        REGION = "region", "Region"
+        STORE = "store", "Store"
+        TEAM = "team", "Team"
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.STORE)
+    # Materialised path of zero-padded ids, root first: subtree = path prefix, ancestor at
+    # depth d = first d*UNIT_PATH_SEGMENT characters. Kept by save().
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    depth = models.PositiveSmallIntegerField(editable=False, default=1)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="managed_units"
+    )
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [models.Index(fields=["level", "path"], name="orgunit_level_path")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        new_path = (self.parent.path if self.parent_id else "") + f"{self.pk:08d}/"
+        if new_path != self.path:
+            old_path, self.path = self.path, new_path
+            self.depth = new_path.count("/")
+            OrgUnit.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+            if old_path:
+                self._move_descendants(old_path)
+
+    def clean(self) -> None:
+        if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": "A unit cannot be moved below itself."})
+
+    def _move_descendants(self, old_path: str) -> None:
+        for child in OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+            child.path = self.path + child.path[len(old_path) :]
+            child.depth = child.path.count("/")
+            OrgUnit.objects.filter(pk=child.pk).update(path=child.path, depth=child.depth)
+
+    def subtree(self) -> models.QuerySet["OrgUnit"]:
+        """This unit and every unit below it."""
+        return OrgUnit.objects.filter(path__startswith=self.path)
+
+    def ancestors(self) -> models.QuerySet["OrgUnit"]:
+        """Units above this one, root first."""
+        prefixes = [
+            self.path[:end] for end in range(UNIT_PATH_SEGMENT, len(self.path), UNIT_PATH_SEGMENT)
+        ]
+        return OrgUnit.objects.filter(path__in=prefixes).order_by("depth")
+
+
+class Survey(TimeStamped):
+    class Audience(models.TextChoices):
+        CUSTOMER = "customer", "Customers"
+        EMPLOYEE = "employee", "Employees"
+
+    class Kind(models.TextChoices):
+        RELATIONSHIP = "relationship", "Relationship"
+        TRANSACTIONAL = "transactional", "Transactional"
+        PULSE = "pulse", "Pulse"
+        ASSESSMENT = "assessment", "Self-assessment"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class Granularity(models.TextChoices):
+        MONTH = periods.MONTH, "Month"
+        QUARTER = periods.QUARTER, "Quarter"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    intro = models.TextField(blank=True, help_text="Shown above the questions.")
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    anonymous = models.BooleanField(
+        default=False, help_text="No respondent key or invitation link is stored with answers."
+    )
+    anonymity_threshold = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Groups with fewer respondents are suppressed everywhere. "
+        "Employee surveys: at least 3, default 5.",
+    )
+    period_granularity = models.CharField(
+        max_length=10, choices=Granularity.choices, default=Granularity.MONTH
+    )
+    languages = models.JSONField(default=list, blank=True, help_text='e.g. ["en", "de"]')
+    root_unit = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Units below this one may answer; empty means any unit.",
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(audience="employee") | Q(anonymity_threshold__gte=3),
+                name="employee_survey_threshold_at_least_3",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if self.audience == self.Audience.EMPLOYEE and self.anonymity_threshold < 3:
+            self.anonymity_threshold = settings.DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("surveys:public", kwargs={"slug": self.slug})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_employee(self) -> bool:
+        return self.audience == self.Audience.EMPLOYEE
+
+    def period_for(self, moment) -> str:
+        return periods.label_for(timezone.localtime(moment), self.period_granularity)
+
+
+class Question(models.Model):
+    class Type(models.TextChoices):
+        NPS = "nps", "Net Promoter (0–10)"
+        CSAT = "csat", "Satisfaction (1–5)"
+        CES = "ces", "Customer effort (1–7)"
+        LIKERT = "likert", "Agreement (1–5)"
+        RATING = "rating", "Rating (min–max)"
+        SINGLE = "single", "Single choice"
+        MULTI = "multi", "Multiple choice"
+        NUMBER = "number", "Number"
+        TEXT = "text", "Open text"
+
+    # Fixed scales per type; rating and number use the question's own bounds.
+    SCALES = {Type.NPS: (0, 10), Type.CSAT: (1, 5), Type.CES: (1, 7), Type.LIKERT: (1, 5)}
+    DEFAULT_LABELS = {
+        Type.NPS: ("Not at all likely", "Extremely likely"),
+        Type.CSAT: ("Very dissatisfied", "Very satisfied"),
+        Type.CES: ("Strongly disagree", "Strongly agree"),
+        Type.LIKERT: ("Strongly disagree", "Strongly agree"),
+    }
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    code = models.SlugField(max_length=40, help_text="Short identifier, unique in the survey.")
+    order = models.PositiveIntegerField(default=0)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    text = models.CharField(max_length=500)
+    help_text = models.CharField(max_length=500, blank=True)
+    required = models.BooleanField(default=True)
+    min_value = models.FloatField(null=True, blank=True, help_text="Rating/number lower bound.")
+    max_value = models.FloatField(null=True, blank=True, help_text="Rating/number upper bound.")
+    low_label = models.CharField(max_length=80, blank=True)
+    high_label = models.CharField(max_length=80, blank=True)
+    journey_stage = models.CharField(max_length=60, blank=True)
+    metric_key = models.CharField(
+        max_length=80, blank=True, db_index=True, help_text="e.g. customer.nps, employee.enps"
+    )
+    grid = models.CharField(
+        max_length=40, blank=True, help_text="Questions sharing a grid name are shown together."
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "code"], name="question_code_unique_in_survey"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text[:60]}"
+
+    def clean(self) -> None:
+        if self.type == self.Type.RATING and (self.min_value is None or self.max_value is None):
+            raise ValidationError("A rating question needs a minimum and a maximum.")
+        if None not in (self.min_value, self.max_value) and self.min_value >= self.max_value:
+            raise ValidationError({"max_value": "Maximum must be greater than minimum."})
+
+    @property
+    def is_numeric_scale(self) -> bool:
+        return self.type in self.SCALES or self.type == self.Type.RATING
+
+    @property
+    def is_choice(self) -> bool:
+        return self.type in (self.Type.SINGLE, self.Type.MULTI)
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """Allowed numeric range (inclusive) for number-valued types."""
+        if self.type in self.SCALES:
+            return self.SCALES[self.type]
+        return self.min_value, self.max_value
+
+    def endpoint_labels(self) -> tuple[str, str]:
+        default = self.DEFAULT_LABELS.get(self.type, ("", ""))
+        return self.low_label or default[0], self.high_label or default[1]
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    order = models.PositiveIntegerField(default=0)
+    value = models.SlugField(max_length=40)
+    label = models.CharField(max_length=200)
+    score = models.FloatField(
+        null=True, blank=True, help_text="Numeric value for scoring (e.g. yes = 1, no = 0)."
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "value"], name="choice_value_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def new_token() -> str:
+    """256 bits from the OS CSPRNG, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+class Invitation(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    contact = models.CharField(max_length=254, blank=True, help_text="E-mail or phone.")
+    customer_id = models.CharField(max_length=100, blank=True)
+    segment = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["survey", "unit"], name="invitation_survey_unit")]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} to {self.survey}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("surveys:invitation", kwargs={"token": self.token})
+
+    @property
+    def is_used(self) -> bool:
+        return self.used_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @staticmethod
+    def default_expiry(days: int = 30):
+        return timezone.now() + timedelta(days=days)
+
+
+class Response(models.Model):
+    class Channel(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        IMPORT = "import", "Import"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="responses")
+    period = models.CharField(max_length=7)
+    # Null for anonymous surveys: the invitation would identify the respondent.
+    invitation = models.OneToOneField(
+        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
+    )
+    respondent_key = models.CharField(max_length=100, blank=True, db_index=True)
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="Caller's id, for idempotent imports."
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    segment = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["survey", "period", "unit"], name="response_survey_period_unit"),
+            models.Index(fields=["unit", "period"], name="response_unit_period"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "external_id"],
+                condition=~Q(external_id=""),
+                name="response_external_id_unique_in_survey",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Response {self.pk} to {self.survey_id} ({self.period})"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    # Scales, numbers, and the score of a chosen single choice, so SQL can aggregate one column.
+    number = models.FloatField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    choice = models.ForeignKey(
+        Choice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    choices = models.ManyToManyField(Choice, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"], name="one_answer_per_question"
+            ),
+        ]
+        indexes = [models.Index(fields=["question", "number"], name="answer_question_number")]
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk} to {self.question_id}"
+
+
+class DirtyScoreCell(models.Model):
+    """Scores of (survey, period) wait for a recompute. One row per pending cell coalesces
+    bursts of submissions into one task; a periodic sweep picks up cells whose task was
+    never queued (broker down)."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    marked_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "period"], name="one_dirty_cell_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}/{self.period}"
+
+
+class WebhookSubscription(TimeStamped):
+    """A subscriber URL that receives signed events for one survey."""
+
+    class Event(models.TextChoices):
+        RESPONSE_SUBMITTED = "response.submitted", "Response submitted"
+        SCORE_CHANGED = "score.changed", "Score changed"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64, default=new_token, help_text="HMAC-SHA256 key.")
+    events = models.JSONField(default=list, help_text="Event names; empty means all.")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.survey})"
+
+    def wants(self, event: str) -> bool:
+        return self.active and (not self.events or event in self.events)
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed after retries"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first result of a POST sent with an Idempotency-Key, replayed on retries."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

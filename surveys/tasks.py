@@ -1,0 +1,66 @@
+"""Thin Celery tasks: ids in, one service call, idempotent and safe to retry."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_scores_task(survey_id: int, period: str) -> None:
+    """Recompute the scores one survey feeds for one period; a no-op if the survey is gone.
+
+    Idempotent: scores are recomputed from raw answers, so a retry or a duplicate delivery
+    writes the same rows. Only transient database errors are retried.
+    """
+    from .aggregation import recompute_dirty_cell
+
+    recompute_dirty_cell(survey_id=survey_id, period=period)
+
+
+@shared_task(acks_late=True)
+def recompute_dirty_cells_task() -> None:
+    """Periodic sweep (beat): recompute cells whose task was never queued or got lost."""
+    from .aggregation import sweep_dirty_cells
+
+    sweep_dirty_cells()
+
+
+# Webhook deliveries: retried on transport errors (the service raises a ConnectionError
+# subclass for those, 5xx, 408 and 429) with backoff 30 s, 60 s, … capped at one hour.
+WEBHOOK_MAX_RETRIES = 8
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=WEBHOOK_MAX_RETRIES,
+)
+def deliver_webhook_task(self, delivery_id: int) -> None:
+    """Post one webhook delivery; a delivered, failed or deleted one is left alone."""
+    from .webhooks import deliver_webhook
+
+    deliver_webhook(delivery_id=delivery_id, last_attempt=self.request.retries >= self.max_retries)
+
+
+@shared_task(acks_late=True)
+def requeue_stalled_webhooks_task() -> None:
+    """Periodic sweep (beat): queue deliveries whose task never reached the broker."""
+    from .webhooks import requeue_stalled_deliveries
+
+    requeue_stalled_deliveries()
+
+
+@shared_task(acks_late=True)
+def delete_expired_idempotency_records_task() -> None:
+    """Periodic sweep (beat): forget stored API results past their 24-hour lifetime."""
+    from .api.idempotency import delete_expired_records
+
+    delete_expired_records()

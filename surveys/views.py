@@ -1,0 +1,190 @@
+"""Respondent pages: the home page, the public survey link, personal invitations, thanks.
+
+Views check the request's shape and hand answers to `submit_response`, the one write path;
+domain errors become pages with the error's own status code and safe message.
+"""
+
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .exceptions import (
+    InvalidAnswers,
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationUsed,
+    SurveyClosed,
+    SurveyError,
+    UnknownUnit,
+)
+from .forms import ResponseForm
+from .models import OrgUnit, Survey
+from .services import find_invitation, questions_for, submit_response
+
+# Units a respondent can be "about": the front line, not the regions above it.
+FRONTLINE_LEVELS = (OrgUnit.Level.STORE, OrgUnit.Level.TEAM)
+HOME_SURVEY_LIMIT = 50
+
+
+def _problem(request: HttpRequest, *, status: int, heading: str, message: str) -> HttpResponse:
+    context = {"heading": heading, "message": message}
+    return render(request, "surveys/problem.html", context, status=status)
+
+
+def _domain_problem(request: HttpRequest, error: SurveyError) -> HttpResponse:
+    headings = {
+        InvitationNotFound: _("Link not found"),
+        InvitationUsed: _("Already answered"),
+        InvitationExpired: _("This link has expired"),
+        SurveyClosed: _("This survey is closed"),
+        UnknownUnit: _("This link is incomplete"),
+    }
+    heading = headings.get(type(error), _("Something is not right"))
+    return _problem(request, status=error.status_code, heading=heading, message=error.message)
+
+
+def _survey_not_found(request: HttpRequest) -> HttpResponse:
+    message = _("There is no survey at this address. Please check the link you were given.")
+    return _problem(request, status=404, heading=_("Survey not found"), message=message)
+
+
+def _frontline_units(survey: Survey) -> QuerySet[OrgUnit]:
+    scope = survey.root_unit.subtree() if survey.root_unit_id else OrgUnit.objects.all()
+    return scope.filter(level__in=FRONTLINE_LEVELS).order_by("name", "code")
+
+
+def _resolve_unit(survey: Survey, code: str) -> tuple[OrgUnit | None, QuerySet[OrgUnit] | None]:
+    """The unit named by the link's `u`, else the units to pick from (None when there are none)."""
+    scope = survey.root_unit.subtree() if survey.root_unit_id else OrgUnit.objects.all()
+    unit = scope.filter(code=code).first() if code else None
+    if unit is not None:
+        return unit, None
+    if not survey.root_unit_id:
+        return None, None
+    choices = _frontline_units(survey)
+    return None, (choices if choices.exists() else None)
+
+
+def _submit(
+    request: HttpRequest,
+    form: ResponseForm,
+    *,
+    survey: Survey,
+    unit: OrgUnit | None = None,
+    token: str | None = None,
+) -> HttpResponse | None:
+    """Hand shape-valid answers to the service: a redirect on success, None to show errors."""
+    form.is_valid()
+    if form.has_question_errors():
+        return None
+    try:
+        submit_response(
+            survey=survey, answers=form.answers(), unit=unit or form.selected_unit(), token=token
+        )
+    except InvalidAnswers as error:
+        form.apply_errors(error.errors)
+        return None
+    except UnknownUnit as error:
+        if not form.has_unit_field:
+            return _domain_problem(request, error)
+        form.add_unit_error(error.message)
+        return None
+    except SurveyError as error:
+        return _domain_problem(request, error)
+    return redirect("surveys:thanks", slug=survey.slug)
+
+
+def _render_form(
+    request: HttpRequest,
+    form: ResponseForm,
+    *,
+    survey: Survey,
+    unit: OrgUnit | None = None,
+    preview: bool = False,
+) -> HttpResponse:
+    context = {"survey": survey, "form": form, "unit": unit, "preview": preview}
+    return render(request, "surveys/respond.html", context)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Product overview with links to every open customer survey, at an example unit."""
+    example_unit = (
+        OrgUnit.objects.filter(
+            level__in=FRONTLINE_LEVELS,
+            path__startswith=Coalesce(OuterRef("root_unit__path"), Value("")),
+        )
+        .order_by("path")
+        .values("code")[:1]
+    )
+    surveys = (
+        Survey.objects.filter(status=Survey.Status.OPEN, audience=Survey.Audience.CUSTOMER)
+        .annotate(example_unit=Subquery(example_unit))
+        .order_by("title")[:HOME_SURVEY_LIMIT]
+    )
+    return render(request, "surveys/home.html", {"surveys": surveys})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
+    """The survey's public link, `?u=<unit code>` naming the store or team it is about.
+
+    Staff may add `?preview=1` to see a survey in any status; nothing is saved from a preview.
+    """
+    survey = Survey.objects.select_related("root_unit").filter(slug=slug).first()
+    preview = request.GET.get("preview") == "1" and request.user.is_staff
+    if survey is None or (survey.status == Survey.Status.DRAFT and not preview):
+        return _survey_not_found(request)
+    if not (survey.is_open or preview):
+        return _domain_problem(request, SurveyClosed())
+    if preview and request.method == "POST":
+        message = _("Preview — answers are not saved.")
+        return _problem(request, status=403, heading=_("Preview"), message=message)
+    unit, unit_choices = _resolve_unit(survey, request.GET.get("u", "").strip())
+    if unit is None and unit_choices is None and not preview:
+        message = _(
+            "This link does not say which store or team it is about. "
+            "Please use the full link you were given."
+        )
+        return _domain_problem(request, UnknownUnit(message))
+    data = request.POST if request.method == "POST" else None
+    form = ResponseForm(data, questions=questions_for(survey), unit_choices=unit_choices)
+    if data is not None:
+        outcome = _submit(request, form, survey=survey, unit=unit)
+        if outcome is not None:
+            return outcome
+    return _render_form(request, form, survey=survey, unit=unit, preview=preview)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
+    """A personal, single-use invitation link; the invitation fixes the unit."""
+    try:
+        invitation = find_invitation(token)
+    except SurveyError as error:
+        return _domain_problem(request, error)
+    survey = invitation.survey
+    if not survey.is_open:
+        return _domain_problem(request, SurveyClosed())
+    data = request.POST if request.method == "POST" else None
+    form = ResponseForm(data, questions=questions_for(survey))
+    if data is not None:
+        outcome = _submit(request, form, survey=survey, token=token)
+        if outcome is not None:
+            return outcome
+    return _render_form(request, form, survey=survey, unit=invitation.unit)
+
+
+@require_GET
+def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    """Shown after a submission; names the survey only, never anything about the response."""
+    survey = Survey.objects.exclude(status=Survey.Status.DRAFT).filter(slug=slug).first()
+    if survey is None:
+        return _survey_not_found(request)
+    return render(request, "surveys/thanks.html", {"survey": survey})

@@ -1,0 +1,183 @@
+"""factory_boy factories for the whole project (split by app when it grows)."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from linkage.models import Initiative, Metric, MetricValue
+from surveys.models import (
+    Answer,
+    Choice,
+    Invitation,
+    OrgUnit,
+    Question,
+    Response,
+    Survey,
+    WebhookSubscription,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("pw-for-tests-only")
+
+
+class OrgUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrgUnit
+
+    code = factory.Sequence(lambda n: f"unit-{n}")
+    name = factory.Sequence(lambda n: f"Unit {n}")
+    level = OrgUnit.Level.STORE
+    parent = None
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Survey
+
+    title = factory.Sequence(lambda n: f"Survey {n}")
+    slug = factory.Sequence(lambda n: f"survey-{n}")
+    audience = Survey.Audience.CUSTOMER
+    kind = Survey.Kind.RELATIONSHIP
+    status = Survey.Status.OPEN
+
+    class Params:
+        employee = factory.Trait(
+            audience=Survey.Audience.EMPLOYEE,
+            kind=Survey.Kind.PULSE,
+            anonymous=True,
+            anonymity_threshold=5,
+        )
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    survey = factory.SubFactory(SurveyFactory)
+    code = factory.Sequence(lambda n: f"q{n}")
+    order = factory.Sequence(lambda n: n)
+    type = Question.Type.NPS
+    text = "How likely are you to recommend us to a friend or colleague?"
+    metric_key = ""
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory, type=Question.Type.SINGLE)
+    value = factory.Sequence(lambda n: f"option-{n}")
+    label = factory.LazyAttribute(lambda choice: choice.value.title())
+    order = factory.Sequence(lambda n: n)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    survey = factory.SubFactory(SurveyFactory)
+    unit = factory.SubFactory(OrgUnitFactory)
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Response
+
+    survey = factory.SubFactory(SurveyFactory)
+    unit = factory.SubFactory(OrgUnitFactory)
+    period = "2026-01"
+
+
+class MetricFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Metric
+        django_get_or_create = ("key",)
+
+    key = factory.Sequence(lambda n: f"metric.m{n}")
+    name = factory.LazyAttribute(lambda metric: metric.key)
+    aggregation = Metric.Aggregation.MEAN
+
+
+class MetricValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MetricValue
+
+    metric = factory.SubFactory(MetricFactory)
+    unit = factory.SubFactory(OrgUnitFactory)
+    period = "2026-01"
+    value = 50.0
+    n = 30
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+        django_get_or_create = ("name",)
+
+    name = "Leadership"
+
+
+class LeaderFactory(UserFactory):
+    """A staff member of the Leadership group."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"leader{n}")
+    # Tests log leaders in with force_login; skipping password hashing keeps them fast.
+    password = "!unusable"
+    is_staff = True
+
+    @factory.post_generation
+    def leadership(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(GroupFactory(name="Leadership"))
+
+
+class AnalystFactory(UserFactory):
+    """A member of the Analysts group (reads every unit, not staff)."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"analyst{n}")
+    password = "!unusable"
+
+    @factory.post_generation
+    def analysts(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(GroupFactory(name="Analysts"))
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookSubscription
+
+    survey = factory.SubFactory(SurveyFactory)
+    url = "http://127.0.0.1:9/hook"
+
+
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Initiative
+
+    title = factory.Sequence(lambda n: f"Initiative {n}")
+
+
+def add_answers(question, unit, numbers, *, period="2026-01", segment=None) -> None:
+    """One response per number to `question` from `unit`; bulk inserts, no services."""
+    responses = Response.objects.bulk_create(
+        Response(survey_id=question.survey_id, unit=unit, period=period, segment=segment or {})
+        for _ in numbers
+    )
+    Answer.objects.bulk_create(
+        Answer(response=response, question=question, number=number)
+        for response, number in zip(responses, numbers, strict=True)
+    )

@@ -1,0 +1,76 @@
+"""With the broker down a submission is still saved fast; the sweep computes its score later."""
+
+import os
+import time
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+
+from cxsurvey.celery import app as celery_app
+from linkage.models import MetricValue
+from surveys.models import DirtyScoreCell, Response
+from surveys.services import submit_response
+from surveys.tasks import recompute_dirty_cells_task
+from tests.conftest import service_reachable, skip_or_fail
+from tests.factories import QuestionFactory, SurveyFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/6"
+CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Point the app at `url` with real (non-eager) delivery; restore the config afterwards."""
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    saved_environment = os.environ.get("CELERY_BROKER_URL")
+    # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
+    os.environ["CELERY_BROKER_URL"] = url
+    celery_app.conf.update(broker_url=url, task_always_eager=False)
+    celery_app._after_fork()  # drop pooled connections to the previous broker
+    try:
+        yield
+    finally:
+        if saved_environment is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_environment
+        celery_app.conf.update(saved)
+        celery_app._after_fork()
+
+
+@pytest.fixture(autouse=True)
+def services():
+    if connection.vendor != "postgresql":
+        skip_or_fail("the broker-down test needs PostgreSQL (set DATABASE_URL)")
+    broker = urlparse(BROKER_URL)
+    if not service_reachable(broker.hostname or "127.0.0.1", broker.port or 6379):
+        skip_or_fail(f"Redis is not reachable at {BROKER_URL}")
+
+
+def test_submission_with_broker_down_is_saved_and_swept_when_broker_returns(org_tree):
+    survey = SurveyFactory()
+    QuestionFactory(survey=survey, code="nps", metric_key="customer.nps")
+    store = org_tree["stores"][0]
+    with celery_broker(CLOSED_PORT_BROKER):
+        started = time.monotonic()
+        response = submit_response(survey=survey, unit=store, answers={"nps": 10})
+        elapsed = time.monotonic() - started
+    assert elapsed < 5.0, f"submission took {elapsed:.1f} s with the broker down"
+    assert Response.objects.filter(pk=response.pk).exists()
+    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    assert not MetricValue.objects.exists()
+
+    with celery_broker(BROKER_URL):
+        celery_app.control.purge()
+        with start_worker(celery_app, pool="solo", perform_ping_check=False):
+            recompute_dirty_cells_task.delay()  # what beat sends every minute
+            deadline = time.monotonic() + 20
+            while DirtyScoreCell.objects.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+    assert not DirtyScoreCell.objects.exists()
+    assert MetricValue.objects.get(unit=store, metric__key="customer.nps").value == 100.0

@@ -1,0 +1,99 @@
+"""POST /api/v1/outcomes/: JSON rows or CSV text, errors by item or line, idempotent."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from linkage.models import Metric, MetricValue, OutcomeImport
+from tests.factories import AnalystFactory, LeaderFactory, MetricFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/outcomes/"
+HEADER = "unit_code,period,metric_key,value\n"
+
+
+@pytest.fixture
+def revenue(org_tree):
+    return MetricFactory(key="outcome.revenue", source=Metric.Source.OUTCOME, aggregation="sum")
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def test_outcome_rows_are_upserted_and_rolled_up(revenue):
+    rows = [
+        {"unit": "n1", "period": "2026-01", "metric": "outcome.revenue", "value": 100},
+        {"unit": "n2", "period": "2026-01", "metric": "outcome.revenue", "value": 50.5},
+    ]
+
+    response = client_for(LeaderFactory()).post(URL, {"rows": rows}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "applied"
+    assert MetricValue.objects.get(unit__code="north").value == 150.5
+
+
+def test_outcome_row_errors_are_keyed_by_item(revenue):
+    rows = [
+        {"unit": "n1", "period": "2026-01", "metric": "outcome.revenue", "value": 1},
+        {"unit": "zz", "period": "2026-13", "metric": "outcome.revenue", "value": 1},
+    ]
+
+    response = client_for(AnalystFactory()).post(URL, {"rows": rows}, format="json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert list(error["items"]) == ["1"]
+    assert len(error["items"]["1"]["row"]) == 2
+    assert not MetricValue.objects.exists()
+
+
+def test_outcome_csv_text_errors_are_keyed_by_line(revenue, owner):
+    text = f"{HEADER}n1,2026-01,outcome.revenue,5\nn2,2026-01,outcome.revenue,x\n"
+
+    response = client_for(owner).post(URL, text, content_type="text/csv")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["items"] == {"3": {"row": ["value 'x' is not a number"]}}
+
+
+def test_outcome_csv_skip_bad_writes_the_good_lines(revenue, owner):
+    text = f"{HEADER}n1,2026-01,outcome.revenue,5\nzz,2026-01,outcome.revenue,1\n"
+
+    response = client_for(owner).post(URL + "?skip_bad=1", text, content_type="text/csv")
+
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["lines_written"]) == ("partial", 1)
+
+
+def test_outcome_shape_errors_are_400(revenue, owner):
+    huge = b'{"rows": [{"unit": "n1", "period": "2026-01", "metric": "m.x", "value": 1e400}]}'
+    bodies = [huge, b'{"rows": [], "csv": "x"}', b'{"csv": 5}', b'{"rows": "n1"}', b"[1]"]
+    for body in bodies:
+        response = client_for(owner).post(URL, body, content_type="application/json")
+        assert response.status_code == 400, body
+    assert not MetricValue.objects.exists()
+
+
+def test_outcomes_are_forbidden_to_managers_and_outsiders(revenue, unit_member, outsider):
+    rows = [{"unit": "n1", "period": "2026-01", "metric": "outcome.revenue", "value": 1}]
+    for user in (unit_member, outsider):
+        assert client_for(user).post(URL, {"rows": rows}, format="json").status_code == 403
+    assert client_for(None).post(URL, {"rows": rows}, format="json").status_code == 401
+    assert not OutcomeImport.objects.exists()
+
+
+def test_outcome_retry_with_key_imports_once(revenue, owner):
+    rows = [{"unit": "n1", "period": "2026-01", "metric": "outcome.revenue", "value": 7}]
+    client = client_for(owner)
+
+    for _ in range(2):
+        response = client.post(
+            URL, {"rows": rows}, format="json", headers={"Idempotency-Key": "o-1"}
+        )
+        assert response.status_code == 201
+
+    assert OutcomeImport.objects.count() == 1

@@ -1,0 +1,158 @@
+"""Performance expectations: specific or refused, baseline from the target group, target maths."""
+
+from datetime import date
+
+import pytest
+
+from linkage.models import Metric, PerformanceExpectation
+from linkage.services.expectations import ExpectationInvalid, create_expectation
+from linkage.services.metrics import ensure_metrics_for_questions
+from surveys.models import Question
+from tests.factories import LeaderFactory, QuestionFactory, SurveyFactory, add_answers
+
+pytestmark = pytest.mark.django_db
+
+COMPLAINT = "customer.delivery_complaint"
+
+
+@pytest.fixture
+def complaints(org_tree):
+    """Product X: 20 of 100 customers complained in 2025-01; product Y: 50 of 100."""
+    question = QuestionFactory(type=Question.Type.NUMBER, metric_key=COMPLAINT)
+    ensure_metrics_for_questions()
+    store = org_tree["stores"][0]
+    add_answers(question, store, [1] * 20 + [0] * 80, period="2025-01", segment={"product": "X"})
+    add_answers(question, store, [1] * 50 + [0] * 50, period="2025-01", segment={"product": "Y"})
+    return Metric.objects.get(key=COMPLAINT)
+
+
+def _expect(metric, target_unit, **changes):
+    fields = {
+        "owner": LeaderFactory(),
+        "title": "Reduce delivery complaints for Product X customers by 10 % over 12 months",
+        "metric": metric,
+        "unit": target_unit,
+        "segment_filter": {"product": "X"},
+        "baseline_period": "2025-01",
+        "target_kind": "relative",
+        "target_change": -10,
+        "start_date": date(2025, 1, 1),
+        "end_date": date(2025, 12, 31),
+        **changes,
+    }
+    return create_expectation(**fields)
+
+
+def test_create_expectation_demo_example_relative_target_on_segment(complaints, org_tree):
+    expectation = _expect(complaints, org_tree["company"])
+    assert expectation.baseline_value == pytest.approx(20.0)  # 20 of 100, Product X only
+    assert expectation.baseline_n == 100
+    assert expectation.target_value == pytest.approx(18.0)  # 20 × (1 − 10 / 100)
+    assert expectation.segment_filter == {"product": "X"}
+
+
+def test_create_expectation_absolute_target_adds_change(complaints, org_tree):
+    expectation = _expect(complaints, org_tree["company"], target_kind="absolute", target_change=-5)
+    assert expectation.target_value == pytest.approx(15.0)
+
+
+def test_create_expectation_without_segment_uses_whole_group(complaints, org_tree):
+    expectation = _expect(complaints, org_tree["north"], segment_filter={})
+    assert expectation.baseline_value == pytest.approx(35.0)  # 70 of 200
+    assert expectation.target_value == pytest.approx(31.5)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"unit": None}, "unit", "needs a target group"),
+        ({"target_change": 0}, "target_change", "needs an extent"),
+        ({"target_change": None}, "target_change", "needs an extent"),
+        ({"end_date": date(2024, 12, 1)}, "end_date", "needs a time frame: the end date must"),
+        ({"start_date": None}, "start_date", "needs a time frame"),
+        ({"baseline_period": "January"}, "baseline_period", "needs a baseline"),
+    ],
+)
+def test_create_expectation_refuses_missing_part_and_says_why(
+    complaints, org_tree, changes, field, message
+):
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(complaints, org_tree["company"], **changes)
+    text = " ".join(error.value.errors[field])
+    assert text.startswith("A performance expectation needs") and message in text
+    assert not PerformanceExpectation.objects.exists()
+
+
+def test_create_expectation_refuses_change_against_metric_direction(complaints, org_tree):
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(complaints, org_tree["company"], target_change=10)
+    assert "worse" in error.value.errors["target_change"][0]
+
+
+def test_create_expectation_refuses_period_without_answers(complaints, org_tree):
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(complaints, org_tree["company"], baseline_period="2024-06")
+    assert "no " in error.value.errors["baseline_period"][0]
+    assert "2024-06" in error.value.errors["baseline_period"][0]
+
+
+def test_create_expectation_refuses_suppressed_baseline(org_tree):
+    survey = SurveyFactory(employee=True)
+    question = QuestionFactory(
+        survey=survey, type=Question.Type.LIKERT, metric_key="employee.job_satisfaction"
+    )
+    ensure_metrics_for_questions()
+    add_answers(question, org_tree["stores"][0], [5, 4, 2], period="2025-01")
+    metric = Metric.objects.get(key="employee.job_satisfaction")
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(metric, org_tree["stores"][0], segment_filter={}, target_change=10)
+    assert "hidden (fewer than 5 responses)" in error.value.errors["baseline_period"][0]
+    assert not PerformanceExpectation.objects.exists()
+
+
+def test_create_expectation_refuses_bad_segment_key(complaints, org_tree):
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(complaints, org_tree["company"], segment_filter={"product__contains": "X"})
+    assert "segment_filter" in error.value.errors
+
+
+def test_admin_expectation_form_shows_why_next_to_field(client, complaints, org_tree):
+    client.force_login(LeaderFactory())
+    response = client.post(
+        "/admin/linkage/performanceexpectation/add/",
+        {
+            "title": "Fewer complaints",
+            "metric": complaints.pk,
+            "unit": org_tree["company"].pk,
+            "segment_filter": '{"product": "X"}',
+            "baseline_period": "2025-01",
+            "target_kind": "relative",
+            "target_change": "-10",
+            "start_date": "2025-01-01",
+            "end_date": "",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "A performance expectation needs a time frame" in errors["end_date"][0]
+    assert not PerformanceExpectation.objects.exists()
+
+
+def test_admin_expectation_form_creates_with_computed_target(client, complaints, org_tree):
+    client.force_login(LeaderFactory())
+    response = client.post(
+        "/admin/linkage/performanceexpectation/add/",
+        {
+            "title": "Fewer complaints",
+            "metric": complaints.pk,
+            "unit": org_tree["company"].pk,
+            "segment_filter": '{"product": "X"}',
+            "baseline_period": "2025-01",
+            "target_kind": "relative",
+            "target_change": "-10",
+            "start_date": "2025-01-01",
+            "end_date": "2025-12-31",
+        },
+    )
+    assert response.status_code == 302
+    assert PerformanceExpectation.objects.get().target_value == pytest.approx(18.0)

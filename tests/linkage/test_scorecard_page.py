@@ -1,0 +1,154 @@
+"""Unit scorecard: levels read top-down, values ± CI with trend and tested change, targets,
+chain links, hidden small employee groups, and who may see which unit."""
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from linkage.models import ChainLink, LinkageResult, LinkageRun, Metric, PerformanceExpectation
+from linkage.services.metrics import ensure_metrics
+from tests.factories import (
+    LeaderFactory,
+    MetricValueFactory,
+    QuestionFactory,
+    SurveyFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+KEYS = ["customer.nps", "outcome.revenue", "employee.enps", "customer.delivery_complaint"]
+
+
+@pytest.fixture
+def north_scores(org_tree):
+    ensure_metrics(KEYS)
+    QuestionFactory(survey=SurveyFactory(employee=True), metric_key="employee.enps")
+    metric = {key: Metric.objects.get(key=key) for key in KEYS}
+    north = org_tree["north"]
+    for period, counts in (("2026-01", (200, 90, 50)), ("2026-02", (250, 120, 60))):
+        answers, promoters, detractors = counts
+        MetricValueFactory(
+            metric=metric["customer.nps"],
+            unit=north,
+            period=period,
+            n=answers,
+            value=100 * (promoters - detractors) / answers,
+            ci_low=1.0,
+            ci_high=40.0,
+            details={"answers": answers, "promoters": promoters, "detractors": detractors},
+        )
+    MetricValueFactory(metric=metric["outcome.revenue"], unit=north, period="2026-02", value=125000)
+    MetricValueFactory(metric=metric["employee.enps"], unit=north, period="2026-01", value=10, n=8)
+    MetricValueFactory(
+        metric=metric["employee.enps"],
+        unit=north,
+        period="2026-02",
+        value=None,
+        n=0,
+        suppressed=True,
+        details={"threshold": 5},
+    )
+    MetricValueFactory(metric=metric["customer.delivery_complaint"], unit=north, value=12.0)
+    return metric
+
+
+@pytest.fixture
+def nps_drives_revenue(north_scores):
+    nps, revenue = north_scores["customer.nps"], north_scores["outcome.revenue"]
+    run = LinkageRun.objects.create(first_period="2024-01", last_period="2026-02")
+    result = LinkageResult.objects.create(
+        run=run,
+        x_metric=nps,
+        y_metric=revenue,
+        lag=1,
+        n_pairs=300,
+        n_units=30,
+        r=0.41,
+        snapshot_at=timezone.now(),
+    )
+    return ChainLink.objects.create(
+        from_metric=nps, to_metric=revenue, latest_result=result, verdict="supported"
+    )
+
+
+def _page(client, user, code="north"):
+    client.force_login(user)
+    return client.get(f"/dashboard/units/{code}/scorecard/")
+
+
+def test_scorecard_reads_top_down_by_level_and_perspective(client, unit_member, north_scores):
+    html = _page(client, unit_member).content.decode()
+    strategic, tactical = html.index("Strategic (business results)"), html.index("Tactical")
+    assert strategic < tactical < html.index("Operational (indicators)")
+    assert html.index("Financial") < tactical < html.index("Learning &amp; growth")
+    assert "$125,000" in html and "12.0 %" in html
+
+
+def test_scorecard_value_with_interval_trend_and_tested_change(client, unit_member, north_scores):
+    html = _page(client, unit_member).content.decode()
+    assert "+24" in html and "95 % CI +1 to +40" in html and "n = 250" in html
+    assert "<polyline" in html
+    # 90/60/50 (n 200) → 120/70/60 (n 250): z = 0.5186, p = 0.6041 (STATISTICS.md §1.5).
+    assert "+4 pts vs 2026-01 (not significant, p = 0.604)" in html
+
+
+def test_scorecard_hides_employee_cell_below_threshold(client, unit_member, north_scores):
+    html = _page(client, unit_member).content.decode()
+    assert "hidden (fewer than 5 responses)" in html
+
+
+def test_scorecard_shows_target_and_chain_link_evidence(
+    client, unit_member, north_scores, nps_drives_revenue, org_tree
+):
+    PerformanceExpectation.objects.create(
+        title="NPS up",
+        metric=north_scores["customer.nps"],
+        unit=org_tree["north"],
+        baseline_period="2026-01",
+        baseline_value=20,
+        target_kind="absolute",
+        target_change=10,
+        target_value=30,
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+        owner=unit_member,
+        status="on_track",
+    )
+    html = _page(client, unit_member).content.decode()
+    assert "+30 by 31 Dec 2026" in html and "On track" in html
+    assert "If Customer NPS improves, then Revenue improves — supported, r = 0.41" in html
+
+
+def test_scorecard_is_printable(client, unit_member, north_scores):
+    assert "@media print" in _page(client, unit_member).content.decode()
+
+
+def test_scorecard_outside_managed_subtree_is_forbidden(client, unit_member, outsider, org_tree):
+    assert _page(client, unit_member, "south").status_code == 403
+    assert _page(client, unit_member, "acme").status_code == 403
+    assert _page(client, outsider).status_code == 403
+    assert _page(client, unit_member, "n1").status_code == 200
+
+
+def test_scorecard_leader_sees_every_unit_and_anonymous_must_log_in(client, org_tree):
+    assert client.get("/dashboard/units/south/scorecard/").status_code == 302
+    response = _page(client, LeaderFactory(), "south")
+    assert response.status_code == 200 and "No measures have values" in response.content.decode()
+
+
+def test_scorecard_queries_do_not_grow_with_metrics(
+    client, unit_member, north_scores, nps_drives_revenue, django_assert_max_num_queries
+):
+    client.force_login(unit_member)
+    with django_assert_max_num_queries(12):
+        assert client.get("/dashboard/units/north/scorecard/").status_code == 200
+
+
+def test_readings_json_hides_small_groups_and_respects_subtree(client, unit_member, north_scores):
+    client.force_login(unit_member)
+    data = client.get("/dashboard/units/north/readings.json").json()
+    enps = next(item for item in data["metrics"] if item["metric"] == "employee.enps")
+    assert enps["hidden"] is True and enps["value"] is None and enps["n"] is None
+    assert [point["value"] for point in enps["history"][-2:]] == [10, None]
+    assert client.get("/dashboard/units/south/readings.json").status_code == 403

@@ -1,0 +1,103 @@
+"""The one error shape: bad input is a 4xx with a clear message, and scope errors do not
+reveal whether another unit's object exists."""
+
+from datetime import date
+
+import pytest
+from rest_framework.test import APIClient
+
+from linkage.models import PerformanceExpectation
+from tests.factories import LeaderFactory, MetricFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def assert_error_shape(response, status_code: int) -> dict:
+    assert response.status_code == status_code, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["status"] == status_code
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["fields"], dict)
+    return error
+
+
+def test_objects_of_other_units_look_exactly_like_missing_ones(org_tree, unit_member):
+    SurveyFactory(slug="south-only", root_unit=org_tree["south"])
+    client = client_for(unit_member)
+
+    hidden = client.get("/api/v1/surveys/south-only/")
+    missing = client.get("/api/v1/surveys/never-existed/")
+
+    assert_error_shape(hidden, 404)
+    assert hidden.json() == missing.json()
+    assert client.get("/api/v1/units/s1/").json() == client.get("/api/v1/units/zz/").json()
+
+
+def test_expectation_of_another_unit_is_not_found(org_tree, unit_member):
+    south = PerformanceExpectation.objects.create(
+        title="South",
+        unit=org_tree["south"],
+        metric=MetricFactory(),
+        owner=LeaderFactory(),
+        baseline_period="2026-01",
+        target_kind="absolute",
+        target_change=5,
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 6, 30),
+    )
+    client = client_for(unit_member)
+
+    assert client.get(f"/api/v1/expectations/{south.pk}/").json() == (
+        client.get("/api/v1/expectations/987654/").json()
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status_code"),
+    [
+        (b"{", "application/json", 400),
+        (b'{"responses": "all"}', "application/json", 400),
+        (b'{"responses": [{"unit": 1, "answers": []}]}', "application/json", 400),
+        (b'{"responses": [{"unit": "n1", "answers": {"nps": 1e999999}}]}', "application/json", 400),
+        (
+            b'{"responses": [{"unit": "n1", "answers": {"nps": 5}}], "more": 1}',
+            "application/json",
+            400,
+        ),
+        (b"nps=5", "application/x-www-form-urlencoded", 415),
+        (b"\xff\xfe", "application/json", 400),
+    ],
+)
+def test_bulk_bad_input_is_a_client_error(org_tree, owner, body, content_type, status_code):
+    SurveyFactory(slug="bulk")
+
+    response = client_for(owner).post(
+        "/api/v1/surveys/bulk/responses/bulk/", body, content_type=content_type
+    )
+
+    assert_error_shape(response, status_code)
+
+
+def test_huge_and_foreign_ids_are_not_found(owner):
+    for path in ("/api/v1/linkage-runs/99999999999999999999999/", "/api/v1/expectations/0/"):
+        assert_error_shape(client_for(owner).get(path), 404)
+
+
+def test_wrong_method_is_405_in_the_error_shape(owner):
+    error = assert_error_shape(client_for(owner).delete("/api/v1/surveys/"), 405)
+
+    assert error["code"] == "method_not_allowed"
+
+
+def test_unacceptable_format_is_reported_in_json(owner):
+    response = client_for(owner).get("/api/v1/units/", headers={"Accept": "text/csv"})
+
+    assert_error_shape(response, 406)

@@ -1,0 +1,148 @@
+"""Score recompute tasks: options, idempotence, and coalescing of bursts of submissions."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+import pytest
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from linkage.models import MetricValue
+from linkage.services.metrics import ensure_metrics_for_questions
+from surveys.aggregation import recompute_dirty_cell, sweep_dirty_cells
+from surveys.models import DirtyScoreCell, Response
+from surveys.services import submit_response
+from surveys.tasks import recompute_dirty_cells_task, recompute_scores_task
+from tests.factories import QuestionFactory, SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = "2026-01"
+
+
+@pytest.fixture
+def survey():
+    survey = SurveyFactory()
+    QuestionFactory(survey=survey, code="nps", metric_key="customer.nps")
+    ensure_metrics_for_questions()
+    return survey
+
+
+@pytest.fixture
+def store(org_tree):
+    return org_tree["stores"][0]
+
+
+def add_response(survey, unit, score, period=PERIOD):
+    """A stored answer without the service (no dirty marking, no task)."""
+    response = Response.objects.create(survey=survey, unit=unit, period=period)
+    response.answers.create(question=survey.questions.get(code="nps"), number=score)
+
+
+def dirty(survey, period=PERIOD, **fields):
+    return DirtyScoreCell.objects.create(survey=survey, period=period, **fields)
+
+
+def test_recompute_scores_task_retries_only_transient_database_errors():
+    assert recompute_scores_task.acks_late is True
+    assert set(recompute_scores_task.autoretry_for) == {OperationalError, InterfaceError}
+    assert recompute_scores_task.retry_backoff is True
+    assert recompute_scores_task.max_retries == 5
+
+
+def test_recompute_scores_task_returns_quietly_when_survey_is_gone():
+    assert recompute_scores_task(987654, PERIOD) is None
+    assert not MetricValue.objects.exists()
+
+
+def test_recompute_scores_task_is_idempotent(survey, store):
+    add_response(survey, store, 10)
+    add_response(survey, store, 2)
+    recompute_scores_task(survey.pk, PERIOD)
+    first = sorted(MetricValue.objects.values_list("unit_id", "value", "n"))
+    recompute_scores_task(survey.pk, PERIOD)
+    assert sorted(MetricValue.objects.values_list("unit_id", "value", "n")) == first
+    assert len(first) == 3 and first[0][1:] == (0.0, 2)
+
+
+def test_submissions_in_one_period_queue_one_recompute(
+    survey, store, django_capture_on_commit_callbacks
+):
+    with (
+        patch("surveys.tasks.recompute_scores_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        for score in (10, 9, 3):
+            submit_response(survey=survey, unit=store, answers={"nps": score})
+    period = Response.objects.first().period
+    assert len(callbacks) == 1
+    delay.assert_called_once_with(survey.pk, period)
+    assert DirtyScoreCell.objects.get(survey=survey, period=period).queued_at is not None
+
+
+def test_submission_with_broker_down_leaves_cell_for_the_sweep(
+    survey, store, django_capture_on_commit_callbacks
+):
+    with (
+        patch("surveys.tasks.recompute_scores_task.delay", side_effect=BrokerUnreachable()),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = submit_response(survey=survey, unit=store, answers={"nps": 10})
+    assert Response.objects.filter(pk=response.pk).exists()
+    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    assert sweep_dirty_cells() == 1
+    assert MetricValue.objects.get(unit=store).value == 100.0
+    assert not DirtyScoreCell.objects.exists()
+
+
+def test_recompute_dirty_cell_settles_cell_when_nothing_arrived_meanwhile(survey, store):
+    add_response(survey, store, 9)
+    dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
+    with patch("surveys.tasks.recompute_scores_task.delay") as delay:
+        recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
+    assert not DirtyScoreCell.objects.exists() and not delay.called
+    assert MetricValue.objects.get(unit=store).value == 100.0
+
+
+def test_recompute_dirty_cell_requeues_when_marked_during_the_run(survey, store):
+    cell = dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
+
+    def submission_arrives(**kwargs):
+        DirtyScoreCell.objects.filter(pk=cell.pk).update(marked_at=timezone.now())
+        return 0
+
+    with (
+        patch("surveys.aggregation.recompute_cells", side_effect=submission_arrives),
+        patch("surveys.tasks.recompute_scores_task.delay") as delay,
+    ):
+        recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
+    delay.assert_called_once_with(survey.pk, PERIOD)
+    assert DirtyScoreCell.objects.get(pk=cell.pk).queued_at is not None
+
+
+def test_sweep_recomputes_unqueued_and_lost_cells_only(survey, store):
+    now = timezone.now()
+    for period in ("2026-01", "2026-02", "2026-03"):
+        add_response(survey, store, 10, period=period)
+    dirty(survey, "2026-01", queued_at=None)
+    dirty(survey, "2026-02", queued_at=now - timedelta(minutes=10))
+    waiting = dirty(survey, "2026-03", queued_at=now - timedelta(minutes=1))
+    recompute_dirty_cells_task()
+    assert list(DirtyScoreCell.objects.values_list("pk", flat=True)) == [waiting.pk]
+    periods = set(MetricValue.objects.filter(unit=store).values_list("period", flat=True))
+    assert periods == {"2026-01", "2026-02"}
+
+
+def test_failing_eager_recompute_is_logged_as_error_and_left_for_the_sweep(
+    survey, store, django_capture_on_commit_callbacks, caplog
+):
+    with (
+        patch("surveys.aggregation.recompute_cells", side_effect=RuntimeError("bug")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = submit_response(survey=survey, unit=store, answers={"nps": 10})
+    assert Response.objects.filter(pk=response.pk).exists()
+    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    failures = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert failures and "Recompute of survey" in failures[0].getMessage()

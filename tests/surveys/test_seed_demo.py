@@ -1,0 +1,134 @@
+"""manage.py seed_demo: the Northwind Retail demo, idempotent, with logins and scores."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from linkage.models import MetricValue, OutcomeImport
+from surveys import periods
+from surveys.demo.generator import demo_periods, plan_stores, simulate
+from surveys.models import Answer, OrgUnit, Response, Survey
+
+pytestmark = pytest.mark.django_db
+
+TINY = ["--stores", "4", "--months", "3", "--customers-per-store", "6"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The demo sets six passwords; the production hasher would cost seconds per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(*extra: str) -> str:
+    output = StringIO()
+    call_command("seed_demo", *TINY, *extra, stdout=output, stderr=StringIO(), verbosity=0)
+    return output.getvalue()
+
+
+def expected_counts() -> tuple[int, int]:
+    """Customer and employee responses the pure generator makes for the TINY options."""
+    this_month = periods.label_for(timezone.localtime(), periods.MONTH)
+    generated = list(
+        simulate(
+            stores=plan_stores(4),
+            period_labels=demo_periods(3, this_month),
+            customers_per_store=6,
+        )
+    )
+    return sum(len(item.customers) for item in generated), sum(
+        len(item.employees) for item in generated
+    )
+
+
+def snapshot() -> dict[str, object]:
+    values = MetricValue.objects.values_list("metric_id", "unit_id", "period", "value")
+    return {
+        "units": OrgUnit.objects.count(),
+        "responses": sorted(Response.objects.values_list("external_id", "period", "unit_id")),
+        "answers": Answer.objects.count(),
+        "values": sorted(values.values_list("id", "value", "computed_at")),
+        "imports": OutcomeImport.objects.count(),
+        "users": sorted(get_user_model().objects.values_list("username", "password")),
+    }
+
+
+def test_seed_demo_creates_the_company_answers_outcomes_and_scores():
+    seed()
+    customers, employees = expected_counts()
+    assert Response.objects.filter(survey__slug="northwind-customers").count() == customers
+    assert Response.objects.filter(survey__slug="northwind-pulse").count() == employees
+    assert (
+        OrgUnit.objects.filter(path__startswith=OrgUnit.objects.get(code="northwind").path).count()
+        == 8
+    )
+    stores = MetricValue.objects.filter(metric__key="outcome.revenue", unit__level="store")
+    assert stores.count() == 4 * 3
+    company_revenue = MetricValue.objects.get(
+        metric__key="outcome.revenue", unit__code="northwind", period=stores.first().period
+    )
+    assert company_revenue.details == {"rolled_up_from": 3}
+    assert OutcomeImport.objects.get().status == OutcomeImport.Status.APPLIED
+    assert (
+        MetricValue.objects.filter(metric__key="customer.nps", unit__code="northwind").count() == 3
+    )
+    pulse = Survey.objects.get(slug="northwind-pulse")
+    assert pulse.anonymous and not pulse.responses.exclude(respondent_key="").exists()
+    segments = Response.objects.filter(survey__slug="northwind-customers").values_list(
+        "segment__product", flat=True
+    )
+    assert set(segments) <= {"X", "Y", "Z"} and len(set(segments)) > 1
+
+
+def test_seed_demo_customer_survey_has_the_chain_questions():
+    seed()
+    survey = Survey.objects.get(slug="northwind-customers")
+    keys = set(survey.questions.exclude(metric_key="").values_list("metric_key", flat=True))
+    assert keys == {
+        "customer.nps",
+        "customer.csat",
+        "customer.ces",
+        "cpi.goal_reached",
+        "customer.delivery_complaint",
+    }
+    assert survey.status == Survey.Status.OPEN
+
+
+def test_seed_demo_second_run_changes_nothing():
+    seed()
+    before = snapshot()
+    output = seed()
+    assert "nothing changed" in output
+    assert snapshot() == before
+
+
+def test_seed_demo_reset_reseeds_from_scratch():
+    seed()
+    first_ids = set(Response.objects.values_list("id", flat=True))
+    seed("--reset")
+    customers, employees = expected_counts()
+    assert Response.objects.count() == customers + employees
+    assert first_ids.isdisjoint(Response.objects.values_list("id", flat=True))
+
+
+def test_seed_demo_creates_and_prints_logins():
+    output = seed()
+    users = {user.username: user for user in get_user_model().objects.all()}
+    for name in ("leader1", "leader2", "leader3"):
+        assert users[name].groups.filter(name="Leadership").exists()
+    assert users["analyst"].groups.filter(name="Analysts").exists()
+    assert list(users["manager"].managed_units.values_list("code", flat=True)) == ["nw-store-01"]
+    assert users["admin"].is_superuser and all(user.is_staff for user in users.values())
+    assert users["leader1"].check_password("demo-leader1")
+    assert "demo-analyst" in output and "http://127.0.0.1:8000/admin/" in output
+    assert "/s/northwind-customers/?u=nw-store-01" in output and "/api/docs/" in output
+
+
+def test_seed_demo_refuses_bad_sizes():
+    with pytest.raises(CommandError, match="at least one store"):
+        call_command("seed_demo", "--stores", "0", stdout=StringIO(), verbosity=0)
+    assert not OrgUnit.objects.exists()
