@@ -177,8 +177,10 @@ def suppression_mask(n: np.ndarray, parent: np.ndarray, threshold: int) -> np.nd
     `parent[i]` is the position of cell i's parent cell (-1 at the top). While a parent's
     hidden remainder — its n minus its visible children's n — lies between 1 and
     threshold − 1, its smallest visible child is hidden too (Glint/Tivian remainder rule), so
-    no small group can be recovered as parent − visible children. Answers given at the parent
-    unit itself count in the remainder.
+    no small group can be recovered as parent − visible children. A hidden parent must not be
+    recoverable as the sum of its visible children either (remainder 0), or it would reveal
+    the small sibling it was hidden to protect. Answers given at the parent unit itself count
+    in the remainder.
     """
     hidden = n < threshold
     children = np.flatnonzero(parent >= 0)
@@ -187,7 +189,7 @@ def suppression_mask(n: np.ndarray, parent: np.ndarray, threshold: int) -> np.nd
         shown = np.bincount(parent[visible], weights=n[visible], minlength=len(n))
         shown_count = np.bincount(parent[visible], minlength=len(n))
         remainder = n - shown
-        leaking = (shown_count > 0) & (remainder > 0) & (remainder < threshold)
+        leaking = (shown_count > 0) & (remainder < threshold) & ((remainder > 0) | hidden)
         if not leaking.any():
             break
         candidates = visible[leaking[parent[visible]]]

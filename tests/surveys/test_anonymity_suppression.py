@@ -133,6 +133,54 @@ def test_suppression_mask_leaves_every_remainder_zero_or_at_threshold(sizes, thr
         assert not visible.any() or remainder == 0 or remainder >= threshold
 
 
+def test_suppression_hides_a_child_of_a_hidden_region_that_would_rebuild_it(tree, enps):
+    answer(enps, tree["a1"], [10, 10, 0])  # region A: 3 respondents, hidden
+    answer(enps, tree["b1"], [8] * 12)
+    answer(enps, tree["b2"], [9] * 5)
+    recompute_cells()
+    rows = cells()
+    assert rows["A"].suppressed and rows["B"].suppressed  # co − B would show A's three
+    # b1 + b2 would rebuild B and so A = co − b1 − b2: one of them is hidden as well.
+    assert rows["b2"].suppressed and not rows["b1"].suppressed
+    assert rows["co"].n - rows["b1"].n == 8
+
+
+def _leaf_membership(parent: list[int], leaves: list[int]) -> np.ndarray:
+    """cells × leaves: 1 where the leaf lies in the cell's subtree."""
+    member = np.zeros((len(parent), len(parent)))
+    for leaf in leaves:
+        cell = leaf
+        while cell >= 0:
+            member[cell, leaf] = 1.0
+            cell = parent[cell]
+    return member
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    size=st.integers(2, 14),
+    threshold=st.integers(3, 6),
+)
+def test_suppression_mask_leaves_no_small_group_derivable_from_visible_cells(data, size, threshold):
+    # A random tree of any depth; leaves hold the answers, every cell sums its leaves.
+    parent = [-1] + [data.draw(st.integers(0, cell - 1)) for cell in range(1, size)]
+    leaves = [cell for cell in range(size) if cell not in parent]
+    counts = np.zeros(size)
+    counts[leaves] = data.draw(
+        st.lists(st.integers(1, 12), min_size=len(leaves), max_size=len(leaves))
+    )
+    member = _leaf_membership(parent, leaves)
+    n = member @ counts
+    hidden = suppression_mask(n, np.array(parent), threshold)
+    # A small cell is derivable when its row lies in the span of the visible cells' rows.
+    visible_rows = member[~hidden]
+    rank = np.linalg.matrix_rank(visible_rows) if len(visible_rows) else 0
+    for cell in np.flatnonzero(n < threshold):
+        assert hidden[cell]
+        assert np.linalg.matrix_rank(np.vstack([visible_rows, member[cell]])) > rank
+
+
 def test_metric_values_selector_masks_suppressed_rows(scored):
     rows = {row.unit.code: row for row in metric_values(metric_keys=["employee.enps"])}
     assert rows["a1"].n is None and rows["a1"].value is None and rows["a1"].details == {}
