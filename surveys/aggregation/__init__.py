@@ -167,14 +167,15 @@ def compute_group_value(
     """Score one metric for a unit's subtree over one or more periods, pooled.
 
     `segment` filters on response segment attributes, e.g. {"product": "X"}. Same formulas
-    and the same anonymity threshold as stored cells: a group with fewer respondents than
-    the threshold comes back suppressed (value None, n 0). A metric no question feeds yet
-    (or an imported one) gives value None and n 0. Raises ValueError for a bad segment key.
+    and the same anonymity rules as stored cells: a group with fewer respondents than the
+    threshold comes back suppressed (value None, n 0), and so does one that would undo the
+    stored cells' suppression (`_reveals_hidden_group`). A metric no question feeds yet (or
+    an imported one) gives value None and n 0. Raises ValueError for a bad segment key.
     """
     feeds = metric_feeds([metric.key])
     if not feeds or not feeds[0].question_ids:
         return GroupValue(value=None, n=0)
-    feed = feeds[0]
+    feed, periods = feeds[0], list(periods)
     answers = answers_of(feed, periods).filter(
         _segment_filter(segment or {}), response__unit__path__startswith=unit.path
     )
@@ -183,7 +184,9 @@ def compute_group_value(
     respondents = int(row.get("respondents", statistics[0]) or 0)
     if respondents == 0:
         return GroupValue(value=None, n=0)
-    if respondents < feed.threshold:
+    if respondents < feed.threshold or _reveals_hidden_group(
+        feed, unit=unit, periods=periods, respondents=respondents, segmented=bool(segment)
+    ):
         return GroupValue(value=None, n=0, suppressed=True, details={"threshold": feed.threshold})
     scored = score_statistics(metric, np.array([statistics]))
     extra = {name: number(array[0]) for name, array in scored.extra.items()}
@@ -194,6 +197,27 @@ def compute_group_value(
         ci_high=number(scored.ci_high[0]),
         details=cell_details(metric.aggregation, statistics, scored.flags[0], extra),
     )
+
+
+def _reveals_hidden_group(
+    feed: MetricFeed, *, unit: OrgUnit, periods: list[str], respondents: int, segmented: bool
+) -> bool:
+    """Whether a group value would let a hidden group be recovered by subtraction.
+
+    The unit's cells are scored as stored, with complementary suppression. A unit hidden in
+    any of the periods stays hidden when pooled (pooled minus the visible periods would show
+    it) or segmented (a segment as large as the unit would be the unit itself); a segment
+    that leaves 1 to threshold − 1 of the unit's respondents out reveals those few as the
+    unit minus the segment (the difference rule, STATISTICS.md §4).
+    """
+    if not feed.threshold:
+        return False
+    cells = compute_cells(feed, tree=UnitTree.load(), periods=periods)
+    mine = cells.unit_ids == unit.pk
+    if cells.suppressed[mine].any():
+        return True
+    left_out = int(cells.n[mine].sum()) - respondents
+    return segmented and 0 < left_out < feed.threshold
 
 
 def _segment_filter(segment: Mapping[str, Any]) -> Q:

@@ -10,7 +10,7 @@ from linkage.selectors import metric_value_panel, metric_values
 from linkage.services.metrics import ensure_metrics_for_questions
 from surveys.aggregation import compute_group_value, recompute_cells, suppression_mask
 from surveys.models import Answer, OrgUnit, Response
-from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
+from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory, add_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +214,34 @@ def test_compute_group_value_suppresses_small_groups(tree, scored):
     assert small.suppressed and small.value is None and small.n == 0
     region = compute_group_value(metric=metric, unit=tree["A"], periods=["2026-01"])
     assert not region.suppressed and region.n == 16 and region.value == pytest.approx(0.0)
+
+
+def test_compute_group_value_hides_a_unit_hidden_by_complementary_suppression(tree, scored):
+    metric = Metric.objects.get(key="employee.enps")
+    assert scored["a2"].suppressed  # six respondents, hidden so that A − a2 − a3 ≠ a1
+    group = compute_group_value(metric=metric, unit=tree["a2"], periods=["2026-01"])
+    assert group.suppressed and group.value is None and group.n == 0
+
+
+def test_compute_group_value_hides_pooled_periods_when_one_is_hidden(tree, enps):
+    answer(enps, tree["a1"], [9] * 7, period="2026-01")
+    answer(enps, tree["a1"], [0] * 2, period="2026-02")  # hidden: pooled − 2026-01 shows it
+    metric = Metric.objects.get(key="employee.enps")
+    pooled = compute_group_value(metric=metric, unit=tree["a1"], periods=["2026-01", "2026-02"])
+    assert pooled.suppressed and pooled.value is None and pooled.n == 0
+    alone = compute_group_value(metric=metric, unit=tree["a1"], periods=["2026-01"])
+    assert not alone.suppressed and alone.n == 7
+
+
+def test_compute_group_value_hides_segment_leaving_a_small_remainder(tree, enps):
+    add_answers(enps, tree["a1"], [10] * 5, segment={"tenure": "new"})
+    add_answers(enps, tree["a1"], [0] * 2, segment={"tenure": "old"})
+    add_answers(enps, tree["a2"], [10] * 6, segment={"tenure": "new"})
+    metric = Metric.objects.get(key="employee.enps")
+    new = {"tenure": "new"}
+    small_rest = compute_group_value(
+        metric=metric, unit=tree["a1"], periods=["2026-01"], segment=new
+    )
+    assert small_rest.suppressed and small_rest.n == 0  # a1 (7) − new (5) = the 2 others
+    whole = compute_group_value(metric=metric, unit=tree["a2"], periods=["2026-01"], segment=new)
+    assert not whole.suppressed and whole.n == 6 and whole.value == pytest.approx(100.0)
