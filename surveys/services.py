@@ -164,16 +164,28 @@ def mark_scores_dirty(*, survey_id: int, period: str) -> None:
     """Record that (survey, period) needs a recompute and queue one after commit.
 
     At most one recompute per cell is queued at a time; later submissions only bump
-    `marked_at`, which the running task notices and re-queues itself for.
+    `marked_at`, which the running task notices and re-queues itself for. The mark is made
+    twice: in the transaction, so it is stored with the answers even if the broker is down,
+    and again after commit, so a recompute that started before the commit (and so could not
+    see these answers) finds a newer mark and runs once more instead of settling the cell.
     """
+    _mark_dirty(survey_id=survey_id, period=period)
+    transaction.on_commit(lambda: _mark_dirty_and_queue(survey_id=survey_id, period=period))
+
+
+def _mark_dirty(*, survey_id: int, period: str) -> None:
     now = timezone.now()
     DirtyScoreCell.objects.bulk_create(
         [DirtyScoreCell(survey_id=survey_id, period=period, marked_at=now)], ignore_conflicts=True
     )
-    cells = DirtyScoreCell.objects.filter(survey_id=survey_id, period=period)
-    cells.update(marked_at=now)
-    if cells.filter(queued_at__isnull=True).update(queued_at=now):
-        transaction.on_commit(lambda: queue_recompute(survey_id=survey_id, period=period))
+    DirtyScoreCell.objects.filter(survey_id=survey_id, period=period).update(marked_at=now)
+
+
+def _mark_dirty_and_queue(*, survey_id: int, period: str) -> None:
+    _mark_dirty(survey_id=survey_id, period=period)
+    cells = DirtyScoreCell.objects.filter(survey_id=survey_id, period=period, queued_at=None)
+    if cells.update(queued_at=timezone.now()):
+        queue_recompute(survey_id=survey_id, period=period)
 
 
 def queue_recompute(*, survey_id: int, period: str) -> bool:

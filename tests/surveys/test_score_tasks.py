@@ -71,12 +71,11 @@ def test_submissions_in_one_period_queue_one_recompute(
 ):
     with (
         patch("surveys.tasks.recompute_scores_task.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        django_capture_on_commit_callbacks(execute=True),
     ):
         for score in (10, 9, 3):
             submit_response(survey=survey, unit=store, answers={"nps": score})
     period = Response.objects.first().period
-    assert len(callbacks) == 1
     delay.assert_called_once_with(survey.pk, period)
     assert DirtyScoreCell.objects.get(survey=survey, period=period).queued_at is not None
 
