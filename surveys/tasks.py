@@ -21,6 +21,22 @@ def recompute_scores_task(survey_id: int, period: str) -> None:
     recompute_dirty_cell(survey_id=survey_id, period=period)
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_metric_scores_task(metric_key: str) -> None:
+    """Recompute every stored value of one survey metric (after its scoring was edited).
+
+    Idempotent like `recompute_scores_task`; a metric that is gone or imported is a no-op.
+    """
+    from .aggregation import recompute_cells
+
+    recompute_cells(metric_keys=[metric_key])
+
+
 @shared_task(acks_late=True)
 def recompute_dirty_cells_task() -> None:
     """Periodic sweep (beat): recompute cells whose task was never queued or got lost."""

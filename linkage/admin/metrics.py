@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from ..models import Metric, MetricValue
 from ..selectors import metric_values
-from ..services.metrics import ensure_metrics_for_questions
+from ..services.metrics import ensure_metrics_for_questions, save_metric
 
 HIDDEN = "hidden (below threshold)"
 
@@ -38,6 +38,9 @@ class MetricAdmin(admin.ModelAdmin):
             "can_sync_metrics": self.has_change_permission(request),
         }
         return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Metric, form, change: bool) -> None:
+        save_metric(metric=obj, changed_fields=form.changed_data if change else ())
 
     def get_urls(self):
         sync = self.admin_site.admin_view(require_POST(self.sync_view))

@@ -5,9 +5,13 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from surveys.models import Question
+from surveys.tasks import recompute_metric_scores_task
 
 from ..catalogue import AGGREGATION_FOR_QUESTION_TYPE, KNOWN_METRICS
 from ..models import Metric
+
+# Catalogue fields that change how a survey metric's stored values are computed.
+SCORING_FIELDS = frozenset({"aggregation", "top_box_min"})
 
 
 def _definition_for(key: str, question_type: str | None) -> dict:
@@ -43,3 +47,17 @@ def ensure_metrics_for_questions(questions: Iterable[Question] | None = None) ->
         questions = Question.objects.exclude(metric_key="").only("metric_key", "type")
     types = {question.metric_key: question.type for question in questions if question.metric_key}
     return ensure_metrics(types, question_types=types)
+
+
+@transaction.atomic
+def save_metric(*, metric: Metric, changed_fields: Iterable[str]) -> Metric:
+    """Save a catalogue edit of `metric`; `changed_fields` names the edited fields.
+
+    When the edit changes how a survey metric is scored (aggregation, top-box threshold),
+    every stored value of it is recomputed from raw answers after commit, so no period keeps
+    a value computed the old way beside new ones.
+    """
+    metric.save()
+    if metric.source == Metric.Source.SURVEY and SCORING_FIELDS & set(changed_fields):
+        recompute_metric_scores_task.delay_on_commit(metric.key)
+    return metric
