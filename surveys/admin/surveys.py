@@ -102,9 +102,17 @@ class SurveyAdmin(admin.ModelAdmin):
     )
     inlines = (QuestionInline,)
     actions = ("open_selected", "close_selected")
+    # Fixed once a survey launches: changing them would expose answers given under the old
+    # promise (an employee survey turned customer, or a lower threshold, shows small groups).
+    LAUNCH_FIXED_FIELDS = ("audience", "anonymous", "anonymity_threshold")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Survey]:
         return surveys_with_counts(super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Survey | None = None):
+        if obj is not None and obj.status != Survey.Status.DRAFT:
+            return (*self.readonly_fields, *self.LAUNCH_FIXED_FIELDS)
+        return self.readonly_fields
 
     @admin.display(description="Questions", ordering="question_count")
     def question_count(self, survey: Survey) -> int:

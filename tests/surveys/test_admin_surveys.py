@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -227,3 +229,44 @@ def test_admin_response_page_is_read_only_with_answers(client, owner):
     assert page.context["has_change_permission"] is False
     assert "9" in page.content.decode()
     assert posted.status_code == 403
+
+
+def _survey_form_data(survey: Survey, **changes) -> dict:
+    data = {
+        "title": survey.title,
+        "slug": survey.slug,
+        "intro": survey.intro,
+        "audience": survey.audience,
+        "kind": survey.kind,
+        "root_unit": survey.root_unit_id or "",
+        "anonymous": "on" if survey.anonymous else "",
+        "anonymity_threshold": survey.anonymity_threshold,
+        "period_granularity": survey.period_granularity,
+        "languages": json.dumps(survey.languages),
+        "questions-TOTAL_FORMS": 0,
+        "questions-INITIAL_FORMS": 0,
+    }
+    return {**data, **changes}
+
+
+def test_admin_launched_survey_keeps_its_audience_and_anonymity_rules(client, owner):
+    survey = SurveyFactory(employee=True, anonymity_threshold=5, status=Survey.Status.OPEN)
+    client.force_login(owner)
+    url = reverse("admin:surveys_survey_change", args=[survey.pk])
+    loosened = _survey_form_data(
+        survey, audience="customer", anonymous="", anonymity_threshold=0, title="Pulse"
+    )
+    assert client.post(url, loosened).status_code == 302
+    survey.refresh_from_db()
+    assert survey.title == "Pulse"  # the rest of the form still saves
+    assert survey.audience == Survey.Audience.EMPLOYEE
+    assert survey.anonymous and survey.anonymity_threshold == 5
+
+
+def test_admin_draft_survey_anonymity_rules_stay_editable(client, owner):
+    survey = SurveyFactory(employee=True, anonymity_threshold=5, status=Survey.Status.DRAFT)
+    client.force_login(owner)
+    url = reverse("admin:surveys_survey_change", args=[survey.pk])
+    assert client.post(url, _survey_form_data(survey, anonymity_threshold=8)).status_code == 302
+    survey.refresh_from_db()
+    assert survey.anonymity_threshold == 8
