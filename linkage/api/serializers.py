@@ -4,7 +4,7 @@ outcome imports, the barometer and performance expectations."""
 import math
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from surveys.api.common import StrictSerializer
@@ -57,20 +57,27 @@ class MetricValueQuerySerializer(UnitPeriodQuerySerializer):
 
 
 class MetricValueSerializer(serializers.ModelSerializer):
-    """One cell; suppressed cells have value, interval and n null."""
+    """One cell; suppressed cells have value, interval and n null, and no flags."""
 
     metric = serializers.CharField(source="metric.key")
     unit = serializers.CharField(source="unit.code")
     unit_name = serializers.CharField(source="unit.name")
     level = serializers.CharField(source="unit.level")
     n = serializers.IntegerField(allow_null=True)
+    flags = serializers.SerializerMethodField(
+        help_text='Plausibility flags of the estimate: "low_n", "too_good_to_be_true".'
+    )
 
     class Meta:
         model = MetricValue
         fields = [
             *("metric", "unit", "unit_name", "level", "period", "value"),
-            *("ci_low", "ci_high", "n", "suppressed", "source", "computed_at"),
+            *("ci_low", "ci_high", "n", "suppressed", "flags", "source", "computed_at"),
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_flags(self, row: MetricValue) -> list[str]:
+        return list((row.details or {}).get("flags", []))
 
 
 # ------------------------------------------------------------------ linkage runs

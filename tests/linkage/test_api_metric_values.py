@@ -146,3 +146,17 @@ def test_metric_values_export_by_suffix_is_xlsx(values, owner):
     assert suppressed[5:9] == (None, None, None, None)
     visible = next(row for row in rows[1:] if row[1] == "north")
     assert visible[5] == 12.5 and visible[8] == 9
+
+
+def test_metric_values_show_plausibility_flags_of_visible_cells_only(org_tree, owner):
+    csat = MetricFactory(key="customer.csat", aggregation="top_box")
+    enps = MetricFactory(key="employee.enps", aggregation="nps")
+    store = org_tree["stores"][0]
+    flags = ["too_good_to_be_true"]
+    MetricValueFactory(metric=csat, unit=store, value=99.0, n=400, details={"flags": flags})
+    MetricValueFactory(
+        metric=enps, unit=store, value=None, n=0, suppressed=True, details={"threshold": 5}
+    )
+    rows = {row["metric"]: row for row in results(client_for(owner).get(URL, {"unit": "n1"}))}
+    assert rows["customer.csat"]["flags"] == ["too_good_to_be_true"]
+    assert rows["employee.enps"]["flags"] == [] and rows["employee.enps"]["n"] is None
