@@ -105,8 +105,9 @@ def submit_response(
 
     `token` (a personal invitation) fixes the unit and is used up; otherwise `unit` is the
     public link's unit. `meta` may carry respondent_key, segment, language, external_id and
-    submitted_at (imports). Anonymous surveys keep no respondent key, no invitation link and
-    only the day of submission, so a response cannot be traced back to a person.
+    submitted_at (imports). Employee surveys keep no respondent key and no invitation link;
+    anonymous surveys also keep only the day of submission, so a response cannot be traced
+    back to a person.
     Raises SurveyClosed, InvitationNotFound/Used/Expired, UnknownUnit or InvalidAnswers;
     nothing is written when it raises.
     """
@@ -152,6 +153,10 @@ def _response_fields(
     if survey.anonymous:
         day = timezone.localtime(submitted_at).replace(hour=0, minute=0, second=0, microsecond=0)
         return {**fields, "submitted_at": day, "invitation": None, "respondent_key": ""}
+    if survey.is_employee:
+        # Confidential, not anonymous: the exact time stays, but neither a respondent key nor
+        # the invitation (whose contact and id name the employee) is kept with the answers.
+        return {**fields, "submitted_at": submitted_at, "invitation": None, "respondent_key": ""}
     return {
         **fields,
         "submitted_at": submitted_at,
@@ -236,9 +241,9 @@ def import_responses(
 
     Each row: {"unit": OrgUnit or unit code, "answers": {code: value}, and optionally
     "submitted_at" (aware datetime), "respondent_key", "segment", "external_id", "language"}.
-    Answers are checked by the same rules as `submit_response`, and anonymous surveys keep
-    the same privacy (no respondent key, only the day of submission). A duplicate
-    `external_id` (in the batch or already stored for the survey) is a row error.
+    Answers are checked by the same rules as `submit_response`, with the same privacy (no
+    respondent key for employee surveys, only the day of submission for anonymous ones).
+    A duplicate `external_id` (in the batch or already stored for the survey) is a row error.
     Raises ImportTooLarge (over MAX_IMPORT_ROWS rows), SurveyClosed (unless `allow_closed`)
     or BulkInvalid with {row_index: {field or question code: [messages]}}; nothing is
     written when it raises. Each touched (survey, period) is marked dirty once.

@@ -207,6 +207,15 @@ def test_employee_survey_page_states_anonymity_promise(client, survey, store):
     assert "groups of at least" not in customer_html
 
 
+def test_employee_survey_page_promises_no_name_stored_when_not_anonymous(client, store):
+    pulse = SurveyFactory(audience=Survey.Audience.EMPLOYEE, kind=Survey.Kind.PULSE)
+    QuestionFactory(survey=pulse, code="enps", type=Question.Type.NPS)
+    html = client.get(public_url(pulse, store)).content.decode()
+    assert "Your answers are confidential" in html
+    assert "Results are only reported for groups of at least 5 people." in html
+    assert "No name or e-mail address is stored with your answers." in html
+
+
 def test_respondent_page_enforces_csrf(survey, store):
     browser = Client(enforce_csrf_checks=True)
     assert browser.post(public_url(survey, store), VALID_ANSWERS).status_code == 403

@@ -120,6 +120,24 @@ def test_submit_response_refuses_unit_outside_survey_root(survey, org_tree):
     submit_response(survey=survey, unit=org_tree["stores"][0], answers={"nps": 9})
 
 
+def test_submit_response_to_confidential_employee_survey_keeps_no_identity():
+    survey = SurveyFactory(audience=Survey.Audience.EMPLOYEE, kind=Survey.Kind.PULSE)
+    QuestionFactory(survey=survey, code="enps", type=Question.Type.NPS)
+    invitation = InvitationFactory(survey=survey, customer_id="E-7", contact="e7@example.com")
+    by_link = submit_response(survey=survey, token=invitation.token, answers={"enps": 8})
+    by_api = submit_response(
+        survey=survey,
+        unit=invitation.unit,
+        answers={"enps": 6},
+        channel=Response.Channel.API,
+        meta={"respondent_key": "E-8"},
+    )
+    assert survey.anonymous is False
+    stored = Response.objects.filter(pk__in=[by_link.pk, by_api.pk])
+    assert list(stored.values_list("invitation", "respondent_key")) == [(None, "")] * 2
+    assert Invitation.objects.get(pk=invitation.pk).used_at is not None
+
+
 def test_submit_response_to_anonymous_survey_keeps_no_identity():
     survey = SurveyFactory(employee=True)
     QuestionFactory(survey=survey, code="enps", type=Question.Type.NPS)
