@@ -56,6 +56,14 @@ KNOWN_METRICS: dict[str, dict[str, Any]] = {
         L.TACTICAL,
         unit_label="%",
     ),
+    "cpi.goal_help": _metric(
+        "Helped to reach the customer's goal (CPI, 1–5)",
+        A.MEAN,
+        S.SERVICE_VALUE,
+        P.CUSTOMER,
+        L.TACTICAL,
+        unit_label="/5",
+    ),
     "customer.delivery_complaint": _metric(
         "Delivery complaints (share of customers)",
         A.RATE,

@@ -152,6 +152,7 @@ CUSTOMER_GOAL = SurveyTemplate(
             code="goal_help",
             type=QT.RATING,
             text="How well did we help you achieve what you came for?",
+            metric_key="cpi.goal_help",
             min_value=1,
             max_value=5,
             low_label="Not at all well",

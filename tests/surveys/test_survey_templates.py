@@ -2,12 +2,13 @@ import pytest
 from django.db.models import Count
 
 from linkage.catalogue import KNOWN_METRICS
-from linkage.models import Metric
+from linkage.models import Metric, MetricValue
+from surveys.aggregation import recompute_all
 from surveys.answers import clean_answers
 from surveys.exceptions import SlugTaken, UnknownTemplate
 from surveys.library import TEMPLATES, create_survey_from_template
 from surveys.models import Question, Survey
-from surveys.services import questions_for
+from surveys.services import open_survey, questions_for, submit_response
 from tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,24 @@ def test_create_survey_from_template_customer_goal_scores_yes_1_and_no_0():
     reached = survey.questions.get(metric_key="cpi.goal_reached")
     assert reached.type == Question.Type.SINGLE
     assert dict(reached.choices.values_list("value", "score")) == {"yes": 1.0, "no": 0.0}
+
+
+def test_create_survey_from_template_customer_goal_scores_how_well_we_helped(org_tree):
+    survey = create_survey_from_template(template_key="customer_goal")
+    open_survey(survey=survey)
+    store = org_tree["stores"][0]
+    for helped in (5, 4, 2):
+        submit_response(
+            survey=survey, unit=store, answers={"goal_help": helped, "goal_reached": "yes"}
+        )
+    recompute_all()
+
+    value = MetricValue.objects.get(
+        metric__key=survey.questions.get(code="goal_help").metric_key, unit=store
+    )
+    assert value.metric.key.startswith("cpi.")
+    assert value.metric.aggregation == Metric.Aggregation.MEAN
+    assert value.n == 3 and value.value == pytest.approx(11 / 3, rel=1e-12)
 
 
 def test_create_survey_from_template_customer_effort_uses_ces_scale():
