@@ -92,7 +92,7 @@ class DemoOptions:
 @dataclass(frozen=True)
 class Login:
     username: str
-    password: str  # empty when the user existed already (its password is left alone)
+    password: str  # empty when an existing user's password was changed after seeding
     role: str
 
 
@@ -214,7 +214,8 @@ def _add_questions(survey: Survey, specs: tuple[QuestionSpec, ...]) -> None:
 
 
 def ensure_logins(manager_store: OrgUnit) -> list[Login]:
-    """Demo staff users; a new user's password is "demo-<username>"."""
+    """Demo staff users; a new user's password is "demo-<username>". An existing user's
+    password is left alone and reported only while it is still the demo one."""
     user_model = get_user_model()
     logins = []
     for username, group_name in LOGINS:
@@ -226,10 +227,12 @@ def ensure_logins(manager_store: OrgUnit) -> list[Login]:
                 "email": f"{username}@northwind.example",
             },
         )
-        password = f"demo-{username}" if created else ""
+        password = f"demo-{username}"
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
+        elif not user.check_password(password):
+            password = ""
         if group_name:
             user.groups.add(Group.objects.get_or_create(name=group_name)[0])
         if username == "manager":

@@ -128,6 +128,18 @@ def test_seed_demo_creates_and_prints_logins():
     assert "/s/northwind-customers/?u=nw-store-01" in output and "/api/docs/" in output
 
 
+def test_seed_demo_second_run_still_prints_demo_passwords():
+    seed()
+    admin = get_user_model().objects.get(username="admin")
+    admin.set_password("my-own-secret")
+    admin.save()
+    output = seed()
+    assert "demo-leader1" in output and "demo-manager" in output
+    admin_line = next(line for line in output.splitlines() if line.strip().startswith("admin "))
+    assert "demo-admin" not in admin_line and "changed" in admin_line
+    assert "my-own-secret" not in output
+
+
 def test_seed_demo_refuses_bad_sizes():
     with pytest.raises(CommandError, match="at least one store"):
         call_command("seed_demo", "--stores", "0", stdout=StringIO(), verbosity=0)

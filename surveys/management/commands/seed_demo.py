@@ -51,7 +51,7 @@ class Command(BaseCommand):
         write(self.style.SUCCESS(_summary(report)))
         write("\nLogins (all staff):")
         for login in report.logins:
-            password = login.password or "(existing user, password unchanged)"
+            password = login.password or "(password changed since seeding)"
             write(f"  {login.username:<8} {password:<38} {login.role}")
         write(f"  manager manages {report.manager_store}")
         write("\nOpen:")
