@@ -66,6 +66,10 @@ class SurveyHasNoQuestions(SurveyError):
     """A survey needs at least one question before it can open."""
 
 
+class QuestionWithoutOptions(SurveyError):
+    """A choice question needs options before its survey can open."""
+
+
 class InvalidInvitationRequest(SurveyError):
     """The invitations could not be issued as asked; none were written.
 

@@ -128,6 +128,17 @@ def test_admin_open_action_refuses_a_survey_without_questions(client, owner):
     assert "“Empty one” has no questions yet" in response.content.decode()
 
 
+def test_admin_open_action_refuses_a_choice_question_without_options(client, owner, survey):
+    client.force_login(owner)
+    QuestionFactory(survey=survey, code="channel", order=3, type=Question.Type.MULTI)
+
+    response = act(client, "open_selected", [survey])
+
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.DRAFT
+    assert "the choice question(s) channel have no options yet" in response.content.decode()
+
+
 def test_admin_close_action_closes_an_open_survey(client, owner, survey):
     client.force_login(owner)
     act(client, "open_selected", [survey])
