@@ -130,7 +130,8 @@ def compute_baseline(
         threshold = group.details.get("threshold", "")
         message = (
             f"{NEEDS_BASELINE}the {baseline_period} value for this target group is hidden "
-            f"(fewer than {threshold} responses). Choose a larger group or another period."
+            f"(fewer than {threshold} responses) or would reveal such a group. Choose a larger "
+            "group or another period."
         )
         raise ExpectationInvalid({"baseline_period": [message]})
     if group.value is None:
@@ -273,7 +274,8 @@ def latest_reading(expectation: PerformanceExpectation, *, today: date) -> Readi
     """Value of the latest complete period within the time frame that has a visible value.
 
     A period is complete once its last day is before `today`; periods after the end date
-    are outside the frame. Periods use the baseline period's granularity.
+    are outside the frame. Periods use the baseline period's granularity. A target group
+    that can no longer be scored (a segment the anonymity rules now refuse) has no reading.
     """
     granularity = periods.granularity_of(expectation.baseline_period)
     first = periods.index_of(periods.label_for(expectation.start_date, granularity))
@@ -281,12 +283,15 @@ def latest_reading(expectation: PerformanceExpectation, *, today: date) -> Readi
     last = periods.index_of(periods.label_for(cutoff, granularity)) - 1
     for index in range(last, max(first, last - MAX_LOOKBACK + 1) - 1, -1):
         label = periods.label_from_index(index, granularity)
-        group = compute_group_value(
-            metric=expectation.metric,
-            unit=expectation.unit,
-            periods=[label],
-            segment=expectation.segment_filter,
-        )
+        try:
+            group = compute_group_value(
+                metric=expectation.metric,
+                unit=expectation.unit,
+                periods=[label],
+                segment=expectation.segment_filter,
+            )
+        except ValueError:
+            return None
         if group.value is not None and not group.suppressed:
             return Reading(label, group.value, group.n, group.ci_low, group.ci_high)
     return None

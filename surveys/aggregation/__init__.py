@@ -168,14 +168,23 @@ def compute_group_value(
 
     `segment` filters on response segment attributes, e.g. {"product": "X"}. Same formulas
     and the same anonymity rules as stored cells: a group with fewer respondents than the
-    threshold comes back suppressed (value None, n 0), and so does one that would undo the
-    stored cells' suppression (`_reveals_hidden_group`). A metric no question feeds yet (or
-    an imported one) gives value None and n 0. Raises ValueError for a bad segment key.
+    threshold comes back suppressed (value None, n 0), and so does a unit hidden by the
+    stored cells' suppression in any of `periods` (`_reveals_hidden_group`), so an ad-hoc
+    value never reveals what the pages hide. A metric under an anonymity threshold takes no
+    segment: a segment and the rest of its unit could be told apart by subtraction. A metric
+    no question feeds yet (or an imported one) gives value None and n 0. Raises ValueError
+    for a bad segment key or a segment on a metric with an anonymity threshold.
     """
     feeds = metric_feeds([metric.key])
     if not feeds or not feeds[0].question_ids:
         return GroupValue(value=None, n=0)
     feed, periods = feeds[0], list(periods)
+    if feed.threshold and segment:
+        raise ValueError(
+            f"{metric} comes from anonymous answers (anonymity threshold {feed.threshold}): "
+            "it cannot be narrowed by a segment, because the segment and the rest of its unit "
+            "could reveal a small group. Choose a unit as the target group instead."
+        )
     answers = answers_of(feed, periods).filter(
         _segment_filter(segment or {}), response__unit__path__startswith=unit.path
     )
@@ -184,9 +193,7 @@ def compute_group_value(
     respondents = int(row.get("respondents", statistics[0]) or 0)
     if respondents == 0:
         return GroupValue(value=None, n=0)
-    if respondents < feed.threshold or _reveals_hidden_group(
-        feed, unit=unit, periods=periods, respondents=respondents, segmented=bool(segment)
-    ):
+    if respondents < feed.threshold or _reveals_hidden_group(feed, unit=unit, periods=periods):
         return GroupValue(value=None, n=0, suppressed=True, details={"threshold": feed.threshold})
     scored = score_statistics(metric, np.array([statistics]))
     extra = {name: number(array[0]) for name, array in scored.extra.items()}
@@ -199,25 +206,17 @@ def compute_group_value(
     )
 
 
-def _reveals_hidden_group(
-    feed: MetricFeed, *, unit: OrgUnit, periods: list[str], respondents: int, segmented: bool
-) -> bool:
+def _reveals_hidden_group(feed: MetricFeed, *, unit: OrgUnit, periods: list[str]) -> bool:
     """Whether a group value would let a hidden group be recovered by subtraction.
 
-    The unit's cells are scored as stored, with complementary suppression. A unit hidden in
-    any of the periods stays hidden when pooled (pooled minus the visible periods would show
-    it) or segmented (a segment as large as the unit would be the unit itself); a segment
-    that leaves 1 to threshold − 1 of the unit's respondents out reveals those few as the
-    unit minus the segment (the difference rule, STATISTICS.md §4).
+    The unit's cells are scored as stored, with complementary suppression (fresh from the
+    answers, not from possibly stale MetricValue rows). A unit hidden in any of the periods
+    stays hidden when pooled: pooled minus the visible periods would show it.
     """
     if not feed.threshold:
         return False
     cells = compute_cells(feed, tree=UnitTree.load(), periods=periods)
-    mine = cells.unit_ids == unit.pk
-    if cells.suppressed[mine].any():
-        return True
-    left_out = int(cells.n[mine].sum()) - respondents
-    return segmented and 0 < left_out < feed.threshold
+    return bool(cells.suppressed[cells.unit_ids == unit.pk].any())
 
 
 def _segment_filter(segment: Mapping[str, Any]) -> Q:

@@ -16,7 +16,7 @@ from linkage.services.metrics import ensure_metrics_for_questions
 from linkage.tasks import refresh_expectation_statuses_task
 from surveys import periods
 from surveys.models import Question
-from tests.factories import LeaderFactory, QuestionFactory, add_answers
+from tests.factories import LeaderFactory, QuestionFactory, SurveyFactory, add_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +159,32 @@ def test_task_leaves_long_finished_expectations_alone(expectation):
     checked = PerformanceExpectation.objects.get(pk=expectation.pk).status_checked_at
     assert refresh_expectation_statuses_task() == 0
     assert PerformanceExpectation.objects.get(pk=expectation.pk).status_checked_at == checked
+
+
+def test_refresh_status_gives_no_reading_for_segment_of_employee_metric(org_tree):
+    # Stored before segments of anonymous metrics were refused: the daily task must go on.
+    question = QuestionFactory(
+        survey=SurveyFactory(employee=True),
+        type=Question.Type.LIKERT,
+        metric_key="employee.job_satisfaction",
+    )
+    ensure_metrics_for_questions()
+    store = org_tree["stores"][0]
+    add_answers(question, store, [5] * 6, period="2025-02", segment={"shift": "night"})
+    expectation = PerformanceExpectation.objects.create(
+        title="Night shift satisfaction",
+        metric=Metric.objects.get(key="employee.job_satisfaction"),
+        unit=store,
+        segment_filter={"shift": "night"},
+        baseline_period="2025-01",
+        baseline_value=50.0,
+        target_kind=PerformanceExpectation.TargetKind.ABSOLUTE,
+        target_change=10,
+        target_value=60.0,
+        start_date=START,
+        end_date=END,
+        owner=LeaderFactory(),
+    )
+    refresh_expectation_status(expectation, today=date(2025, 4, 1))
+    expectation.refresh_from_db()
+    assert expectation.status == Status.PENDING and expectation.latest_value is None

@@ -7,6 +7,7 @@ import pytest
 from linkage.models import Metric, PerformanceExpectation
 from linkage.services.expectations import ExpectationInvalid, create_expectation
 from linkage.services.metrics import ensure_metrics_for_questions
+from surveys.aggregation import recompute_cells
 from surveys.models import Question
 from tests.factories import LeaderFactory, QuestionFactory, SurveyFactory, add_answers
 
@@ -108,6 +109,39 @@ def test_create_expectation_refuses_suppressed_baseline(org_tree):
         _expect(metric, org_tree["stores"][0], segment_filter={}, target_change=10)
     assert "hidden (fewer than 5 responses)" in error.value.errors["baseline_period"][0]
     assert not PerformanceExpectation.objects.exists()
+
+
+def test_create_expectation_refuses_baseline_hidden_to_protect_a_sibling(org_tree):
+    survey = SurveyFactory(employee=True)
+    question = QuestionFactory(
+        survey=survey, type=Question.Type.LIKERT, metric_key="employee.job_satisfaction"
+    )
+    ensure_metrics_for_questions()
+    small, large = org_tree["stores"][:2]  # both stores of the North region
+    add_answers(question, small, [5, 4, 2], period="2025-01")
+    add_answers(question, large, [5, 4, 4, 2, 1, 1], period="2025-01")
+    recompute_cells()
+    metric = Metric.objects.get(key="employee.job_satisfaction")
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(metric, large, segment_filter={}, target_change=10)
+    assert "or would reveal such a group" in error.value.errors["baseline_period"][0]
+    assert not PerformanceExpectation.objects.exists()
+
+
+def test_create_expectation_refuses_segment_of_employee_metric(org_tree):
+    survey = SurveyFactory(employee=True)
+    question = QuestionFactory(
+        survey=survey, type=Question.Type.LIKERT, metric_key="employee.job_satisfaction"
+    )
+    ensure_metrics_for_questions()
+    store = org_tree["stores"][0]
+    add_answers(question, store, [5] * 6, period="2025-01", segment={"shift": "night"})
+    add_answers(question, store, [2] * 6, period="2025-01", segment={"shift": "day"})
+    recompute_cells()
+    metric = Metric.objects.get(key="employee.job_satisfaction")
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(metric, store, segment_filter={"shift": "night"}, target_change=10)
+    assert "cannot be narrowed by a segment" in error.value.errors["segment_filter"][0]
 
 
 def test_create_expectation_refuses_bad_segment_key(complaints, org_tree):

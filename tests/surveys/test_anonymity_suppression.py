@@ -10,7 +10,7 @@ from linkage.selectors import metric_value_panel, metric_values
 from linkage.services.metrics import ensure_metrics_for_questions
 from surveys.aggregation import compute_group_value, recompute_cells, suppression_mask
 from surveys.models import Answer, OrgUnit, Response
-from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory, add_answers
+from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -218,9 +218,13 @@ def test_compute_group_value_suppresses_small_groups(tree, scored):
 
 def test_compute_group_value_hides_a_unit_hidden_by_complementary_suppression(tree, scored):
     metric = Metric.objects.get(key="employee.enps")
-    assert scored["a2"].suppressed  # six respondents, hidden so that A − a2 − a3 ≠ a1
+    # a2 has 6 respondents (above the threshold) but its stored cell is hidden, since
+    # A − a2 − a3 would give a1 (3 respondents) away; an ad-hoc value must not undo that.
+    assert scored["a2"].suppressed
     group = compute_group_value(metric=metric, unit=tree["a2"], periods=["2026-01"])
     assert group.suppressed and group.value is None and group.n == 0
+    visible = compute_group_value(metric=metric, unit=tree["a3"], periods=["2026-01"])
+    assert visible.n == 7 and visible.value == pytest.approx(-100.0)
 
 
 def test_compute_group_value_hides_pooled_periods_when_one_is_hidden(tree, enps):
@@ -233,15 +237,12 @@ def test_compute_group_value_hides_pooled_periods_when_one_is_hidden(tree, enps)
     assert not alone.suppressed and alone.n == 7
 
 
-def test_compute_group_value_hides_segment_leaving_a_small_remainder(tree, enps):
-    add_answers(enps, tree["a1"], [10] * 5, segment={"tenure": "new"})
-    add_answers(enps, tree["a1"], [0] * 2, segment={"tenure": "old"})
-    add_answers(enps, tree["a2"], [10] * 6, segment={"tenure": "new"})
+def test_compute_group_value_refuses_a_segment_of_an_anonymous_metric(tree, enps):
+    answer(enps, tree["b2"], [9] * 10)
+    Response.objects.update(segment={"tenure": "new"})
+    recompute_cells()
     metric = Metric.objects.get(key="employee.enps")
-    new = {"tenure": "new"}
-    small_rest = compute_group_value(
-        metric=metric, unit=tree["a1"], periods=["2026-01"], segment=new
-    )
-    assert small_rest.suppressed and small_rest.n == 0  # a1 (7) − new (5) = the 2 others
-    whole = compute_group_value(metric=metric, unit=tree["a2"], periods=["2026-01"], segment=new)
-    assert not whole.suppressed and whole.n == 6 and whole.value == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="cannot be narrowed by a segment"):
+        compute_group_value(
+            metric=metric, unit=tree["B"], periods=["2026-01"], segment={"tenure": "new"}
+        )
