@@ -1,7 +1,6 @@
 """Two agreements at once on PostgreSQL: exactly one barometer in force, the loser told why."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -65,10 +64,13 @@ def _race(voter, first, second):
     assert agreed.wait(timeout=10), errors
     racer = threading.Thread(target=_agree, args=(voter, second, outcomes))
     racer.start()
-    time.sleep(0.5)  # the racer is now blocked on the in-force row lock or unique index
+    racer.join(timeout=0.5)
+    # Still running: the racer is blocked on the in-force row lock or the unique index.
+    blocked = racer.is_alive() and not outcomes
     release.set()
     holder.join(timeout=10)
     racer.join(timeout=10)
+    assert blocked, "the second agreement did not wait for the first: no race was tested"
     return errors, outcomes
 
 
