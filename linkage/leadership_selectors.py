@@ -269,7 +269,16 @@ def expectation_row(expectation: PerformanceExpectation) -> ExpectationRow:
     metric = expectation.metric
     latest = "—"
     if expectation.latest_value is not None:
-        latest = f"{format_value(metric, expectation.latest_value)} ({expectation.latest_period})"
+        details = [expectation.latest_period]
+        if expectation.latest_ci_low is not None and expectation.latest_ci_high is not None:
+            low, high = (
+                format_value(metric, bound)
+                for bound in (expectation.latest_ci_low, expectation.latest_ci_high)
+            )
+            details.append(f"95 % CI {low} to {high}")
+        if expectation.latest_n:
+            details.append(f"n = {expectation.latest_n}")
+        latest = f"{format_value(metric, expectation.latest_value)} ({', '.join(details)})"
     segment = ", ".join(f"{key} = {value}" for key, value in expectation.segment_filter.items())
     return ExpectationRow(
         expectation=expectation,

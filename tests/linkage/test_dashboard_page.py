@@ -104,3 +104,32 @@ def test_dashboard_queries_stay_bounded(client, company_scores, django_assert_ma
     client.force_login(leader)
     with django_assert_max_num_queries(13):
         assert client.get("/dashboard/").status_code == 200
+
+
+def test_dashboard_expectation_progress_shows_latest_with_its_interval(
+    client, company_scores, org_tree
+):
+    leader = LeaderFactory()
+    PerformanceExpectation.objects.create(
+        title="Lift NPS in the North",
+        metric=company_scores["customer.nps"],
+        unit=org_tree["north"],
+        baseline_period="2026-01",
+        baseline_value=25,
+        target_kind="absolute",
+        target_change=5,
+        target_value=30,
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+        owner=leader,
+        status="on_track",
+        latest_period="2026-02",
+        latest_value=27.4,
+        latest_n=240,
+        latest_ci_low=18.2,
+        latest_ci_high=36.6,
+    )
+    client.force_login(leader)
+    html = client.get("/dashboard/").content.decode()
+    assert "+25 (2026-01) → +30" in html
+    assert "+27 (2026-02, 95 % CI +18 to +37, n = 240)" in html
