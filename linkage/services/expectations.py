@@ -82,6 +82,8 @@ def _check_shape(
         errors["target_kind"] = ["Choose an absolute or a relative change."]
     if not target_change:
         errors["target_change"] = [NEEDS_EXTENT]
+    elif target_kind == TargetKind.RELATIVE and target_change < -100:
+        errors["target_change"] = ["A relative reduction cannot exceed −100 % (down to zero)."]
     if start_date is None or end_date is None:
         field = "start_date" if start_date is None else "end_date"
         errors[field] = [NEEDS_TIME_FRAME + "give both a start date and an end date."]
@@ -239,6 +241,13 @@ def check_expectation(
 def _target_for(baseline: Baseline, *, target_kind: str, target_change: float) -> float:
     if target_kind == TargetKind.RELATIVE and baseline.value == 0:
         message = "A relative change of a zero baseline is still zero: use an absolute change."
+        raise ExpectationInvalid({"target_kind": [message]})
+    if target_kind == TargetKind.RELATIVE and baseline.value < 0:
+        # −20 × (1 + 10 / 100) = −22: "10 % better" would be a worse target, met at once.
+        message = (
+            f"The baseline is negative ({baseline.value:.1f}): a relative change of it points "
+            "the wrong way. Use an absolute change in points."
+        )
         raise ExpectationInvalid({"target_kind": [message]})
     return target_value(
         baseline=baseline.value, target_kind=target_kind, target_change=target_change

@@ -144,6 +144,27 @@ def test_create_expectation_refuses_segment_of_employee_metric(org_tree):
     assert "cannot be narrowed by a segment" in error.value.errors["segment_filter"][0]
 
 
+def test_create_expectation_refuses_relative_change_of_negative_baseline(org_tree):
+    question = QuestionFactory(type=Question.Type.NPS, metric_key="customer.nps")
+    ensure_metrics_for_questions()
+    add_answers(question, org_tree["stores"][0], [9] * 20 + [3] * 30, period="2025-01")
+    metric = Metric.objects.get(key="customer.nps")  # NPS −20: +10 % would be −22
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(metric, org_tree["company"], segment_filter={}, target_change=10)
+    assert "negative (-20.0)" in error.value.errors["target_kind"][0]
+    expectation = _expect(
+        metric, org_tree["company"], segment_filter={}, target_kind="absolute", target_change=10
+    )
+    assert expectation.target_value == pytest.approx(-10.0)
+
+
+def test_create_expectation_refuses_relative_reduction_beyond_minus_100(complaints, org_tree):
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(complaints, org_tree["company"], target_change=-150)
+    assert "cannot exceed −100 %" in error.value.errors["target_change"][0]
+    assert _expect(complaints, org_tree["company"], target_change=-100).target_value == 0
+
+
 def test_create_expectation_refuses_bad_segment_key(complaints, org_tree):
     with pytest.raises(ExpectationInvalid) as error:
         _expect(complaints, org_tree["company"], segment_filter={"product__contains": "X"})
