@@ -79,6 +79,8 @@ class MetricReading:
         text = f"{format_change(self.metric, self.change)} vs {periods.shift(self.period, -1)}"
         if self.comparison is None:
             return text + " (no counts to test)"
+        if self.comparison.p_value is None:  # e.g. 0 % complaints in both periods
+            return text + " (not testable: no variation in the answers)"
         verdict = "significant" if self.comparison.significant else "not significant"
         return text + f" ({verdict}, p = {self.comparison.p_value:.3f})"
 

@@ -93,6 +93,26 @@ def test_scorecard_value_with_interval_trend_and_tested_change(client, unit_memb
     assert "+4 pts vs 2026-01 (not significant, p = 0.604)" in html
 
 
+def test_scorecard_change_without_variation_is_not_tested(client, unit_member, org_tree):
+    # A store with no delivery complaint in two months in a row: the change test has SE 0.
+    ensure_metrics(["customer.delivery_complaint"])
+    metric = Metric.objects.get(key="customer.delivery_complaint")
+    for period in ("2026-01", "2026-02"):
+        MetricValueFactory(
+            metric=metric,
+            unit=org_tree["north"],
+            period=period,
+            n=30,
+            value=0.0,
+            details={"answers": 30, "k": 0},
+        )
+    response = _page(client, unit_member)
+    assert response.status_code == 200
+    assert "+0.0 pts vs 2026-01 (not testable: no variation in the answers)" in (
+        response.content.decode()
+    )
+
+
 def test_scorecard_hides_employee_cell_below_threshold(client, unit_member, north_scores):
     html = _page(client, unit_member).content.decode()
     assert "hidden (fewer than 5 responses)" in html
