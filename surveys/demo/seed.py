@@ -1,6 +1,7 @@
 """Seeding of the "Northwind Retail" demo through the platform's own write paths:
 units, users and surveys (from the template library), answers via `import_responses`,
-revenue and retention via the outcome CSV import, then a full score recompute."""
+revenue and retention via the outcome CSV import, a full score recompute, then a store-level
+linkage run so the results chain has its links and evidence."""
 
 import io
 from collections.abc import Callable
@@ -14,9 +15,10 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from linkage.models import MetricValue, OutcomeImport
+from linkage.models import LinkageRun, MetricValue, OutcomeImport
 from linkage.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from linkage.services.outcomes import import_outcomes
+from linkage.services.runs import InvalidLinkageRun, compute_linkage_run, start_linkage_run
 from surveys import periods
 from surveys.aggregation import recompute_all
 from surveys.exceptions import BulkInvalid
@@ -106,6 +108,7 @@ class SeedReport:
     answers: int = 0
     outcome_lines: int = 0
     scores: int = 0
+    linkage_run: LinkageRun | None = None
 
 
 def seed_demo(
@@ -140,7 +143,24 @@ def seed_demo(
     report.outcome_lines = _seed_outcomes(generated, [store.code for store in stores], labels)
     if report.responses or DirtyScoreCell.objects.filter(survey__in=surveys.values()).exists():
         report.scores = recompute_all(progress=_stage(progress, "scores"))
+    report.linkage_run = _link_the_chain(changed=bool(report.scores))
     return report
+
+
+def _link_the_chain(*, changed: bool) -> LinkageRun | None:
+    """A store-level linkage run over every metric with values, computed here like
+    `run_linkage` does, so the demo's scorecards read the chain with evidence without a
+    worker. Skipped when scores did not change and a store-level run is already done."""
+    done = LinkageRun.objects.filter(level=OrgUnit.Level.STORE, status=LinkageRun.Status.DONE)
+    if not changed and done.exists():
+        return None
+    try:
+        run = start_linkage_run(created_by=None, level=OrgUnit.Level.STORE, enqueue=False)
+    except InvalidLinkageRun:
+        return None  # e.g. a single store-month: nothing to correlate yet
+    compute_linkage_run(run.id)
+    run.refresh_from_db()
+    return run
 
 
 def _stage(progress: ProgressCallback | None, stage: str) -> Callable[[int, int], object] | None:

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from linkage.models import MetricValue, OutcomeImport
+from linkage.models import ChainLink, LinkageRun, MetricValue, OutcomeImport
 from surveys import periods
 from surveys.demo.generator import demo_periods, plan_stores, simulate
 from surveys.models import Answer, OrgUnit, Response, Survey
@@ -53,6 +53,7 @@ def snapshot() -> dict[str, object]:
         "answers": Answer.objects.count(),
         "values": sorted(values.values_list("id", "value", "computed_at")),
         "imports": OutcomeImport.objects.count(),
+        "runs": LinkageRun.objects.count(),
         "users": sorted(get_user_model().objects.values_list("username", "password")),
     }
 
@@ -96,6 +97,23 @@ def test_seed_demo_customer_survey_has_the_chain_questions():
         "customer.delivery_complaint",
     }
     assert survey.status == Survey.Status.OPEN
+
+
+def test_seed_demo_links_the_chain_from_store_operations_to_revenue(client):
+    output = seed()
+    run = LinkageRun.objects.get()
+    assert run.level == "store" and run.status == LinkageRun.Status.DONE
+    assert f"{run} done" in output
+    tested = ChainLink.objects.filter(latest_result__isnull=False)
+    links = set(tested.values_list("from_metric__key", "to_metric__key"))
+    reached, frontier = set(), {"customer.delivery_complaint"}
+    while frontier:  # every metric reachable along tested links
+        reached |= frontier
+        frontier = {target for source, target in links if source in frontier} - reached
+    assert "outcome.revenue" in reached
+    client.force_login(get_user_model().objects.get(username="leader1"))
+    html = client.get("/dashboard/units/nw-store-01/scorecard/").content.decode()
+    assert "If Customer NPS improves, then Revenue improves" in html
 
 
 def test_seed_demo_second_run_changes_nothing():

@@ -65,10 +65,14 @@ def _summary(report: SeedReport) -> str:
     span = f"{report.periods[0]} to {report.periods[-1]}"
     if not (report.responses or report.outcome_lines or report.scores):
         return f"Northwind Retail demo ({span}) is already seeded; nothing changed."
-    return (
+    summary = (
         f"Northwind Retail demo ({span}): {report.responses} responses with {report.answers} "
         f"answers, {report.outcome_lines} outcome values, {report.scores} scores written."
     )
+    run = report.linkage_run
+    if run is not None:
+        summary += f"\n{run} {run.get_status_display().lower()}: the results chain has evidence."
+    return summary
 
 
 class _Bars:
