@@ -207,6 +207,15 @@ class ScorecardRow:
     reading: MetricReading
     targets: list["ExpectationRow"]
     drivers: list[ChainLink]
+    role: str = ""  # "barometer", "diagnostic" (another overall measure) or ""
+
+
+def measure_role(metric: Metric, barometer_metric_id: int | None) -> str:
+    """The agreed barometer is the one headline; other overall (tactical) measures such as
+    NPS, CSAT and CES are diagnostics, as on the dashboard."""
+    if metric.pk == barometer_metric_id:
+        return "barometer"
+    return "diagnostic" if metric.level == Metric.Level.TACTICAL else ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +237,9 @@ def link_evidence(link: ChainLink) -> str:
 def scorecard(unit: OrgUnit) -> list[ScorecardSection]:
     """Metrics of `unit` by results-chain level (strategic first), then by perspective."""
     readings = readings_for_unit(unit)
+    barometer_metric_id = (
+        Barometer.objects.filter(in_force=True).values_list("metric_id", flat=True).first()
+    )
     targets: dict[int, list[ExpectationRow]] = defaultdict(list)
     for expectation in PerformanceExpectation.objects.filter(unit=unit).select_related("metric"):
         targets[expectation.metric_id].append(expectation_row(expectation))
@@ -241,7 +253,12 @@ def scorecard(unit: OrgUnit) -> list[ScorecardSection]:
         groups = []
         for perspective in PERSPECTIVES:
             rows = [
-                ScorecardRow(reading, targets[metric_id], drivers[metric_id])
+                ScorecardRow(
+                    reading,
+                    targets[metric_id],
+                    drivers[metric_id],
+                    measure_role(reading.metric, barometer_metric_id),
+                )
                 for metric_id, reading in readings.items()
                 if reading.metric.level == level and reading.metric.perspective == perspective
             ]

@@ -6,7 +6,15 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from linkage.models import ChainLink, LinkageResult, LinkageRun, Metric, PerformanceExpectation
+from linkage.models import (
+    Barometer,
+    BarometerProposal,
+    ChainLink,
+    LinkageResult,
+    LinkageRun,
+    Metric,
+    PerformanceExpectation,
+)
 from linkage.services.metrics import ensure_metrics
 from tests.factories import (
     LeaderFactory,
@@ -113,6 +121,30 @@ def test_scorecard_change_without_variation_is_not_tested(client, unit_member, o
     )
 
 
+def test_scorecard_marks_the_barometer_and_labels_other_overall_measures_diagnostic(
+    client, unit_member, north_scores
+):
+    leader = LeaderFactory()
+    proposal = BarometerProposal.objects.create(
+        metric=north_scores["employee.enps"],
+        rationale="Engaged staff first",
+        proposed_by=leader,
+        status="agreed",
+    )
+    Barometer.objects.create(
+        metric=north_scores["employee.enps"], proposal=proposal, started_at=timezone.now()
+    )
+    html = _page(client, unit_member).content.decode()
+    rows = {
+        key: html[html.index(f'data-metric="{key}"') :].split("</th>")[0]
+        for key in ("employee.enps", "customer.nps", "outcome.revenue")
+    }
+    assert "the barometer" in rows["employee.enps"] and "diagnostic" not in rows["employee.enps"]
+    assert "(diagnostic)" in rows["customer.nps"] and "the barometer" not in rows["customer.nps"]
+    assert "diagnostic" not in rows["outcome.revenue"]  # a business result, not a measure
+    assert html.count('data-role="barometer"') == 1
+
+
 def test_scorecard_hides_employee_cell_below_threshold(client, unit_member, north_scores):
     html = _page(client, unit_member).content.decode()
     assert "hidden (fewer than 5 responses)" in html
@@ -161,7 +193,7 @@ def test_scorecard_queries_do_not_grow_with_metrics(
     client, unit_member, north_scores, nps_drives_revenue, django_assert_max_num_queries
 ):
     client.force_login(unit_member)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):  # a fixed number, one of them the barometer
         assert client.get("/dashboard/units/north/scorecard/").status_code == 200
 
 
