@@ -23,10 +23,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from surveys import periods
-from surveys.aggregation import compute_group_value
+from surveys.aggregation import GroupValue, compute_group_value
 from surveys.models import OrgUnit
 
 from ..models import Metric, PerformanceExpectation
+from ..selectors import metric_values
 from .audit import record_event
 
 Status = PerformanceExpectation.Status
@@ -118,13 +119,37 @@ def _check_period(label: str) -> list[str]:
     return []
 
 
+def target_group_value(
+    *, metric: Metric, unit: OrgUnit, segment_filter: dict, period: str
+) -> GroupValue:
+    """The target group's value in one period.
+
+    Survey metrics are scored from raw answers (`compute_group_value`). Imported outcomes
+    such as revenue have no answers: the stored value of the unit (rolled up from its
+    stores) is the group's value, and they take no segment. Raises ValueError for a segment
+    the metric cannot take.
+    """
+    if metric.source != Metric.Source.OUTCOME:
+        return compute_group_value(
+            metric=metric, unit=unit, periods=[period], segment=segment_filter
+        )
+    if segment_filter:
+        raise ValueError(f"{metric} is imported per unit, without segments: leave it empty.")
+    row = metric_values(metric_keys=[metric.key], periods=[period]).filter(unit=unit).first()
+    if row is None or row.value is None:
+        return GroupValue(value=None, n=0, suppressed=bool(row and row.suppressed))
+    return GroupValue(
+        value=row.value, n=row.n, ci_low=row.ci_low, ci_high=row.ci_high, details=row.details
+    )
+
+
 def compute_baseline(
     *, metric: Metric, unit: OrgUnit, segment_filter: dict, baseline_period: str
 ) -> Baseline:
     """The target group's value in the baseline period, or ExpectationInvalid saying why not."""
     try:
-        group = compute_group_value(
-            metric=metric, unit=unit, periods=[baseline_period], segment=segment_filter
+        group = target_group_value(
+            metric=metric, unit=unit, segment_filter=segment_filter, period=baseline_period
         )
     except ValueError as error:
         raise ExpectationInvalid({"segment_filter": [str(error)]}) from error
@@ -139,7 +164,7 @@ def compute_baseline(
     if group.value is None:
         message = (
             f"{NEEDS_BASELINE}there is no {metric} value for this target group in "
-            f"{baseline_period}. Choose a period with answers."
+            f"{baseline_period}. Choose a period with answers (or imported values)."
         )
         raise ExpectationInvalid({"baseline_period": [message]})
     return Baseline(value=group.value, n=group.n)
@@ -293,11 +318,11 @@ def latest_reading(expectation: PerformanceExpectation, *, today: date) -> Readi
     for index in range(last, max(first, last - MAX_LOOKBACK + 1) - 1, -1):
         label = periods.label_from_index(index, granularity)
         try:
-            group = compute_group_value(
+            group = target_group_value(
                 metric=expectation.metric,
                 unit=expectation.unit,
-                periods=[label],
-                segment=expectation.segment_filter,
+                segment_filter=expectation.segment_filter,
+                period=label,
             )
         except ValueError:
             return None

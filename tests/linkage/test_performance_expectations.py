@@ -5,11 +5,21 @@ from datetime import date
 import pytest
 
 from linkage.models import Metric, PerformanceExpectation
-from linkage.services.expectations import ExpectationInvalid, create_expectation
-from linkage.services.metrics import ensure_metrics_for_questions
+from linkage.services.expectations import (
+    ExpectationInvalid,
+    create_expectation,
+    refresh_expectation_status,
+)
+from linkage.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from surveys.aggregation import recompute_cells
 from surveys.models import Question
-from tests.factories import LeaderFactory, QuestionFactory, SurveyFactory, add_answers
+from tests.factories import (
+    LeaderFactory,
+    MetricValueFactory,
+    QuestionFactory,
+    SurveyFactory,
+    add_answers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +173,23 @@ def test_create_expectation_refuses_relative_reduction_beyond_minus_100(complain
         _expect(complaints, org_tree["company"], target_change=-150)
     assert "cannot exceed −100 %" in error.value.errors["target_change"][0]
     assert _expect(complaints, org_tree["company"], target_change=-100).target_value == 0
+
+
+def test_create_expectation_on_imported_revenue_uses_stored_unit_values(org_tree):
+    ensure_metrics(["outcome.revenue"])
+    revenue = Metric.objects.get(key="outcome.revenue")
+    company = org_tree["company"]
+    for period, value in (("2025-01", 200_000.0), ("2025-02", 206_000.0), ("2025-03", 211_000.0)):
+        MetricValueFactory(metric=revenue, unit=company, period=period, value=value, n=4)
+    expectation = _expect(revenue, company, segment_filter={}, target_change=5)
+    assert expectation.baseline_value == 200_000.0 and expectation.baseline_n == 4
+    assert expectation.target_value == pytest.approx(210_000.0)
+    refresh_expectation_status(expectation, today=date(2025, 4, 2))
+    assert expectation.latest_period == "2025-03" and expectation.latest_value == 211_000.0
+    assert expectation.status == PerformanceExpectation.Status.ACHIEVED
+    with pytest.raises(ExpectationInvalid) as error:
+        _expect(revenue, company, target_change=5)  # {"product": "X"}: no segments
+    assert "without segments" in error.value.errors["segment_filter"][0]
 
 
 def test_create_expectation_refuses_bad_segment_key(complaints, org_tree):
