@@ -1,7 +1,10 @@
 """Leader review in the admin: start form through the service, review page, access rules."""
 
+import importlib
+
 import numpy as np
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
@@ -15,7 +18,7 @@ from linkage.charts import (
 )
 from linkage.models import ChainLink, LinkageRun, Metric, MetricValue
 from linkage.services.runs import start_linkage_run
-from tests.factories import MetricFactory, OrgUnitFactory, UserFactory
+from tests.factories import LeaderFactory, MetricFactory, OrgUnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +95,40 @@ def test_admin_add_page_starts_a_run_through_the_service(
     assert run.created_by == owner and run.max_lag == 2 and run.status == LinkageRun.Status.PENDING
     assert run.metric_keys == ["employee.job_satisfaction", "customer.csat"]
     assert (run.first_period, run.last_period) == ("2026-02", "2026-06")
+
+
+def _leadership_group_as_migrated() -> Group:
+    """The Leadership group with the permissions its data migrations give it.
+
+    Rebuilt from the migrations' own code rather than read from the database, because a
+    transactional test elsewhere flushes what the migrations wrote.
+    """
+    groups = importlib.import_module("linkage.migrations.0002_leadership_and_analyst_groups")
+    starts_runs = importlib.import_module("linkage.migrations.0003_leadership_starts_linkage_runs")
+    group, _ = Group.objects.get_or_create(name="Leadership")
+    group.permissions.clear()
+    for app_label, codename in groups._codenames(groups.LEADERSHIP_WRITES):
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    starts_runs.grant(django_apps, None)
+    return group
+
+
+def test_admin_add_page_lets_a_leader_start_a_run(
+    client, panel, django_capture_on_commit_callbacks
+):
+    _leadership_group_as_migrated()
+    leader = LeaderFactory()
+    client.force_login(leader)
+    assert client.get(reverse(ADD_URL)).status_code == 200
+    form = {"level": "store", "metric_keys": ["employee.job_satisfaction", "customer.csat"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse(ADD_URL), {**form, "max_lag": "1"})
+    run = LinkageRun.objects.get()
+    assert response["Location"] == reverse("admin:linkage_linkagerun_change", args=[run.pk])
+    assert run.created_by == leader and run.status == LinkageRun.Status.DONE
+    assert _review(client, run).status_code == 200
 
 
 def test_admin_add_page_shows_service_errors_next_to_the_field(client, owner, panel):
