@@ -151,6 +151,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.delete_expired_idempotency_records_task",
         "schedule": 3600.0,
     },
+    "requeue-stalled-linkage-runs": {
+        "task": "linkage.tasks.requeue_stalled_linkage_runs_task",
+        "schedule": 300.0,
+    },
     "refresh-expectation-status-daily": {
         "task": "linkage.tasks.refresh_expectation_statuses_task",
         "schedule": 24 * 3600.0,

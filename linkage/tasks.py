@@ -17,6 +17,14 @@ def run_linkage_task(run_id: int) -> None:
     compute_linkage_run(run_id)
 
 
+@shared_task(acks_late=True)
+def requeue_stalled_linkage_runs_task() -> int:
+    """Periodic sweep (beat): queue runs whose task never reached the broker."""
+    from .services.runs import requeue_stalled_linkage_runs
+
+    return requeue_stalled_linkage_runs()
+
+
 @shared_task(
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),

@@ -3,14 +3,15 @@
 A run correlates every ordered pair of its metrics (X earlier in the chain than Y) at lags
 −max_lag … +max_lag over the units of one org level, stores one LinkageResult per pair and
 lag, the key drivers of the last chain-stage metric, and then updates the results chain.
-Results are written all-or-nothing; a failure stores its message on the run.
+Results are written all-or-nothing; a failure stores its message on the run. A run whose
+task never reached the broker stays pending and is queued again by a periodic sweep.
 """
 
 import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,8 @@ MAX_LAG = 6
 MAX_PERIODS = 240  # twenty years of months: a larger range is a typo, not an analysis
 KEY_DRIVER_LAG = 1
 PROGRESS_STARTED, PROGRESS_LOADED, PROGRESS_COMPUTED = 5, 30, 80
+# A run still pending this long after it was started never reached a worker: queue it again.
+STALLED_AFTER = timedelta(minutes=10)
 # Errors worth a retry by the task (connection lost, database locked): not stored as failure.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 Status = LinkageRun.Status
@@ -196,8 +199,42 @@ def start_linkage_run(
         status=Status.PENDING,
     )
     if enqueue:
-        run_linkage_task.delay_on_commit(run.id)
+        transaction.on_commit(lambda: queue_linkage_run(run.id))
     return run
+
+
+def queue_linkage_run(run_id: int) -> bool:
+    """Send the run's task; with the broker unreachable the run stays pending for the sweep.
+
+    The run is committed by then, so a lost broker must not turn the leader's request into a
+    server error: `requeue_stalled_linkage_runs` queues it again once the broker is back.
+    """
+    try:
+        run_linkage_task.delay(run_id)
+    except Exception:  # broker down, or (eager) a transient database error in the run itself
+        if run_linkage_task.app.conf.task_always_eager:
+            logger.exception("Linkage run %s could not be computed", run_id)
+        else:
+            logger.warning("Could not queue linkage run %s", run_id, exc_info=True)
+        return False
+    return True
+
+
+def requeue_stalled_linkage_runs() -> int:
+    """Queue again runs pending for STALLED_AFTER without a worker claiming them.
+
+    A duplicate delivery is harmless: the first worker to claim a run computes it and the
+    task returns quietly for a run that is already done.
+    """
+    stalled = LinkageRun.objects.filter(
+        status=Status.PENDING,
+        started_at__isnull=True,
+        created_at__lt=timezone.now() - STALLED_AFTER,
+    )
+    run_ids = list(stalled.order_by("created_at").values_list("pk", flat=True)[:100])
+    for run_id in run_ids:
+        queue_linkage_run(run_id)
+    return len(run_ids)
 
 
 # ------------------------------------------------------------------ computing a run
