@@ -139,6 +139,7 @@ def _parse(
                 else raw
             )
         except UnicodeDecodeError:
+            parsed.total += number > 1  # a data line, even if unreadable, counts in the total
             parsed.refuse_line(number, "not UTF-8 text")
             continue
         fields = [value.strip() for value in next(csv.reader([text.lstrip("\ufeff")]), [])]

@@ -155,6 +155,14 @@ def test_import_outcomes_reads_bytes_with_byte_order_mark(metrics):
     assert record.status == "applied" and stored("outcome.revenue")["n1"] == 5
 
 
+def test_import_outcomes_counts_a_line_that_is_not_utf8_in_the_total(metrics):
+    latin = "n\xf6,2026-01,outcome.revenue,1".encode("latin-1")
+    lines = [HEADER.encode(), b"n1,2026-01,outcome.revenue,5", latin]
+    record = import_outcomes(lines=lines)
+    assert (record.status, record.lines_total, record.lines_written) == ("refused", 2, 0)
+    assert record.errors == [{"line": 3, "message": "not UTF-8 text"}]
+
+
 def test_import_outcomes_command_prints_bad_lines_and_fails(metrics, tmp_path):
     path = tmp_path / "outcomes.csv"
     path.write_text("\n".join([HEADER, GOOD_LINES[0], "x,2026-01,outcome.revenue,1"]) + "\n")
