@@ -136,6 +136,15 @@ def _check_range(first: str | None, last: str | None, errors: dict) -> None:
         errors["last_period"] = [f"A run covers at most {MAX_PERIODS} periods."]
 
 
+def _check_data_in_range(keys: list[str], level: str, first: str, last: str, errors: dict):
+    """Refuse a range without values: its empty results would overwrite the chain's evidence."""
+    wanted = set(period_labels.period_range(first, last))
+    if not wanted.intersection(periods_with_values(metric_keys=keys, level=level)):
+        errors["first_period"] = [
+            f"None of these metrics has values at {level} level from {first} to {last}."
+        ]
+
+
 def check_linkage_run(
     *,
     level: str,
@@ -160,6 +169,8 @@ def check_linkage_run(
     if not errors:
         first, last = _default_range(keys, level, first, last)
         _check_range(first, last, errors)
+    if not errors:
+        _check_data_in_range(keys, level, first, last, errors)
     if errors:
         raise InvalidLinkageRun(errors)
     return RunSettings(level, first, last, keys, max_lag)

@@ -129,6 +129,14 @@ def test_start_linkage_run_refuses_when_no_data(metrics):
     assert "first_period" in error.value.errors
 
 
+def test_start_linkage_run_refuses_a_period_range_without_values(metrics, stores, lagged_panel):
+    store_values(metrics, stores, PERIODS, lagged_panel)
+    with pytest.raises(InvalidLinkageRun) as error:
+        start_linkage_run(created_by=None, first_period="2030-01", last_period="2030-06")
+    assert "has values" in error.value.errors["first_period"][0]
+    assert LinkageRun.objects.count() == 0
+
+
 @pytest.fixture
 def run_now(django_capture_on_commit_callbacks):
     """Start a run and let its on-commit task run (eager Celery), as after a real commit."""
