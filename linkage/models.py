@@ -197,6 +197,7 @@ class LinkageResult(models.Model):
     slope_within_low = models.FloatField(null=True)
     slope_within_high = models.FloatField(null=True)
     q = models.FloatField(null=True)
+    within_q = models.FloatField(null=True, help_text="BH q-value of within_p across the run.")
     warnings = models.JSONField(default=list, blank=True)
     snapshot_at = models.DateTimeField()
 

@@ -81,7 +81,7 @@ class LinkageStat:
     ``r``/``spearman`` pool all (unit, period) pairs; their p-values and CI use ``n_units``.
     ``within_*`` is the repeated-measures correlation and fixed-effects slope (units of y per
     unit of x); ``between_*`` correlates unit means. ``q`` is the BH q-value of ``p`` across
-    every test of the call.
+    every test of the call, ``within_q`` the same for ``within_p``.
     """
 
     x_index: int
@@ -103,6 +103,7 @@ class LinkageStat:
     slope_within_low: float
     slope_within_high: float
     q: float
+    within_q: float
     warnings: tuple[str, ...]
 
 
@@ -859,7 +860,8 @@ def linkage_stats(
     - within-unit repeated-measures r (df = N − K − 1) and the fixed-effects slope of y on x
       with a 95 % t interval (y units per x unit);
     - between-unit r of unit means (df = K − 2);
-    - q: Benjamini–Hochberg over the pooled p of every result in the call.
+    - q: Benjamini–Hochberg over the pooled p of every result in the call; within_q the same
+      over the within-unit p (each family corrected on its own).
 
     Vectorised: per lag, matrix products over all pairs at once (per-unit batched products
     only for pairs with missing cells); Python loops run over lags, over pairs whose complete
@@ -878,6 +880,7 @@ def linkage_stats(
     ]
     stacked = {name: np.stack([item[name] for item in per_lag]) for name in per_lag[0]}
     stacked["q"] = benjamini_hochberg(stacked["p"])
+    stacked["within_q"] = benjamini_hochberg(stacked["within_p"])
     return _linkage_results(stacked, rows, cols, lag_list, prep.values.shape[1:])
 
 

@@ -29,7 +29,7 @@ from ..charts import (
 from ..models import ChainLink, LinkageResult, LinkageRun, Metric
 from ..permissions import sees_every_unit
 from ..selectors import chain_links, linkage_results, metric_values_snapshot_at
-from ..services.chain import result_verdict
+from ..services.chain import result_verdict, verdict_evidence
 from ..services.runs import MAX_LAG, InvalidLinkageRun, run_panel, start_linkage_run
 
 CAUSATION = (
@@ -215,6 +215,7 @@ def _result_row(result: LinkageResult) -> dict[str, Any]:
         "significant": result.q is not None and result.q < SIGNIFICANT_Q,
         "spearman": _shown(result.spearman),
         "within_r": _shown(result.within_r),
+        "within_q": _p_text(result.within_q),
         "between_r": _shown(result.between_r),
         "verdict": ChainLink.Verdict(result_verdict(result)).label,
         "warnings": ", ".join(result.warnings),
@@ -234,9 +235,8 @@ def _diagram_parts(run: LinkageRun, metrics: list[Metric], results: list[Linkage
             (link.to_metric_id, link.from_metric_id, -lag)
         )
         if result is not None:
-            edges.append(
-                ChainEdge(link.from_metric.key, link.to_metric.key, result.r, result.q, lag)
-            )
+            r, q = verdict_evidence(result)
+            edges.append(ChainEdge(link.from_metric.key, link.to_metric.key, r, q, lag))
     return nodes, edges
 
 

@@ -119,7 +119,8 @@ class LinkageResultSerializer(serializers.ModelSerializer):
         fields = [
             *("x_metric", "y_metric", "lag", "n_pairs", "n_units", "r", "r_low", "r_high"),
             *("p", "spearman", "spearman_p", "within_r", "within_p", "between_r", "between_p"),
-            *("slope_within", "slope_within_low", "slope_within_high", "q", "warnings"),
+            *("slope_within", "slope_within_low", "slope_within_high", "q", "within_q"),
+            "warnings",
             "snapshot_at",
         ]
 

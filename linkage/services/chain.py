@@ -1,10 +1,16 @@
 """The results chain: "if X improves, then Y improves" links, their evidence and value at stake.
 
-A link's evidence is the linkage result of its two metrics at the link's expected lag. A link
-is *supported* when that correlation points the expected way (Metric.direction decides what
-"improves" means) with a Benjamini–Hochberg q below 0.05, *insufficient* with fewer than 10
-units. Supported links translate a change in a driver into the next stages and on to money by
-chaining within-unit slopes.
+A link's evidence is the linkage result of its two metrics at the link's expected lag. "If X
+improves, then Y improves" is a statement about change, so the verdict rests on the within-unit
+correlation ("units getting better", stable differences between units removed): a link is
+*supported* when it points the expected way (Metric.direction decides what "improves" means)
+with a Benjamini–Hochberg q below 0.05, *insufficient* with fewer than 10 units. A run with one
+period has no within-unit evidence; the pooled correlation decides then. Supported links
+translate a change in a driver into the next stages and on to money by chaining the same
+within-unit slopes.
+
+Default lags follow how the chain works: employee attitudes show in service a period later
+(lag 1); customer, loyalty and money stages move together in the same period (lag 0).
 """
 
 import itertools
@@ -23,6 +29,13 @@ from ..selectors import metric_keys_with_values
 from ..stats import FEW_UNITS
 
 SUPPORT_Q = 0.05
+EMPLOYEE_STAGES = frozenset(
+    {
+        Metric.ChainStage.EMPLOYEE_SATISFACTION,
+        Metric.ChainStage.EMPLOYEE_LOYALTY,
+        Metric.ChainStage.EMPLOYEE_PRODUCTIVITY,
+    }
+)
 Verdict = ChainLink.Verdict
 # The change a leader reasons about, by the metric's unit ("+5 eNPS points").
 DEFAULT_DRIVER_CHANGE = {"pts": 5.0, "%": 5.0, "/5": 0.5, "/7": 0.5, "$": 1000.0, "$/h": 1.0}
@@ -40,28 +53,47 @@ def statement_for(from_metric: Metric, to_metric: Metric) -> str:
     return f"If {from_metric.name} improves, then {to_metric.name} improves"[:300]
 
 
+def default_lag(from_metric: Metric, to_metric: Metric) -> int:
+    """1 period from an employee stage to a customer-facing or financial stage, else 0."""
+    crosses = from_metric.chain_stage in EMPLOYEE_STAGES
+    return int(crosses and to_metric.chain_stage not in EMPLOYEE_STAGES)
+
+
 @transaction.atomic
 def ensure_default_chain(metrics: Iterable[Metric] | None = None) -> int:
     """Create links between consecutive chain stages present among `metrics`; return the count.
 
     Default: every metric that has values. Each metric of one stage links to each metric of
     the next stage present (e.g. job satisfaction → CSAT → NPS and retention → revenue).
-    Existing links, and what leaders edited on them, are left alone.
+    Operational indicators (complaints, response times) feed the customer side of the chain,
+    as in the results chain, so they link to its first stage present rather than to employee
+    attitudes. Existing links, and what leaders edited on them, are left alone.
     """
     if metrics is None:
         metrics = Metric.objects.filter(key__in=metric_keys_with_values())
     by_stage: dict[int, list[Metric]] = defaultdict(list)
     for metric in metrics:
         by_stage[metric.chain_stage].append(metric)
+    operations = Metric.ChainStage.OPERATIONS
+    strand = sorted(stage for stage in by_stage if stage != operations)
+    steps = list(itertools.pairwise(strand))
+    customer_side = [stage for stage in strand if stage not in EMPLOYEE_STAGES]
+    if operations in by_stage and customer_side:
+        steps.append((operations, customer_side[0]))
     candidates = [
         (source, target)
-        for stage, next_stage in itertools.pairwise(sorted(by_stage))
+        for stage, next_stage in steps
         for source in by_stage[stage]
         for target in by_stage[next_stage]
     ]
     existing = set(ChainLink.objects.values_list("from_metric_id", "to_metric_id"))
     new = [
-        ChainLink(from_metric=source, to_metric=target, statement=statement_for(source, target))
+        ChainLink(
+            from_metric=source,
+            to_metric=target,
+            statement=statement_for(source, target),
+            expected_lag=default_lag(source, target),
+        )
         for source, target in candidates
         if (source.pk, target.pk) not in existing
     ]
@@ -83,10 +115,18 @@ def verdict_for(*, r: float | None, q: float | None, n_units: int, sign: int) ->
     return Verdict.NOT_SUPPORTED
 
 
+def verdict_evidence(result: LinkageResult) -> tuple[float | None, float | None]:
+    """The r and q a verdict rests on: within-unit when the run had them, else pooled."""
+    if result.within_r is not None and result.within_q is not None:
+        return result.within_r, result.within_q
+    return result.r, result.q
+
+
 def result_verdict(result: LinkageResult) -> str:
     """Verdict of one result row read as "if X improves, then Y improves"."""
+    r, q = verdict_evidence(result)
     sign = expected_sign(result.x_metric, result.y_metric)
-    return verdict_for(r=result.r, q=result.q, n_units=result.n_units, sign=sign)
+    return verdict_for(r=r, q=q, n_units=result.n_units, sign=sign)
 
 
 @dataclass(frozen=True)
@@ -114,7 +154,7 @@ def update_chain_evidence(run: LinkageRun) -> list[ChainLink]:
     """
     results = {
         (result.x_metric_id, result.y_metric_id, result.lag): result
-        for result in LinkageResult.objects.filter(run=run)
+        for result in LinkageResult.objects.filter(run=run).select_related("x_metric", "y_metric")
     }
     links = ChainLink.objects.filter(
         from_metric__key__in=run.metric_keys, to_metric__key__in=run.metric_keys
@@ -123,12 +163,7 @@ def update_chain_evidence(run: LinkageRun) -> list[ChainLink]:
     now = timezone.now()
     for item in evidence:
         item.link.latest_result = item.result
-        item.link.verdict = verdict_for(
-            r=item.result.r,
-            q=item.result.q,
-            n_units=item.result.n_units,
-            sign=expected_sign(item.link.from_metric, item.link.to_metric),
-        )
+        item.link.verdict = result_verdict(item.result)
         item.link.updated_at = now
     _attach_value_at_stake(run, evidence)
     updated = [item.link for item in evidence]

@@ -49,6 +49,7 @@ Status = LinkageRun.Status
 STAT_FIELDS = (
     *("r", "r_low", "r_high", "p", "spearman", "spearman_p", "within_r", "within_p"),
     *("between_r", "between_p", "slope_within", "slope_within_low", "slope_within_high", "q"),
+    "within_q",
 )
 
 

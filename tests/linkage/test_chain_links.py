@@ -48,6 +48,18 @@ def test_ensure_default_chain_links_consecutive_stages(chain_metrics):
     assert link.verdict == V.UNTESTED and link.expected_lag == 1
 
 
+def test_ensure_default_chain_lags_employee_links_one_period_and_the_rest_none(chain_metrics):
+    ensure_default_chain(chain_metrics.values())
+    rows = ChainLink.objects.values_list("from_metric__key", "to_metric__key", "expected_lag")
+    assert {(source, target): lag for source, target, lag in rows} == {
+        ("employee.job_satisfaction", "customer.csat"): 1,
+        ("customer.csat", "customer.nps"): 0,
+        ("customer.csat", "outcome.retention_rate"): 0,
+        ("customer.nps", "outcome.revenue"): 0,
+        ("outcome.retention_rate", "outcome.revenue"): 0,
+    }
+
+
 def test_ensure_default_chain_keeps_existing_links_and_defaults_to_metrics_with_values(
     chain_metrics,
 ):
@@ -140,6 +152,7 @@ def test_update_chain_evidence_reads_direction_of_lower_is_better_metrics(
         "customer.delivery_complaint", S.OPERATIONS, direction=Metric.Direction.LOWER_IS_BETTER
     )
     csat = _metric("customer.csat", S.CUSTOMER_SATISFACTION)
+    ChainLink.objects.create(from_metric=complaints, to_metric=csat, expected_lag=1)
     _store([complaints, csat], *_lagged(20, sign=-1.0))
     _run(django_capture_on_commit_callbacks, ["customer.delivery_complaint", "customer.csat"])
     link = ChainLink.objects.select_related("latest_result").get()
@@ -170,3 +183,55 @@ def test_update_chain_evidence_reads_a_backward_link_from_the_reverse_pair(
     # CSAT does not lead job satisfaction in this data: the reverse correlation is near zero.
     assert abs(reverse.r) < 0.3 and backward.verdict == V.NOT_SUPPORTED
     assert backward.value_at_stake == {}
+
+
+def _stable_levels_and_changes(units, level_sign, change_sign, seed=5):
+    """X and Y in the same period: unit levels related by level_sign, changes by change_sign."""
+    rng = np.random.default_rng(seed)
+    level = rng.normal(0, 20, size=(units, 1))
+    x_change = rng.normal(0, 5, size=(units, len(PERIODS)))
+    y_change = change_sign * x_change + rng.normal(0, 2, size=x_change.shape)
+    return 50 + level + x_change, 50 + level_sign * level + y_change
+
+
+def test_update_chain_evidence_supports_units_getting_better_despite_unit_differences(
+    chain_metrics, django_capture_on_commit_callbacks
+):
+    # Better units have *lower* Y (pooled r < 0), but a unit's Y rises with its own X.
+    ChainLink.objects.create(
+        from_metric=chain_metrics["csat"], to_metric=chain_metrics["retention"], expected_lag=0
+    )
+    _store(
+        [chain_metrics["csat"], chain_metrics["retention"]],
+        *_stable_levels_and_changes(20, level_sign=-1.0, change_sign=1.0),
+    )
+    _run(django_capture_on_commit_callbacks, ["customer.csat", "outcome.retention_rate"])
+    link = ChainLink.objects.select_related("latest_result").get()
+    result = link.latest_result
+    assert result.lag == 0 and result.r < 0 < result.within_r and result.within_q < 0.05
+    assert link.verdict == V.SUPPORTED and link.value_at_stake["steps"][0]["slope"][0] > 0
+
+
+def test_update_chain_evidence_does_not_support_better_units_that_do_not_get_better(
+    chain_metrics, django_capture_on_commit_callbacks
+):
+    ChainLink.objects.create(
+        from_metric=chain_metrics["csat"], to_metric=chain_metrics["retention"], expected_lag=0
+    )
+    _store(
+        [chain_metrics["csat"], chain_metrics["retention"]],
+        *_stable_levels_and_changes(20, level_sign=1.0, change_sign=0.0),
+    )
+    _run(django_capture_on_commit_callbacks, ["customer.csat", "outcome.retention_rate"])
+    link = ChainLink.objects.select_related("latest_result").get()
+    result = link.latest_result
+    assert result.r > 0.5 and result.q < 0.05  # better units: strong pooled association
+    assert link.verdict == V.NOT_SUPPORTED and link.value_at_stake == {}
+
+
+def test_ensure_default_chain_links_operations_to_the_customer_side(chain_metrics):
+    complaints = _metric("customer.delivery_complaint", S.OPERATIONS)
+    ensure_default_chain([complaints, *chain_metrics.values()])
+    targets = ChainLink.objects.filter(from_metric=complaints).values_list("to_metric__key")
+    assert list(targets) == [("customer.csat",)]
+    assert not ChainLink.objects.filter(to_metric=chain_metrics["job"]).exists()

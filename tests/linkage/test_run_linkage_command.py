@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PERIODS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
 KEYS = "employee.enps,customer.nps"
 FIELDS = {"x", "y", "lag", "n", "r", "r_low", "r_high", "p", "spearman", "spearman_p"}
-FIELDS |= {"within_r", "between_r", "q"}
+FIELDS |= {"within_r", "between_r", "q", "within_q"}
 
 
 @pytest.fixture
@@ -73,6 +73,7 @@ def test_run_linkage_prints_an_aligned_table(panel):
         "within_r",
         "between_r",
         "q",
+        "within_q",
     ]
     assert len(lines) == 2 and lines[1].split()[:4] == ["employee.enps", "customer.nps", "0", "15"]
     # Right-aligned numbers end in the same column as their headers.

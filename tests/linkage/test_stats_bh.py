@@ -63,3 +63,15 @@ def test_linkage_stats_q_is_bh_over_every_test_of_the_call() -> None:
     p = np.array([result.p for result in results])
     q = np.array([result.q for result in results])
     assert q == pytest.approx(stats.false_discovery_control(p, method="bh"), rel=1e-12)
+
+
+def test_linkage_stats_within_q_is_bh_over_every_within_unit_test() -> None:
+    rng = np.random.default_rng(4)
+    panels = rng.normal(size=(3, 25, 6)) + rng.normal(size=(3, 25, 1))
+    panels[2, :, :] += 0.4 * panels[1, :, :]
+    results = linkage_stats(panels, [(0, 1), (1, 2), (0, 2)], range(-1, 2), rng=rng)
+    within_p = np.array([result.within_p for result in results])
+    within_q = np.array([result.within_q for result in results])
+    expected = stats.false_discovery_control(within_p, method="bh")
+    assert within_q == pytest.approx(expected, rel=1e-12)
+    assert not np.allclose(within_q, [result.q for result in results])

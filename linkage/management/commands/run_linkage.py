@@ -29,6 +29,7 @@ FIELDS = [
     "within_r",
     "between_r",
     "q",
+    "within_q",
 ]
 
 
