@@ -27,9 +27,9 @@ from ..charts import (
     scatter_plot,
 )
 from ..models import ChainLink, LinkageResult, LinkageRun, Metric
-from ..permissions import sees_every_unit
+from ..permissions import is_leader, sees_every_unit
 from ..selectors import chain_links, linkage_results, metric_values_snapshot_at
-from ..services.chain import result_verdict, verdict_evidence
+from ..services.chain import edit_chain_link, result_verdict, verdict_evidence
 from ..services.runs import MAX_LAG, InvalidLinkageRun, run_panel, start_linkage_run
 
 CAUSATION = (
@@ -346,22 +346,58 @@ def _data_changed(run: LinkageRun) -> bool:
     return bool(latest and run.data_snapshot_at and latest > run.data_snapshot_at)
 
 
+class ChainLinkForm(forms.ModelForm):
+    expected_lag = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_LAG,
+        help_text="Periods from a change in the first metric to its effect on the second.",
+    )
+
+    class Meta:
+        model = ChainLink
+        fields = ["statement", "expected_lag"]
+
+
 @admin.register(ChainLink)
 class ChainLinkAdmin(admin.ModelAdmin):
-    list_display = ["statement_shown", "verdict", "latest_r", "latest_q", "value_text"]
+    """Links are created by linkage runs; analysts and leaders reword them or change their lag."""
+
+    form = ChainLinkForm
+    list_display = ["statement_shown", "expected_lag", "verdict", "latest_r", "latest_q"]
+    list_display += ["value_text"]
     list_filter = ["verdict"]
     list_select_related = ["from_metric", "to_metric", "latest_result"]
-    fields = ["statement_shown", "expected_lag", "verdict", "latest_r", "latest_q", "value_text"]
-    readonly_fields = fields
+    fields = ["link_metrics", "statement", "expected_lag", "verdict", "latest_r", "latest_q"]
+    fields += ["value_text"]
+    readonly_fields = ["link_metrics", "verdict", "latest_r", "latest_q", "value_text"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+        return is_leader(request.user) or super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: ChainLink, form, change: bool) -> None:
+        edit_chain_link(
+            actor=request.user,
+            link=obj,
+            statement=form.cleaned_data["statement"],
+            expected_lag=form.cleaned_data["expected_lag"],
+        )
+        if obj.verdict == ChainLink.Verdict.UNTESTED:
+            self.message_user(
+                request,
+                f"The latest linkage run did not test this link at lag {obj.expected_lag}; "
+                "start a run that includes both metrics to see its evidence.",
+                messages.WARNING,
+            )
+
+    @admin.display(description="from → to")
+    def link_metrics(self, link: ChainLink) -> str:
+        return f"{link.from_metric} → {link.to_metric}"
 
     @admin.display(description="link")
     def statement_shown(self, link: ChainLink) -> str:

@@ -27,8 +27,10 @@ from surveys import periods as period_labels
 from ..models import ChainLink, LinkageResult, LinkageRun, Metric
 from ..selectors import metric_keys_with_values
 from ..stats import FEW_UNITS
+from .audit import record_event
 
 SUPPORT_Q = 0.05
+MAX_LAG = 6  # periods; also the largest lag a run may test
 EMPLOYEE_STAGES = frozenset(
     {
         Metric.ChainStage.EMPLOYEE_SATISFACTION,
@@ -127,6 +129,42 @@ def result_verdict(result: LinkageResult) -> str:
     r, q = verdict_evidence(result)
     sign = expected_sign(result.x_metric, result.y_metric)
     return verdict_for(r=r, q=q, n_units=result.n_units, sign=sign)
+
+
+class InvalidChainLink(Exception):
+    """An edit of a chain link was refused; nothing was changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def edit_chain_link(
+    *, actor: Any, link: ChainLink, statement: str, expected_lag: int
+) -> ChainLink:
+    """Reword a link or change the lag it is tested at, then re-read its evidence.
+
+    The evidence at the new lag comes from the newest finished run when that run tested both
+    metrics at that lag (its other links are refreshed with it); otherwise the link becomes
+    untested until a run covers it. Audited. Raises InvalidChainLink for a lag outside
+    0..MAX_LAG.
+    """
+    if isinstance(expected_lag, bool) or not 0 <= int(expected_lag) <= MAX_LAG:
+        raise InvalidChainLink(f"The expected lag must be a whole number from 0 to {MAX_LAG}.")
+    before = {"statement": link.statement, "expected_lag": link.expected_lag}
+    link.statement = statement.strip()[:300] or statement_for(link.from_metric, link.to_metric)
+    link.expected_lag = int(expected_lag)
+    link.latest_result, link.verdict, link.value_at_stake = None, Verdict.UNTESTED, {}
+    link.save()
+    newest = LinkageRun.objects.filter(status=LinkageRun.Status.DONE).order_by("-finished_at")
+    run = newest.first()
+    keys = {link.from_metric.key, link.to_metric.key}
+    if run is not None and keys <= set(run.metric_keys) and link.expected_lag <= run.max_lag:
+        update_chain_evidence(run)
+        link.refresh_from_db()
+    record_event(actor, "chain_link.edited", link, {"before": before, "verdict": link.verdict})
+    return link
 
 
 @dataclass(frozen=True)

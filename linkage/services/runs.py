@@ -32,11 +32,10 @@ from ..selectors import (
 )
 from ..stats import FEW_UNITS, LinkageStat, key_drivers, linkage_stats, sample_size_note
 from ..tasks import run_linkage_task
-from .chain import ensure_default_chain, update_chain_evidence
+from .chain import MAX_LAG, ensure_default_chain, update_chain_evidence
 
 logger = logging.getLogger(__name__)
 
-MAX_LAG = 6
 MAX_PERIODS = 240  # twenty years of months: a larger range is a typo, not an analysis
 KEY_DRIVER_LAG = 1
 PROGRESS_STARTED, PROGRESS_LOADED, PROGRESS_COMPUTED = 5, 30, 80
