@@ -47,8 +47,10 @@ def _clean_number(question: Question, value: Any) -> float:
     if not math.isfinite(number):
         raise ValueError("Enter a number.")
     low, high = question.bounds()
-    if question.type in Question.SCALES and not number.is_integer():
-        raise ValueError(f"Choose a whole number from {low:g} to {high:g}.")
+    # Scales and ratings are points to pick (0–10, 1–5 stars): only numbers may be fractional.
+    if question.type != Question.Type.NUMBER and not number.is_integer():
+        bounded = low is not None and high is not None
+        raise ValueError(f"Choose a whole number{f' from {low:g} to {high:g}' if bounded else ''}.")
     if low is not None and number < low:
         raise ValueError(_range_message(low, high))
     if high is not None and number > high:
@@ -75,6 +77,8 @@ def _clean_one(question: Question, value: Any, choices: Mapping[str, Choice]) ->
         if not isinstance(value, str | int | float):
             raise ValueError("Enter text.")
         text = str(value).strip()
+        if "\x00" in text:  # PostgreSQL text cannot hold NUL; it is never typed on purpose
+            raise ValueError("Remove the invisible NUL character from this answer.")
         if len(text) > MAX_TEXT_LENGTH:
             raise ValueError(f"Keep it under {MAX_TEXT_LENGTH} characters.")
         return CleanAnswer(question, text=text)

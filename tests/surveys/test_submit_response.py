@@ -57,6 +57,27 @@ def test_submit_response_rejects_out_of_range_nps_and_writes_nothing(survey, val
     assert Response.objects.count() == 0 and Answer.objects.count() == 0
 
 
+def test_submit_response_rejects_a_fractional_rating_and_keeps_fractional_numbers(survey):
+    QuestionFactory(
+        survey=survey, code="stars", type=Question.Type.RATING, min_value=1, max_value=5
+    )
+    QuestionFactory(survey=survey, code="spend", type=Question.Type.NUMBER, required=False)
+    with pytest.raises(InvalidAnswers) as error:
+        submit_response(survey=survey, unit=OrgUnitFactory(), answers={"nps": 9, "stars": 2.5})
+    assert error.value.errors == {"stars": ["Choose a whole number from 1 to 5."]}
+    response = submit_response(
+        survey=survey, unit=OrgUnitFactory(), answers={"nps": 9, "stars": 3, "spend": 12.5}
+    )
+    assert sorted(response.answers.values_list("number", flat=True)) == [3, 9, 12.5]
+
+
+def test_submit_response_rejects_a_nul_character_in_text_and_writes_nothing(survey):
+    with pytest.raises(InvalidAnswers) as error:
+        submit_response(survey=survey, unit=OrgUnitFactory(), answers={"nps": 9, "why": "a\x00b"})
+    assert "NUL" in error.value.errors["why"][0]
+    assert Response.objects.count() == 0
+
+
 def test_submit_response_requires_required_questions(survey):
     with pytest.raises(InvalidAnswers) as error:
         submit_response(survey=survey, unit=OrgUnitFactory(), answers={"why": "no score"})
