@@ -130,6 +130,11 @@ class QuestionEntry:
         return self.question.endpoint_labels()[1]
 
     @property
+    def grid_title(self) -> str:
+        """The heading of the question's grid: "purposeful_leadership" → "Purposeful leadership"."""
+        return self.question.grid.replace("_", " ").replace("-", " ").strip().capitalize()
+
+    @property
     def point_count(self) -> int:
         return len(self.field.field.widget.choices)
 

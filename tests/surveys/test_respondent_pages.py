@@ -9,7 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.library import create_survey_from_template
 from surveys.models import Answer, Invitation, OrgUnit, Question, Response, Survey
+from surveys.services import open_survey
 from tests.factories import (
     ChoiceFactory,
     InvitationFactory,
@@ -276,3 +278,18 @@ def test_home_page_links_open_customer_surveys_with_example_unit(client, survey,
     assert f'href="/s/{survey.slug}/?u=s1"' in html
     assert "Hidden draft" not in html and "Staff pulse" not in html
     assert 'href="/admin/"' in html and 'href="/dashboard/"' in html and 'href="/api/docs/"' in html
+
+
+def test_respondent_page_groups_grid_questions_under_their_competency(client, store):
+    survey = create_survey_from_template(template_key="leadership_self_assessment")
+    open_survey(survey=survey)
+    html = client.get(public_url(survey, store)).content.decode()
+    section_start = html.index(
+        '<section class="question-grid" aria-labelledby="grid-purposeful_leadership">'
+    )
+    heading = html.index("Purposeful leadership</h2>", section_start)
+    first_item = html.index('id="question-purposeful_leadership_1"', heading)
+    section_end = html.index("</section>", first_item)
+    assert 'id="question-purposeful_leadership_3"' in html[first_item:section_end]
+    assert 'id="question-customer_understanding_1"' not in html[first_item:section_end]
+    assert html.count('class="question-grid"') == 4
