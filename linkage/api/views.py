@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiRequest, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +20,7 @@ from surveys.api.common import (
     ID_PATTERN,
     ApiViewMixin,
     IsLeaderOrAnalyst,
+    JSONTextParser,
     scoped,
 )
 from surveys.api.filters import period_condition
@@ -175,7 +176,7 @@ class OutcomeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """Bulk upsert of business outcomes (revenue, retention …) per unit and period."""
 
     permission_classes = [IsLeaderOrAnalyst]
-    parser_classes = [JSONParser, CSVTextParser]
+    parser_classes = [JSONTextParser, CSVTextParser]
     serializer_class = OutcomeImportSerializer
     queryset = OutcomeImport.objects.none()
 

@@ -1,6 +1,9 @@
 """Building blocks shared by the survey and linkage APIs: roles and unit scope, strict input
 serializers, pagination, the public-submission throttle, and the documented error shape."""
 
+import io
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -8,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions, serializers
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -104,6 +108,40 @@ class IsStaffWithRole(permissions.BasePermission):
         )
 
 
+# ------------------------------------------------------------------ parsing
+
+# A \uD800–\uDFFF escape: the only way a UTF-8 body can carry a surrogate code point.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class JSONTextParser(JSONParser):
+    """DRF's JSON parser, refusing (400) documents that would only fail later, as a 500:
+    nesting deeper than Python can parse, and lone surrogates ("\\ud800"), which are not
+    text that PostgreSQL can store or a response can echo back."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        raw = stream.read()
+        try:
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+        # Escaped pairs (emoji) are fine; only a full check tells them from lone halves.
+        if _SURROGATE_ESCAPE.search(raw) and not _is_unicode_text(data):
+            raise ParseError(
+                "JSON parse error - strings must be Unicode text; a lone surrogate "
+                "(\\ud800–\\udfff) is not."
+            )
+        return data
+
+
+def _is_unicode_text(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # ------------------------------------------------------------------ serializers
 
 
@@ -186,7 +224,7 @@ class ApiViewMixin:
 
     schema = ApiSchema()
     pagination_class = ApiPagination
-    parser_classes = [JSONParser]
+    parser_classes = [JSONTextParser]
     permission_classes = [HasRole]
 
     def finalize_response(self, request, response, *args, **kwargs):

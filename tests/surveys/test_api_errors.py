@@ -7,7 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from linkage.models import PerformanceExpectation
-from tests.factories import LeaderFactory, MetricFactory, SurveyFactory
+from surveys.models import Answer, Question
+from tests.factories import LeaderFactory, MetricFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,14 @@ def test_expectation_of_another_unit_is_not_found(org_tree, unit_member):
         ),
         (b"nps=5", "application/x-www-form-urlencoded", 415),
         (b"\xff\xfe", "application/json", 400),
+        (
+            b'{"responses": [{"unit": "n1", "respondent_key": "\\ud800", "answers": {}}]}',
+            "application/json",
+            400,
+        ),
+        (b'{"responses": [{"unit": "\\udfff", "answers": {}}]}', "application/json", 400),
+        (b'{"responses": [{"unit": "n1", "answers": {"\\ud800": 1}}]}', "application/json", 400),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "application/json", 400, id="deep"),
     ],
 )
 def test_bulk_bad_input_is_a_client_error(org_tree, owner, body, content_type, status_code):
@@ -101,3 +110,16 @@ def test_unacceptable_format_is_reported_in_json(owner):
     response = client_for(owner).get("/api/v1/units/", headers={"Accept": "text/csv"})
 
     assert_error_shape(response, 406)
+
+
+def test_escaped_emoji_pairs_are_text_not_lone_surrogates(org_tree, owner):
+    survey = SurveyFactory(slug="emoji")
+    QuestionFactory(survey=survey, code="comment", type=Question.Type.TEXT)
+    body = b'{"responses": [{"unit": "n1", "answers": {"comment": "ok \\ud83d\\ude00"}}]}'
+
+    response = client_for(owner).post(
+        "/api/v1/surveys/emoji/responses/bulk/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert Answer.objects.get().text == "ok \N{GRINNING FACE}"

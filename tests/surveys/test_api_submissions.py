@@ -128,6 +128,9 @@ def test_submission_to_a_draft_or_unknown_survey_is_not_found(api_client, survey
         b'{"survey": "store-visit", "unit": "n1", "token": "t", "answers": {}}',
         b'{"survey": "store-visit", "unit": "n\\u0000", "answers": {"nps": "\\u0000"}}',
         b'{"survey": "store-visit", "unit": "n1", "answers": {"nps": 1e999}}',
+        b'{"survey": "store-visit", "unit": "n1", "answers": {"nps": 5, "comment": "\\ud800"}}',
+        b'{"survey": "store-visit", "unit": "n1", "answers": {"nps": 5}, "\\udc00": 1}',
+        pytest.param(b'{"answers": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", id="deep"),
     ],
 )
 def test_submission_refuses_bad_input_with_400(api_client, survey, raw):
