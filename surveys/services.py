@@ -5,7 +5,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -218,6 +218,10 @@ def queue_recompute(*, survey_id: int, period: str) -> bool:
 MAX_IMPORT_ROWS = 10_000
 # Longest accepted text per response field; longer values would fail in the database.
 _META_MAX_LENGTHS = {"respondent_key": 100, "external_id": 100, "language": 10}
+# Imported times lie between these: later would score a period that has not happened, and
+# earlier (year 1 …) overflows when converted to a period in the local time zone.
+EARLIEST_SUBMISSION = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
 
 RowErrors = dict[str, list[str]]
 
@@ -244,7 +248,8 @@ def import_responses(
     "submitted_at" (aware datetime), "respondent_key", "segment", "external_id", "language"}.
     Answers are checked by the same rules as `submit_response`, with the same privacy (no
     respondent key for employee surveys, only the day of submission for anonymous ones).
-    A duplicate `external_id` (in the batch or already stored for the survey) is a row error.
+    A duplicate `external_id` (in the batch or already stored for the survey) is a row error,
+    and so is a `submitted_at` in the future or before 1970.
     Raises ImportTooLarge (over MAX_IMPORT_ROWS rows), SurveyClosed (unless `allow_closed`)
     or BulkInvalid with {row_index: {field or question code: [messages]}}; nothing is
     written when it raises. Each touched (survey, period) is marked dirty once.
@@ -284,7 +289,7 @@ def _prepare_rows(
             continue
         row_errors: RowErrors = {}
         unit = _row_unit(survey, row.get("unit"), units, row_errors)
-        meta = _row_meta(row, row_errors)
+        meta = _row_meta(row, row_errors, now)
         external_ids.check(meta.get("external_id"), index, row_errors)
         cleaned = _row_answers(questions, row.get("answers"), row_errors)
         if row_errors:
@@ -343,8 +348,8 @@ def _row_unit(
         return None
 
 
-def _row_meta(row: Mapping[str, Any], row_errors: RowErrors) -> dict[str, Any]:
-    """The optional response fields of a row, checked for type and length."""
+def _row_meta(row: Mapping[str, Any], row_errors: RowErrors, now: datetime) -> dict[str, Any]:
+    """The optional response fields of a row, checked for type, length and time range."""
     meta: dict[str, Any] = {}
     for name, limit in _META_MAX_LENGTHS.items():
         value = row.get(name)
@@ -362,6 +367,8 @@ def _row_meta(row: Mapping[str, Any], row_errors: RowErrors) -> dict[str, Any]:
     if submitted_at is not None:
         if not isinstance(submitted_at, datetime) or timezone.is_naive(submitted_at):
             row_errors["submitted_at"] = ["Give a date and time with a time zone."]
+        elif not EARLIEST_SUBMISSION <= submitted_at <= now + CLOCK_SKEW:
+            row_errors["submitted_at"] = ["Give a time between 1970 and now, not in the future."]
         else:
             meta["submitted_at"] = submitted_at
     return meta

@@ -95,6 +95,25 @@ def test_bulk_refuses_more_than_ten_thousand_rows(survey, owner, monkeypatch):
     assert response.json()["error"]["code"] == "import_too_large"
 
 
+def test_bulk_time_out_of_range_is_an_item_error_not_a_500(survey, owner):
+    first, second = rows(2)
+    body = {
+        "responses": [
+            {**first, "submitted_at": "0001-01-01T00:00:00+05:00"},
+            {**second, "submitted_at": "9999-12-31T23:59:59+14:00"},
+        ]
+    }
+
+    response = client_for(owner).post(URL, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert set(response.json()["error"]["items"]) == {"0", "1"}
+    assert response.json()["error"]["items"]["0"] == {
+        "submitted_at": ["Give a time between 1970 and now, not in the future."]
+    }
+    assert not Response.objects.exists()
+
+
 def test_bulk_closed_survey_is_gone(survey, owner):
     survey.status = survey.Status.CLOSED
     survey.save()

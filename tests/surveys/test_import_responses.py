@@ -1,6 +1,7 @@
 """import_responses: the all-or-nothing bulk write path (API bulk endpoint, demo, imports)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as fixed_offset
 
 import pytest
 from django.utils import timezone
@@ -155,3 +156,37 @@ def test_import_responses_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(12):
         import_responses(survey=survey, rows=rows)
     assert Answer.objects.count() == 40
+
+
+@pytest.mark.parametrize(
+    "submitted_at",
+    [
+        datetime(9999, 12, 31, 23, 59, tzinfo=fixed_offset(timedelta(hours=14))),
+        datetime(1, 1, 1, 0, 0, tzinfo=fixed_offset(timedelta(hours=5))),
+        datetime(1, 1, 1, 0, 0, tzinfo=fixed_offset(timedelta(hours=-5))),
+    ],
+    ids=["year-9999", "year-1-east", "year-1-west"],
+)
+def test_import_responses_refuses_times_outside_1970_to_now(survey, store, submitted_at):
+    rows = [{"unit": "store-1", "answers": {"nps": 9}, "submitted_at": submitted_at}]
+
+    with pytest.raises(BulkInvalid) as refused:
+        import_responses(survey=survey, rows=rows)
+
+    assert "submitted_at" in refused.value.errors[0]
+    assert not Response.objects.exists()
+    assert not DirtyScoreCell.objects.exists()
+
+
+def test_import_responses_refuses_a_time_tomorrow_but_allows_now(survey, store):
+    now = timezone.now()
+    rows = [
+        {"unit": "store-1", "answers": {"nps": 9}, "submitted_at": now},
+        {"unit": "store-1", "answers": {"nps": 9}, "submitted_at": now + timedelta(days=1)},
+    ]
+
+    with pytest.raises(BulkInvalid) as refused:
+        import_responses(survey=survey, rows=rows)
+
+    assert list(refused.value.errors) == [1]
+    assert import_responses(survey=survey, rows=rows[:1]).responses == 1
