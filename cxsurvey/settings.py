@@ -175,6 +175,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_submit": env.str("PUBLIC_SUBMIT_RATE", default="60/minute"),
     },
+    # Reverse proxies in front of the app; throttles count the client address that many hops
+    # back in X-Forwarded-For. 0 counts REMOTE_ADDR only: unset, DRF would trust the whole
+    # header, and a client could dodge the public rate by sending a new address each time.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 # A bulk request of 10,000 responses is a few MB of JSON; larger bodies are refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=32 * 1024 * 1024)

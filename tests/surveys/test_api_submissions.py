@@ -159,6 +159,18 @@ def test_submission_is_throttled_at_the_configured_rate(api_client, survey, monk
     assert Response.objects.count() == 2
 
 
+def test_submission_throttle_ignores_a_spoofed_forwarded_for(api_client, survey, monkeypatch):
+    monkeypatch.setitem(api_settings.DEFAULT_THROTTLE_RATES, "public_submit", "2/minute")
+    body = {"survey": "store-visit", "unit": "n1", "answers": {"nps": 7}}
+
+    statuses = [
+        post(api_client, body, **{"X-Forwarded-For": f"203.0.113.{index}"}).status_code
+        for index in range(3)
+    ]
+
+    assert statuses == [201, 201, 429]
+
+
 def test_submission_retry_with_idempotency_key_creates_nothing_twice(api_client, survey):
     body = {"survey": "store-visit", "unit": "n1", "answers": {"nps": 8}}
 
