@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "surveys",
     "linkage",
 ]
@@ -187,6 +188,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Surveys, submissions, scores and service-profit-chain linkage.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from this app's static files, not a CDN (works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "SurveyStatusEnum": "surveys.models.Survey.Status",
         "LinkageRunStatusEnum": "linkage.models.LinkageRun.Status",
