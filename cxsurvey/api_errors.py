@@ -18,7 +18,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -99,6 +100,18 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         )
     set_rollback()
     return response
+
+
+API_PREFIX = "/api/"
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a URL no API route matches (e.g. /api/v1/linkage-runs/abc/) answers in
+    the one error shape, like a missing object; other pages keep Django's 404 page."""
+    if request.path.startswith(API_PREFIX):
+        body = error_body(status_code=404, code="not_found", message="Not found.")
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def _known_error(exc: Exception) -> Response | None:

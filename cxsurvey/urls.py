@@ -8,6 +8,8 @@ from rest_framework.routers import DefaultRouter
 from linkage.api.urls import register as register_linkage_api
 from surveys.api.urls import register as register_surveys_api
 
+handler404 = "cxsurvey.api_errors.not_found"
+
 router = DefaultRouter()
 register_surveys_api(router)
 register_linkage_api(router)

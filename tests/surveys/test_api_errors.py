@@ -100,6 +100,25 @@ def test_huge_and_foreign_ids_are_not_found(owner):
         assert_error_shape(client_for(owner).get(path), 404)
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/linkage-runs/abc/", "/api/v1/units/%C2%84/", "/api/v1/nothing-here/", "/api/v2/"],
+)
+def test_unrouted_api_paths_are_404_in_the_error_shape(owner, path):
+    response = client_for(owner).get(path)
+
+    error = assert_error_shape(response, 404)
+    assert response.json() == client_for(owner).get("/api/v1/linkage-runs/987654/").json()
+    assert error["code"] == "not_found"
+
+
+def test_unrouted_pages_keep_the_html_404(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_wrong_method_is_405_in_the_error_shape(owner):
     error = assert_error_shape(client_for(owner).delete("/api/v1/surveys/"), 405)
 
