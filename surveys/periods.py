@@ -10,6 +10,8 @@ from datetime import date, datetime
 MONTH = "month"
 QUARTER = "quarter"
 
+# Either kind of label, as a JSON Schema / ECMAScript pattern (for API documentation).
+LABEL_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 _MONTH_LABEL = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER_LABEL = re.compile(r"^(\d{4})-Q([1-4])$")
 

@@ -5,6 +5,8 @@ with a token: no response may be a server error, and every response must match t
 schema (status code documented, body of the documented shape).
 """
 
+import re
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -16,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
+from surveys import periods
 from surveys.models import Question
 from tests.factories import (
     MetricFactory,
@@ -90,3 +93,30 @@ def test_schema_is_valid_openapi_3_and_documents_the_error_shape(client):
     assert document["openapi"].startswith("3.")
     assert "Error" in document["components"]["schemas"]
     assert client.get("/api/docs/").status_code == 200
+
+
+def _parameter_schemas(document: dict, path: str, method: str) -> dict[str, dict]:
+    operation = document["paths"][path][method]
+    return {parameter["name"]: parameter["schema"] for parameter in operation["parameters"]}
+
+
+def test_schema_documents_the_period_and_idempotency_key_formats_it_enforces():
+    from drf_spectacular.generators import SchemaGenerator
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    query = _parameter_schemas(document, "/api/v1/metric-values/", "get")
+    headers = _parameter_schemas(document, "/api/v1/linkage-runs/", "post")
+    run_input = document["components"]["schemas"]["LinkageRunInput"]["properties"]
+
+    period = re.compile(query["period_from"]["pattern"])
+    assert query["period_to"]["pattern"] == run_input["first_period"]["pattern"] == period.pattern
+    for label in ("2026-03", "2026-12", "2026-Q1", "2026-13", "2026-00", "2026-Q5", "2026-3", "0"):
+        try:
+            periods.granularity_of(label)
+            valid = True
+        except periods.PeriodError:
+            valid = False
+        assert bool(period.match(label)) is valid, label
+    key = re.compile(headers["Idempotency-Key"]["pattern"])
+    assert key.match("3f0c9a52-5d0e-4b7e-9a53-1c1f7f6f2c11")
+    assert not key.match("with space") and not key.match("x" * 256) and not key.match("")

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from surveys.api.common import StrictSerializer
-from surveys.api.filters import UnitPeriodQuerySerializer
+from surveys.api.filters import PeriodField, UnitPeriodQuerySerializer
 from surveys.models import OrgUnit
 
 from ..models import (
@@ -85,8 +85,8 @@ class MetricValueSerializer(serializers.ModelSerializer):
 
 class LinkageRunInputSerializer(StrictSerializer):
     level = serializers.ChoiceField(choices=OrgUnit.Level.choices, default=OrgUnit.Level.STORE)
-    first_period = serializers.CharField(max_length=7, required=False)
-    last_period = serializers.CharField(max_length=7, required=False)
+    first_period = PeriodField(required=False)
+    last_period = PeriodField(required=False)
     metric_keys = serializers.ListField(
         child=serializers.CharField(max_length=80),
         required=False,

@@ -5,6 +5,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from surveys import periods
@@ -34,12 +35,26 @@ class OrgUnitFilter(django_filters.FilterSet):
         return queryset.filter(path__startswith=root) if root else queryset.none()
 
 
-def _check_label(label: str) -> str:
-    try:
-        periods.granularity_of(label)
-    except periods.PeriodError as error:
-        raise serializers.ValidationError(str(error)) from None
-    return label
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": periods.LABEL_PATTERN,
+        "description": "A month (2026-03) or a quarter (2026-Q1).",
+    }
+)
+class PeriodField(serializers.CharField):
+    """A period label, "YYYY-MM" or "YYYY-Qn"; the schema documents the pattern."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=7, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        label = super().to_internal_value(data)
+        try:
+            periods.granularity_of(label)
+        except periods.PeriodError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return label
 
 
 class UnitPeriodQuerySerializer(serializers.Serializer):
@@ -48,14 +63,8 @@ class UnitPeriodQuerySerializer(serializers.Serializer):
 
     unit = serializers.SlugField(max_length=40, required=False)
     subtree = serializers.BooleanField(required=False, default=True)
-    period_from = serializers.CharField(max_length=7, required=False)
-    period_to = serializers.CharField(max_length=7, required=False)
-
-    def validate_period_from(self, value: str) -> str:
-        return _check_label(value)
-
-    def validate_period_to(self, value: str) -> str:
-        return _check_label(value)
+    period_from = PeriodField(required=False)
+    period_to = PeriodField(required=False)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         first, last = data.get("period_from"), data.get("period_to")

@@ -40,8 +40,10 @@ KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="Any unique string (e.g. a UUID). A retry with the same key and body returns "
-    "the first result and creates nothing twice; keys are kept for 24 hours.",
+    pattern=r"^[!-~]{1,255}$",
+    description="Any unique string of 1 to 255 printable ASCII characters (e.g. a UUID). A "
+    "retry with the same key and body returns the first result and creates nothing twice; "
+    "keys are kept for 24 hours.",
 )
 
 
