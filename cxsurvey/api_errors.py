@@ -165,12 +165,22 @@ def _survey_error(exc: SurveyError) -> Response:
         items = {str(index): bulk_row_fields(errors) for index, errors in exc.errors.items()}
         return _response(exc.status_code, code, exc.message, items=items)
     if isinstance(exc, InvalidContactRow):
-        return _response(exc.status_code, code, exc.message, {"contacts": [exc.message]})
+        return _response(exc.status_code, code, exc.message, {_contact_field(exc): [exc.message]})
     if isinstance(exc, UnknownUnit):
         return _response(exc.status_code, code, exc.message, {"unit": [exc.message]})
     if isinstance(exc, InvalidInvitationRequest) and exc.field:
         return _response(exc.status_code, code, exc.message, {exc.field: [exc.message]})
     return _response(exc.status_code, code, exc.message)
+
+
+def _contact_field(exc: InvalidContactRow) -> str:
+    """contacts.<index>.<column>, named like the serializer's errors of the same list."""
+    parts = ["contacts"]
+    if exc.index is not None:
+        parts.append(str(exc.index))
+    if exc.column:
+        parts.append(exc.column)
+    return ".".join(parts)
 
 
 def bulk_row_fields(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:

@@ -83,11 +83,14 @@ class InvalidInvitationRequest(SurveyError):
 
 
 class InvalidContactRow(InvalidInvitationRequest):
-    """One contacts row is not valid; `line` is its line in the uploaded file."""
+    """One contacts row is not valid; `line` is its line in the uploaded file, `column` the
+    bad value's column ("" for the whole row) and `index` the row's 0-based position."""
 
-    def __init__(self, line: int, problem: str) -> None:
+    def __init__(self, line: int, problem: str, *, column: str = "") -> None:
         super().__init__(f"Line {line}: {problem}", field="contacts")
         self.line = line
+        self.column = column
+        self.index: int | None = None
 
 
 class UnknownTemplate(SurveyError):

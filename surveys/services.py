@@ -607,7 +607,14 @@ def _invitation_rows(
             "rows; give only one of them.",
             field="count",
         )
-    return [_contact_fields(row, position) for position, row in enumerate(contacts, start=1)]
+    rows = []
+    for index, row in enumerate(contacts):
+        try:
+            rows.append(_contact_fields(row, index + 1))
+        except InvalidContactRow as error:
+            error.index = index
+            raise
+    return rows
 
 
 def _contact_fields(row: Any, position: int) -> dict[str, Any]:
@@ -617,12 +624,14 @@ def _contact_fields(row: Any, position: int) -> dict[str, Any]:
     contact = str(row.get("contact") or "").strip()
     customer_id = str(row.get("customer_id") or "").strip()
     if not contact and not customer_id:
-        raise InvalidContactRow(line, "give an e-mail address or a customer id.")
+        raise InvalidContactRow(line, "give an e-mail address or a customer id.", column="contact")
     if contact:
         _check_contact(contact, line)
     if len(customer_id) > _CUSTOMER_ID_MAX_LENGTH:
         raise InvalidContactRow(
-            line, f"the customer id is longer than {_CUSTOMER_ID_MAX_LENGTH} characters."
+            line,
+            f"the customer id is longer than {_CUSTOMER_ID_MAX_LENGTH} characters.",
+            column="customer_id",
         )
     segment = _parse_segment(row.get("segment"), line)
     return {"contact": contact, "customer_id": customer_id, "segment": segment}
@@ -631,16 +640,19 @@ def _contact_fields(row: Any, position: int) -> dict[str, Any]:
 def _check_contact(contact: str, line: int) -> None:
     if len(contact) > _CONTACT_MAX_LENGTH:
         raise InvalidContactRow(
-            line, f"the contact is longer than {_CONTACT_MAX_LENGTH} characters."
+            line, f"the contact is longer than {_CONTACT_MAX_LENGTH} characters.", column="contact"
         )
     if "@" in contact:
         try:
             validate_email(contact)
         except ValidationError:
-            raise InvalidContactRow(line, f"'{contact}' is not a valid e-mail address.") from None
+            message = f"'{contact}' is not a valid e-mail address."
+            raise InvalidContactRow(line, message, column="contact") from None
     elif not _PHONE_NUMBER.match(contact):
         raise InvalidContactRow(
-            line, f"'{contact}' is neither an e-mail address nor a phone number."
+            line,
+            f"'{contact}' is neither an e-mail address nor a phone number.",
+            column="contact",
         )
 
 
@@ -652,17 +664,19 @@ def _parse_segment(value: Any, line: int) -> dict[str, str]:
         pairs = [part.partition("=") for part in value.split(";") if part.strip()]
         if any(not separator for _, separator, _ in pairs):
             raise InvalidContactRow(
-                line, f"segment '{value}' must look like product=X;region=north."
+                line, f"segment '{value}' must look like product=X;region=north.", column="segment"
             )
         value = {key.strip(): text.strip() for key, _, text in pairs}
     if not isinstance(value, Mapping):
-        raise InvalidContactRow(line, "the segment must be key=value pairs.")
+        raise InvalidContactRow(line, "the segment must be key=value pairs.", column="segment")
     for key, text in value.items():
         if not isinstance(key, str) or not _SEGMENT_KEY.match(key):
             raise InvalidContactRow(
                 line,
                 f"segment key '{key}' must start with a letter and use only letters, digits, _.",
+                column="segment",
             )
         if not isinstance(text, str | int | float) or isinstance(text, bool):
-            raise InvalidContactRow(line, f"segment '{key}' must be text or a number.")
+            message = f"segment '{key}' must be text or a number."
+            raise InvalidContactRow(line, message, column="segment")
     return {key: str(text) for key, text in value.items()}

@@ -68,6 +68,14 @@ class SurveyDetailSerializer(SurveySerializer):
 # ------------------------------------------------------------------ answers and submissions
 
 
+def _field_errors(error: ShapeError) -> dict[str, list[str]] | list[str]:
+    """Errors of a whole-value check (key "") belong to the field itself, so they render as
+    `answers`, not `answers.answers`; others are keyed by question code or attribute."""
+    if "" in error.errors:
+        return error.errors[""]
+    return error.errors
+
+
 @extend_schema_field(
     {
         "type": "object",
@@ -89,9 +97,7 @@ class AnswersField(serializers.Field):
         try:
             return check_answers(data, prefix="")
         except ShapeError as error:
-            raise serializers.ValidationError(
-                {key or "answers": messages for key, messages in error.errors.items()}
-            ) from None
+            raise serializers.ValidationError(_field_errors(error)) from None
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -109,9 +115,7 @@ class SegmentField(serializers.Field):
         try:
             return check_segment(data, prefix="")
         except ShapeError as error:
-            raise serializers.ValidationError(
-                {key or "segment": messages for key, messages in error.errors.items()}
-            ) from None
+            raise serializers.ValidationError(_field_errors(error)) from None
 
     def to_representation(self, value: Any) -> Any:
         return value

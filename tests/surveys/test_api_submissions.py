@@ -142,6 +142,13 @@ def test_submission_refuses_bad_input_with_400(api_client, survey, raw):
     assert not Response.objects.exists()
 
 
+def test_submission_answers_of_the_wrong_shape_are_an_answers_error(api_client, survey):
+    response = post(api_client, {"survey": "store-visit", "unit": "n1", "answers": "x"})
+
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["answers"]
+
+
 def test_submission_refuses_form_bodies_with_415(api_client, survey):
     response = api_client.post(URL, {"survey": "store-visit"}, format="multipart")
 

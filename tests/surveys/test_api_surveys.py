@@ -138,3 +138,23 @@ def test_invitations_report_field_errors(surveys, owner):
 
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"count", "expires_in_days"}
+
+
+@pytest.mark.parametrize(
+    ("contact", "field"),
+    [
+        ({"contact": "not an address"}, "contacts.1.contact"),
+        ({"customer_id": "C-8", "segment": "no pairs here"}, "contacts.1.segment"),
+        ({"customer_id": ""}, "contacts.1.contact"),
+    ],
+)
+def test_invitations_contact_errors_name_the_item_and_field(surveys, owner, contact, field):
+    response = client_for(owner).post(
+        "/api/v1/surveys/everyone/invitations/",
+        {"unit": "n1", "contacts": [{"contact": "a@example.com"}, contact]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == [field]
+    assert not Invitation.objects.exists()
