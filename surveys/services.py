@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from linkage.models import AuditEvent
@@ -249,7 +249,8 @@ def import_responses(
     Answers are checked by the same rules as `submit_response`, with the same privacy (no
     respondent key for employee surveys, only the day of submission for anonymous ones).
     A duplicate `external_id` (in the batch or already stored for the survey) is a row error,
-    and so is a `submitted_at` in the future or before 1970.
+    and so is a `submitted_at` in the future or before 1970. An external id stored by a
+    concurrent import while this one ran is reported the same way.
     Raises ImportTooLarge (over MAX_IMPORT_ROWS rows), SurveyClosed (unless `allow_closed`)
     or BulkInvalid with {row_index: {field or question code: [messages]}}; nothing is
     written when it raises. Each touched (survey, period) is marked dirty once.
@@ -263,13 +264,21 @@ def import_responses(
     if errors:
         raise BulkInvalid(errors)
     periods = tuple(sorted({response.period for response, _ in prepared}))
-    with transaction.atomic():
-        answer_count = _write_bulk(prepared)
-        for period in periods:
-            mark_scores_dirty(survey_id=survey.pk, period=period)
-        notify_response_submitted(
-            survey=survey, response_ids=[response.pk for response, _ in prepared]
-        )
+    try:
+        with transaction.atomic():
+            answer_count = _write_bulk(prepared)
+            for period in periods:
+                mark_scores_dirty(survey_id=survey.pk, period=period)
+            notify_response_submitted(
+                survey=survey, response_ids=[response.pk for response, _ in prepared]
+            )
+    except IntegrityError:
+        # A concurrent import (e.g. a client's retry) committed some of these external ids,
+        # or removed a unit, after the rows were checked: check again to name the rows.
+        _, errors = _prepare_rows(survey, rows, channel)
+        if errors:
+            raise BulkInvalid(errors) from None
+        raise
     return ImportResult(responses=len(prepared), answers=answer_count, periods=periods)
 
 
@@ -423,7 +432,9 @@ def _insert_responses(responses: list[Response]) -> list[Response]:
         for response, (pk,) in zip(responses, cursor.fetchall(), strict=True):
             response.pk = pk
             response._state.adding, response._state.db = False, connection.alias  # as saved
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        # COPY goes to the driver directly: wrap its errors as Django's (IntegrityError …).
+        copying = cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
+        with connection.wrap_database_errors, copying as copy:
             for response in responses:
                 values = [getattr(response, field.attname) for field in fields]
                 values[_SEGMENT_AT] = json.dumps(values[_SEGMENT_AT])  # JSON as text
@@ -447,7 +458,8 @@ def _insert_answers(answered: list[tuple[int, CleanAnswer]]) -> None:
         if connection.vendor == "postgresql":
             # COPY writes 100k answers several times faster than INSERT (bench_ingest.py).
             table = quote(Answer._meta.db_table)
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            copying = cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
+            with connection.wrap_database_errors, copying as copy:
                 for row in values:
                     copy.write_row(row)
         else:

@@ -190,3 +190,25 @@ def test_import_responses_refuses_a_time_tomorrow_but_allows_now(survey, store):
 
     assert list(refused.value.errors) == [1]
     assert import_responses(survey=survey, rows=rows[:1]).responses == 1
+
+
+def test_import_responses_names_external_ids_a_concurrent_import_stored(survey, store, monkeypatch):
+    ResponseFactory(survey=survey, unit=store, external_id="order-1")
+    real_check, calls = services._stored_external_ids, []
+
+    def check_before_the_other_commit(survey, rows):
+        # The first check runs as if a racing retry had not committed "order-1" yet.
+        calls.append(1)
+        return set() if len(calls) == 1 else real_check(survey, rows)
+
+    monkeypatch.setattr(services, "_stored_external_ids", check_before_the_other_commit)
+    rows = [
+        {"unit": "store-1", "answers": {"nps": 9}, "external_id": "order-0"},
+        {"unit": "store-1", "answers": {"nps": 9}, "external_id": "order-1"},
+    ]
+
+    with pytest.raises(BulkInvalid) as refused:
+        import_responses(survey=survey, rows=rows)
+
+    assert refused.value.errors == {1: {"external_id": ["'order-1' was already imported."]}}
+    assert list(Response.objects.values_list("external_id", flat=True)) == ["order-1"]
