@@ -160,14 +160,18 @@ class LinkageRunViewSet(
         return self.get_paginated_response(LinkageResultSerializer(page, many=True).data)
 
 
+class CSVText(str):
+    """The text of a text/csv body (a JSON string body is not CSV)."""
+
+
 class CSVTextParser(BaseParser):
     """A text/csv body, as text."""
 
     media_type = "text/csv"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> str:
+    def parse(self, stream, media_type=None, parser_context=None) -> CSVText:
         try:
-            return stream.read().decode("utf-8-sig")
+            return CSVText(stream.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise ParseError("The CSV is not UTF-8 text.") from None
 
@@ -213,7 +217,7 @@ class OutcomeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
 def _outcome_lines(request: Request) -> tuple[list[str], dict[str, bool], bool]:
     """CSV lines, import options, and whether the lines were made from JSON rows."""
-    if isinstance(request.data, str):
+    if isinstance(request.data, CSVText):
         options = OutcomeOptionsSerializer(data=request.query_params.dict())
         options.is_valid(raise_exception=True)
         return request.data.splitlines(), dict(options.validated_data), False

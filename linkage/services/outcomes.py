@@ -142,6 +142,9 @@ def _parse(
             parsed.total += number > 1  # a data line, even if unreadable, counts in the total
             parsed.refuse_line(number, "not UTF-8 text")
             continue
+        if "\x00" in text:  # would end up in the stored messages, which JSON columns refuse
+            parsed.refuse_line(number, "the line contains a NUL character")
+            continue
         fields = [value.strip() for value in next(csv.reader([text.lstrip("\ufeff")]), [])]
         if number == 1:
             parsed.header_ok = _check_header(fields, parsed)

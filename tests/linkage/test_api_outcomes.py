@@ -1,5 +1,7 @@
 """POST /api/v1/outcomes/: JSON rows or CSV text, errors by item or line, idempotent."""
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -69,9 +71,23 @@ def test_outcome_csv_skip_bad_writes_the_good_lines(revenue, owner):
     assert (response.json()["status"], response.json()["lines_written"]) == ("partial", 1)
 
 
+def test_outcome_csv_with_a_nul_character_is_refused_by_line(revenue, owner):
+    text = f"{HEADER}n1,2026-01,outcome.revenue,5\x00\n"
+
+    response = client_for(owner).post(URL, text, content_type="text/csv")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["items"] == {
+        "2": {"row": ["the line contains a NUL character"]}
+    }
+    assert "\x00" not in str(OutcomeImport.objects.get().errors)
+
+
 def test_outcome_shape_errors_are_400(revenue, owner):
     huge = b'{"rows": [{"unit": "n1", "period": "2026-01", "metric": "m.x", "value": 1e400}]}'
     bodies = [huge, b'{"rows": [], "csv": "x"}', b'{"csv": 5}', b'{"rows": "n1"}', b"[1]"]
+    # A JSON string is not CSV text, even when it looks like CSV.
+    bodies += [b'"\\u0000"', json.dumps(f"{HEADER}n1,2026-01,outcome.revenue,5").encode()]
     for body in bodies:
         response = client_for(owner).post(URL, body, content_type="application/json")
         assert response.status_code == 400, body
