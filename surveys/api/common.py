@@ -116,8 +116,9 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 class JSONTextParser(JSONParser):
     """DRF's JSON parser, refusing (400) documents that would only fail later, as a 500:
-    nesting deeper than Python can parse, and lone surrogates ("\\ud800"), which are not
-    text that PostgreSQL can store or a response can echo back."""
+    nesting deeper than Python can parse, lone surrogates ("\\ud800"), which are not text
+    that PostgreSQL can store or a response can echo back, and NUL characters ("\\u0000"),
+    which neither its text nor its jsonb columns hold (also not in an echoed field name)."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         raw = stream.read()
@@ -131,7 +132,24 @@ class JSONTextParser(JSONParser):
                 "JSON parse error - strings must be Unicode text; a lone surrogate "
                 "(\\ud800–\\udfff) is not."
             )
+        if b"\\u0000" in raw and _contains_nul(data):
+            raise ParseError("JSON parse error - strings must not contain NUL (\\u0000).")
         return data
+
+
+def _contains_nul(data: Any) -> bool:
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _is_unicode_text(data: Any) -> bool:

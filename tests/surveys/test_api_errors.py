@@ -142,3 +142,25 @@ def test_escaped_emoji_pairs_are_text_not_lone_surrogates(org_tree, owner):
 
     assert response.status_code == 201, response.content
     assert Answer.objects.get().text == "ok \N{GRINNING FACE}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"responses": [{"unit": "n1", "answers": {}, "\\u0000": 1}]}',
+        b'{"\\u0000": 1, "responses": []}',
+        b'{"responses": [{"unit": "n1", "answers": {"c": "a\\u0000b"}}]}',
+    ],
+)
+def test_nul_characters_are_refused_also_when_the_refusal_is_stored(org_tree, owner, body):
+    SurveyFactory(slug="bulk")
+
+    response = client_for(owner).post(
+        "/api/v1/surveys/bulk/responses/bulk/",
+        body,
+        content_type="application/json",
+        headers={"Idempotency-Key": "nul-key"},  # the refusal is stored for replay
+    )
+
+    assert_error_shape(response, 400)
+    assert "\x00" not in response.content.decode()
