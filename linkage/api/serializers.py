@@ -43,6 +43,9 @@ class MetricKeysField(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> list[str]:
         text = super().to_internal_value(data)
+        # CharField's NUL check runs on the returned value, here a list, where it sees none.
+        if "\x00" in text:
+            raise serializers.ValidationError("Null characters are not allowed.")
         keys = [key.strip() for key in text.split(",") if key.strip()]
         if not keys or len(keys) > MAX_METRIC_KEYS:
             raise serializers.ValidationError(f"Give 1 to {MAX_METRIC_KEYS} metric keys.")

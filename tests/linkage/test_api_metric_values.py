@@ -110,6 +110,7 @@ def test_metric_values_forbid_outsiders_and_anonymous(values, outsider):
         {"period_from": "2026-01", "period_to": "2026-Q2"},
         {"level": "galaxy"},
         {"metric": ",,,"},
+        {"metric": "customer.nps,\x00"},
         {"subtree": "maybe"},
         {"unit": "\x00"},
         {"page": "99"},
@@ -120,6 +121,13 @@ def test_metric_values_bad_filters_are_client_errors(values, owner, query):
 
     assert response.status_code in (400, 404)
     assert response.json()["error"]["status"] == response.status_code
+
+
+def test_metric_values_export_refuses_a_nul_metric_key_before_streaming(values, owner):
+    response = client_for(owner).get(URL + "export/", {"metric": "\x00", "format": "csv"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"metric": ["Null characters are not allowed."]}
 
 
 def test_metric_values_export_csv_hides_suppressed_cells(values, owner):
