@@ -140,9 +140,7 @@ class InvalidChainLink(Exception):
 
 
 @transaction.atomic
-def edit_chain_link(
-    *, actor: Any, link: ChainLink, statement: str, expected_lag: int
-) -> ChainLink:
+def edit_chain_link(*, actor: Any, link: ChainLink, statement: str, expected_lag: int) -> ChainLink:
     """Reword a link or change the lag it is tested at, then re-read its evidence.
 
     The evidence at the new lag comes from the newest finished run when that run tested both
