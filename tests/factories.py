@@ -1,8 +1,11 @@
 """factory_boy factories for the whole project (split by app when it grows)."""
 
+import importlib
+
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from linkage.models import Initiative, Metric, MetricValue
 from surveys.models import (
@@ -124,6 +127,31 @@ class GroupFactory(factory.django.DjangoModelFactory):
     name = "Leadership"
 
 
+ROLE_GROUPS = importlib.import_module("linkage.migrations.0002_leadership_and_analyst_groups")
+LEADERS_START_RUNS = importlib.import_module(
+    "linkage.migrations.0003_leadership_starts_linkage_runs"
+)
+
+
+def role_group(name: str) -> Group:
+    """The Leadership or Analysts group with the permissions its data migrations give it.
+
+    A transactional test flushes every table, data migrations' rows included, and with
+    --reuse-db the next run starts from that flushed database; so an empty group is rebuilt
+    here from the migrations' own definitions rather than trusted to be there.
+    """
+    group, _ = Group.objects.get_or_create(name=name)
+    if group.permissions.exists():
+        return group
+    writes = {"Leadership": ROLE_GROUPS.LEADERSHIP_WRITES, "Analysts": ROLE_GROUPS.ANALYSTS_WRITES}
+    for app_label, codename in ROLE_GROUPS._codenames(writes[name]):
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    LEADERS_START_RUNS.grant(django_apps, None)
+    return group
+
+
 class LeaderFactory(UserFactory):
     """A staff member of the Leadership group."""
 
@@ -138,7 +166,7 @@ class LeaderFactory(UserFactory):
     @factory.post_generation
     def leadership(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(GroupFactory(name="Leadership"))
+            self.groups.add(role_group("Leadership"))
 
 
 class AnalystFactory(UserFactory):
@@ -153,7 +181,7 @@ class AnalystFactory(UserFactory):
     @factory.post_generation
     def analysts(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(GroupFactory(name="Analysts"))
+            self.groups.add(role_group("Analysts"))
 
 
 class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):

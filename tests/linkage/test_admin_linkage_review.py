@@ -1,10 +1,7 @@
 """Leader review in the admin: start form through the service, review page, access rules."""
 
-import importlib
-
 import numpy as np
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
@@ -97,28 +94,9 @@ def test_admin_add_page_starts_a_run_through_the_service(
     assert (run.first_period, run.last_period) == ("2026-02", "2026-06")
 
 
-def _leadership_group_as_migrated() -> Group:
-    """The Leadership group with the permissions its data migrations give it.
-
-    Rebuilt from the migrations' own code rather than read from the database, because a
-    transactional test elsewhere flushes what the migrations wrote.
-    """
-    groups = importlib.import_module("linkage.migrations.0002_leadership_and_analyst_groups")
-    starts_runs = importlib.import_module("linkage.migrations.0003_leadership_starts_linkage_runs")
-    group, _ = Group.objects.get_or_create(name="Leadership")
-    group.permissions.clear()
-    for app_label, codename in groups._codenames(groups.LEADERSHIP_WRITES):
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    starts_runs.grant(django_apps, None)
-    return group
-
-
 def test_admin_add_page_lets_a_leader_start_a_run(
     client, panel, django_capture_on_commit_callbacks
 ):
-    _leadership_group_as_migrated()
     leader = LeaderFactory()
     client.force_login(leader)
     assert client.get(reverse(ADD_URL)).status_code == 200
