@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development defaults; production sets SECRET_KEY and DEBUG=0 itself.
 export DEBUG ?= 1
 
-.PHONY: run test install install-dev lint migrate demo worker beat bench clean
+.PHONY: run serve test install install-dev lint migrate demo worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -34,6 +34,12 @@ demo: migrate
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, API docs: http://$(HOST):$(PORT)/api/docs/)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production-style web process: static files collected, gunicorn with WEB_WORKERS processes.
+WEB_WORKERS ?= 4
+serve: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn cxsurvey.wsgi --workers $(WEB_WORKERS) --bind $(HOST):$(PORT) --access-logfile -
 
 lint: install-dev
 	$(BIN)/ruff check .
