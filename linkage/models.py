@@ -310,6 +310,7 @@ class BarometerVote(models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="When the vote was last cast.")
 
     class Meta:
         ordering = ["created_at"]

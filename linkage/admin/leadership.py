@@ -211,7 +211,7 @@ class BarometerProposalAdmin(ReadOnlyAdmin):
 
 @admin.register(BarometerVote)
 class BarometerVoteAdmin(ReadOnlyAdmin):
-    list_display = ["proposal", "voter", "decision", "comment", "created_at"]
+    list_display = ["proposal", "voter", "decision", "comment", "updated_at", "created_at"]
     list_filter = ["decision"]
     list_select_related = ["proposal__metric", "voter"]
 

@@ -186,6 +186,7 @@ def vote_on_barometer(
 ) -> BarometerProposal:
     """Record a leader's approve/reject vote and apply the proposal's rule.
 
+    A rejection needs a comment saying why.
     Runs with the proposal row locked, so concurrent votes on one proposal are evaluated one
     after another. Raises NotALeader, ProposalClosed, InvalidProposal or BarometerConflict
     (another agreement won a race); nothing is written when it raises.
@@ -193,6 +194,8 @@ def vote_on_barometer(
     require_leader(voter)
     if decision not in Decision.values:
         raise InvalidProposal(f"Unknown decision '{decision}'; use approve or reject.")
+    if decision == Decision.REJECT and not comment.strip():
+        raise InvalidProposal("Say why you reject it, so the proposer can answer or withdraw.")
     with transaction.atomic():
         locked = BarometerProposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.status != OPEN:

@@ -115,3 +115,13 @@ def test_admin_audit_log_and_history_are_read_only(client, proposal):
     for page in ("auditevent", "barometer", "barometervote"):
         assert client.get(f"/admin/linkage/{page}/").status_code == 200
         assert client.get(f"/admin/linkage/{page}/add/").status_code == 403
+
+
+def test_admin_vote_table_shows_when_a_changed_vote_was_last_cast(client, proposal):
+    second = LeaderFactory()
+    vote_on_barometer(voter=second, proposal=proposal, decision="reject", comment="Noisy")
+    BarometerVote.objects.filter(voter=second).update(created_at="2026-01-05T09:00:00Z")
+    proposal = BarometerProposal.objects.get(pk=proposal.pk)
+    client.force_login(second)
+    page = client.get(f"{PROPOSALS}{proposal.pk}/change/").content.decode()
+    assert "(changed; first cast Jan. 5, 2026" in page

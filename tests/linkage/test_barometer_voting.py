@@ -43,7 +43,9 @@ def test_unanimous_proposal_stays_open_until_every_leader_approves(leaders):
 def test_unanimous_proposal_rejected_by_one_rejection(leaders):
     proposal = _propose(leaders[0])
     vote_on_barometer(voter=leaders[0], proposal=proposal, decision=APPROVE)
-    proposal = vote_on_barometer(voter=leaders[1], proposal=proposal, decision=REJECT)
+    proposal = vote_on_barometer(
+        voter=leaders[1], proposal=proposal, decision=REJECT, comment="Too noisy"
+    )
     assert proposal.status == BarometerProposal.Status.REJECTED
     assert proposal.decided_at is not None
     with pytest.raises(ProposalClosed):
@@ -55,7 +57,9 @@ def test_quorum_proposal_agreed_at_ceil_of_share(leaders):
     proposal = _propose(leaders[0], rule="quorum", quorum_share=0.5)  # ceil(1.5) = 2
     proposal = vote_on_barometer(voter=leaders[0], proposal=proposal, decision=APPROVE)
     assert proposal.status == BarometerProposal.Status.OPEN
-    proposal = vote_on_barometer(voter=leaders[1], proposal=proposal, decision=REJECT)
+    proposal = vote_on_barometer(
+        voter=leaders[1], proposal=proposal, decision=REJECT, comment="Too noisy"
+    )
     assert proposal.status == BarometerProposal.Status.OPEN
     proposal = vote_on_barometer(voter=leaders[2], proposal=proposal, decision=APPROVE)
     assert proposal.status == BarometerProposal.Status.AGREED
@@ -63,8 +67,10 @@ def test_quorum_proposal_agreed_at_ceil_of_share(leaders):
 
 def test_quorum_proposal_rejected_when_quorum_out_of_reach(leaders):
     proposal = _propose(leaders[0], rule="quorum", quorum_share=0.6)  # ceil(1.8) = 2
-    vote_on_barometer(voter=leaders[0], proposal=proposal, decision=REJECT)
-    proposal = vote_on_barometer(voter=leaders[1], proposal=proposal, decision=REJECT)
+    vote_on_barometer(voter=leaders[0], proposal=proposal, decision=REJECT, comment="Too noisy")
+    proposal = vote_on_barometer(
+        voter=leaders[1], proposal=proposal, decision=REJECT, comment="Too noisy"
+    )
     assert proposal.status == BarometerProposal.Status.REJECTED
 
 
@@ -140,3 +146,12 @@ def test_withdraw_only_by_proposer_and_closes_voting(leaders):
     assert proposal.status == BarometerProposal.Status.WITHDRAWN
     with pytest.raises(ProposalClosed):
         vote_on_barometer(voter=leaders[1], proposal=proposal, decision=APPROVE)
+
+
+def test_vote_to_reject_without_a_comment_is_refused_and_not_counted(leaders):
+    proposal = _propose(leaders[0])
+    with pytest.raises(InvalidProposal, match="Say why"):
+        vote_on_barometer(voter=leaders[1], proposal=proposal, decision=REJECT, comment="  ")
+    proposal.refresh_from_db()
+    assert proposal.status == BarometerProposal.Status.OPEN
+    assert not BarometerVote.objects.filter(proposal=proposal).exists()
