@@ -36,6 +36,7 @@ from ..services.barometer import (
 from ..services.expectations import (
     ExpectationInvalid,
     create_expectation,
+    delete_expectation,
     refresh_expectation_status,
 )
 from ..services.initiatives import (
@@ -252,6 +253,13 @@ class PerformanceExpectationAdmin(RoleAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return is_leader(request.user) or super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: PerformanceExpectation) -> None:
+        delete_expectation(actor=request.user, expectation=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for expectation in queryset.select_related("metric", "unit"):
+            delete_expectation(actor=request.user, expectation=expectation)
 
     @admin.display(description="baseline → target")
     def target_text(self, expectation: PerformanceExpectation) -> str:

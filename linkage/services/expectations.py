@@ -229,6 +229,13 @@ def create_expectation(
     return expectation
 
 
+@transaction.atomic
+def delete_expectation(*, actor: AbstractBaseUser, expectation: PerformanceExpectation) -> None:
+    """Withdraw an expectation; the audit trail keeps what it said and who removed it."""
+    record_event(actor, "expectation.deleted", expectation, _summary(expectation))
+    expectation.delete()
+
+
 def check_expectation(
     *,
     title: str,

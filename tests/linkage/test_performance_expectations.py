@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from linkage.models import Metric, PerformanceExpectation
+from linkage.models import AuditEvent, Metric, PerformanceExpectation
 from linkage.services.expectations import (
     ExpectationInvalid,
     create_expectation,
@@ -238,3 +238,16 @@ def test_admin_expectation_form_creates_with_computed_target(client, complaints,
     )
     assert response.status_code == 302
     assert PerformanceExpectation.objects.get().target_value == pytest.approx(18.0)
+
+
+def test_admin_deleting_an_expectation_is_audited_with_what_it_said(client, complaints, org_tree):
+    expectation = _expect(complaints, org_tree["company"])
+    leader = LeaderFactory()
+    client.force_login(leader)
+    response = client.post(
+        f"/admin/linkage/performanceexpectation/{expectation.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302 and not PerformanceExpectation.objects.exists()
+    event = AuditEvent.objects.get(action="expectation.deleted")
+    assert event.actor == leader and event.details["target"] == pytest.approx(18.0)
+    assert event.details["segment"] == {"product": "X"}
