@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from linkage.models import LinkageRun, MetricValue, OutcomeImport
+from linkage.models import Initiative, LinkageRun, MetricValue, OutcomeImport
 from linkage.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from linkage.services.outcomes import import_outcomes
 from linkage.services.runs import InvalidLinkageRun, compute_linkage_run, start_linkage_run
@@ -39,6 +39,7 @@ from .generator import (
     plan_stores,
     simulate,
 )
+from .initiatives import IDEAS, ensure_initiatives
 
 ProgressCallback = Callable[[str, int, int], object]  # (stage, done, total)
 
@@ -109,6 +110,7 @@ class SeedReport:
     outcome_lines: int = 0
     scores: int = 0
     linkage_run: LinkageRun | None = None
+    initiatives: int = 0
 
 
 def seed_demo(
@@ -144,6 +146,12 @@ def seed_demo(
     if report.responses or DirtyScoreCell.objects.filter(survey__in=surveys.values()).exists():
         report.scores = recompute_all(progress=_stage(progress, "scores"))
     report.linkage_run = _link_the_chain(changed=bool(report.scores))
+    report.initiatives = ensure_initiatives(
+        owner=get_user_model().objects.get(username=LOGINS[0][0]),
+        company=units[COMPANY[0]],
+        first_period=labels[0],
+        last_period=labels[-1],
+    )
     return report
 
 
@@ -358,7 +366,8 @@ def _seed_outcomes(generated: list[StoreMonth], codes: list[str], labels: list[s
 
 
 def wipe_demo() -> None:
-    """Delete the demo's surveys (with answers), units (with values), imports and logins."""
+    """Delete the demo's surveys (with answers), units (with values), imports, initiatives
+    and logins."""
     slugs = [CUSTOMER_SURVEY[0], EMPLOYEE_SURVEY[0]]
     company = OrgUnit.objects.filter(code=COMPANY[0]).first()
     try:
@@ -366,6 +375,7 @@ def wipe_demo() -> None:
             Response.objects.filter(survey__slug__in=slugs).delete()
             Survey.objects.filter(slug__in=slugs).delete()
             OutcomeImport.objects.filter(file_name=OUTCOME_FILE).delete()
+            Initiative.objects.filter(title__in=[idea.title for idea in IDEAS]).delete()
             get_user_model().objects.filter(username__in=[name for name, _ in LOGINS]).delete()
             if company is not None:
                 subtree = company.subtree()

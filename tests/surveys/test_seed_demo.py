@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from linkage.models import ChainLink, LinkageRun, MetricValue, OutcomeImport
+from linkage.leadership_selectors import funnel_summary
+from linkage.models import AuditEvent, ChainLink, Initiative, LinkageRun, MetricValue, OutcomeImport
 from surveys import periods
 from surveys.demo.generator import demo_periods, plan_stores, simulate
 from surveys.models import Answer, OrgUnit, Response, Survey
@@ -54,6 +55,7 @@ def snapshot() -> dict[str, object]:
         "values": sorted(values.values_list("id", "value", "computed_at")),
         "imports": OutcomeImport.objects.count(),
         "runs": LinkageRun.objects.count(),
+        "initiatives": sorted(Initiative.objects.values_list("title", "stage", "updated_at")),
         "users": sorted(get_user_model().objects.values_list("username", "password")),
     }
 
@@ -122,6 +124,18 @@ def test_seed_demo_second_run_changes_nothing():
     output = seed()
     assert "nothing changed" in output
     assert snapshot() == before
+
+
+def test_seed_demo_fills_the_initiative_funnel_through_its_stages(client):
+    output = seed()
+    funnel = funnel_summary()
+    assert (funnel.ideas, funnel.prioritised, funnel.shipped) == (10, 5, 3)
+    # One step per stage reached: 5 ideas were prioritised, 3 of them shipped.
+    assert AuditEvent.objects.filter(action="initiative.advanced").count() == 5 + 3
+    measured = Initiative.objects.filter(stage=Initiative.Stage.MEASURED)
+    # Verified only by the before/after test on the seeded answers, never written directly.
+    assert measured.count() == 2 and all(item.verification["metrics"] for item in measured)
+    assert f"Initiative funnel: {funnel.text}." in output
 
 
 def test_seed_demo_reset_reseeds_from_scratch():

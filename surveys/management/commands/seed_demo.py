@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from linkage.leadership_selectors import funnel_summary
 from surveys.demo.generator import DEFAULT_SEED
 from surveys.demo.seed import DemoError, DemoOptions, SeedReport, seed_demo
 
@@ -63,7 +64,7 @@ class Command(BaseCommand):
 
 def _summary(report: SeedReport) -> str:
     span = f"{report.periods[0]} to {report.periods[-1]}"
-    if not (report.responses or report.outcome_lines or report.scores):
+    if not (report.responses or report.outcome_lines or report.scores or report.initiatives):
         return f"Northwind Retail demo ({span}) is already seeded; nothing changed."
     summary = (
         f"Northwind Retail demo ({span}): {report.responses} responses with {report.answers} "
@@ -72,6 +73,8 @@ def _summary(report: SeedReport) -> str:
     run = report.linkage_run
     if run is not None:
         summary += f"\n{run} {run.get_status_display().lower()}: the results chain has evidence."
+    if report.initiatives:
+        summary += f"\nInitiative funnel: {funnel_summary().text}."
     return summary
 
 

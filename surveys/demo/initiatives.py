@@ -1,0 +1,95 @@
+"""The demo's initiative funnel: CX ideas at every stage, the shipped ones measured.
+
+Stages move through the initiative services (audited), and the measured ones are verified
+against the demo's own answers with `verify_initiative_impact`, so their verified amount is
+whatever the before/after test on the seeded data supports, never a number written here.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from linkage.models import Initiative, Metric
+from linkage.services.audit import record_event
+from linkage.services.initiatives import (
+    InitiativeError,
+    advance_initiative,
+    verify_initiative_impact,
+)
+from surveys.models import OrgUnit
+
+Stage = Initiative.Stage
+
+
+@dataclass(frozen=True)
+class IdeaSpec:
+    title: str
+    stage: int
+    metric_keys: tuple[str, ...]
+    claimed: int | None = None  # money a year, claimed by the owner
+
+
+DELIVERY, EASE = ("customer.delivery_complaint",), ("customer.ces", "customer.csat")
+IDEAS = (
+    IdeaSpec("Delivery tracking texts for Product X", Stage.MEASURED, DELIVERY, 420_000),
+    IdeaSpec("Checkout queue-busting at peak hours", Stage.MEASURED, EASE, 310_000),
+    IdeaSpec("Store team huddles on customer goals", Stage.SHIPPED, ("cpi.goal_reached",), 250_000),
+    IdeaSpec(
+        "Stock levels on every associate's tablet", Stage.PRIORITISED, ("employee.enablement",)
+    ),
+    IdeaSpec("Call back every detractor within 48 hours", Stage.PRIORITISED, ("customer.nps",)),
+    IdeaSpec("Rota swaps in the staff app", Stage.IDEA, ("employee.job_satisfaction",)),
+    IdeaSpec("Same-day returns desk", Stage.IDEA, ("customer.ces",)),
+    IdeaSpec("Loyalty points for reviews", Stage.IDEA, ("outcome.retention_rate",)),
+    IdeaSpec("New-starter buddy scheme", Stage.IDEA, ("employee.intent_to_stay",)),
+    IdeaSpec("Click-and-collect lockers", Stage.IDEA, ("customer.csat",)),
+)
+
+
+def ensure_initiatives(
+    *, owner: AbstractBaseUser, company: OrgUnit, first_period: str, last_period: str
+) -> int:
+    """Create the demo's initiatives once (by title) and move them to their stages.
+
+    Measured ones compare `first_period` with `last_period` company-wide. Returns how many
+    initiatives were created; a re-run creates and moves nothing.
+    """
+    metrics = {metric.key: metric for metric in Metric.objects.all()}
+    created = 0
+    for spec in IDEAS:
+        if Initiative.objects.filter(title=spec.title).exists():
+            continue
+        initiative = _create(spec, owner, company, (first_period, last_period), metrics)
+        created += 1
+        while initiative.stage < min(spec.stage, Stage.SHIPPED):
+            initiative = advance_initiative(actor=owner, initiative=initiative)
+        if spec.stage == Stage.MEASURED:
+            # A metric hidden in one period leaves it shipped and unverified, as in real life.
+            with contextlib.suppress(InitiativeError):
+                verify_initiative_impact(initiative=initiative, actor=owner)
+    return created
+
+
+@transaction.atomic
+def _create(
+    spec: IdeaSpec,
+    owner: AbstractBaseUser,
+    company: OrgUnit,
+    periods: tuple[str, str],
+    metrics: dict[str, Metric],
+) -> Initiative:
+    shipped = spec.stage >= Stage.SHIPPED
+    initiative = Initiative.objects.create(
+        title=spec.title,
+        owner=owner,
+        unit=company,
+        claimed_impact=Decimal(spec.claimed) if spec.claimed else None,
+        before_period=periods[0] if shipped else "",
+        after_period=periods[1] if shipped else "",
+    )
+    initiative.metrics.set([metrics[key] for key in spec.metric_keys if key in metrics])
+    record_event(owner, "initiative.created", initiative, {"demo": True})
+    return initiative
