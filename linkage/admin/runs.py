@@ -218,7 +218,7 @@ def _result_row(result: LinkageResult) -> dict[str, Any]:
         "within_q": _p_text(result.within_q),
         "between_r": _shown(result.between_r),
         "verdict": ChainLink.Verdict(result_verdict(result)).label,
-        "warnings": ", ".join(result.warnings),
+        "warnings": warning_text(result.warnings),
     }
 
 
@@ -315,6 +315,24 @@ def within_between_sentence(result: LinkageResult, level: str, granularity: str)
     return f"{between} {within}"
 
 
+# What the statistics' warning codes mean, in the words of the review page.
+WARNING_TEXT = {
+    "small_n": "fewer than 10 complete pairs",
+    "few_units": "fewer than 10 units",
+    "constant_input": "a metric does not vary",
+    "constant_within": "no change within units",
+    "constant_between": "units do not differ on average",
+    "missing_dropped": "incomplete unit-periods left out",
+    "collinear_drivers": "drivers overlap almost entirely",
+    "too_many_drivers": "too many drivers for exact Shapley weights",
+    "few_units_per_driver": "fewer than 10 units per driver: weights may overfit",
+}
+
+
+def warning_text(codes: list[str]) -> str:
+    return "; ".join(WARNING_TEXT.get(code, code.replace("_", " ")) for code in codes)
+
+
 def _shown(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2f}"
 
@@ -329,7 +347,7 @@ def _driver_rows(run: LinkageRun, metrics: list[Metric]) -> dict[str, Any] | Non
         "r_squared": drivers.get("r_squared"),
         "n": drivers.get("n"),
         "lag": drivers.get("lag"),
-        "warnings": drivers.get("warnings", []),
+        "warnings": warning_text(drivers.get("warnings", [])),
         "rows": [
             dict(row, name=names.get(row["metric"], row["metric"])) for row in drivers["drivers"]
         ],

@@ -226,3 +226,14 @@ def test_lagged_unit_means_pairs_each_unit_with_its_later_values():
     # Unit 0 pairs X(t) = 1, 2 with Y(t+1) = 10, 20; unit 1 has no X before its last period.
     assert units.tolist() == [0]
     assert x_means.tolist() == [1.5] and y_means.tolist() == [15.0]
+
+
+def test_admin_review_page_explains_warning_codes_in_words(
+    client, owner, panel, django_capture_on_commit_callbacks
+):
+    MetricValue.objects.filter(period="2026-03").first().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = start_linkage_run(created_by=None, max_lag=1)
+    client.force_login(owner)
+    page = _review(client, run).content.decode()
+    assert "incomplete unit-periods left out" in page and "missing_dropped" not in page
