@@ -174,6 +174,9 @@ class _LineChecker:
         self.metric_sources = dict(Metric.objects.values_list("key", "source"))
         self.first_line: dict[tuple[str, str, str], int] = {}
         self.metric_problems: dict[str, str] = {}
+        # One period kind per metric: months and quarters mixed would not line up in a run.
+        stored = MetricValue.objects.values_list("metric__key").annotate(sample=Max("period"))
+        self.granularities = {key: granularity_of(sample) for key, sample in stored}
 
     def check(self, number: int, fields: list[str], parsed: _Parsed) -> None:
         if len(fields) != len(HEADER):
@@ -190,11 +193,19 @@ class _LineChecker:
             first = self.first_line.setdefault((unit_code, period, metric_key), number)
             if first != number:
                 problems.append(f"duplicate of line {first} (same unit, period and metric)")
+            problems.append(self._granularity_problem(metric_key, period))
         for problem in filter(None, problems):
             parsed.refuse_line(number, problem)
         if not any(problems):
             unit_id = self.units[unit_code]
             parsed.good.append(_GoodLine(unit_id, period, metric_key, float(raw_value)))
+
+    def _granularity_problem(self, key: str, period: str) -> str:
+        kind = granularity_of(period)
+        expected = self.granularities.setdefault(key, kind)
+        if kind == expected:
+            return ""
+        return f"metric '{key}' is kept by {expected}, but '{period}' is a {kind}"
 
     def _unit_problem(self, code: str) -> str:
         return "" if code in self.units else f"unknown unit '{code}'"

@@ -81,6 +81,7 @@ def test_import_outcomes_keeps_a_parents_own_value(metrics):
         ("n1,2026-01,outcome.revenue", "missing columns"),
         ("n1,2026-01,outcome.revenue,5,extra", "extra columns"),
         ("n1,2026-01,customer.nps,5", "computed from survey answers"),
+        ("n2,2026-Q1,outcome.revenue,5", "kept by month, but '2026-Q1' is a quarter"),
     ],
 )
 def test_import_outcomes_refuses_file_naming_the_bad_line(metrics, bad_line, message):
@@ -90,6 +91,17 @@ def test_import_outcomes_refuses_file_naming_the_bad_line(metrics, bad_line, mes
     assert [error["line"] for error in record.errors] == [4]
     assert message in record.errors[0]["message"]
     assert not MetricValue.objects.exists()
+
+
+def test_import_outcomes_refuses_quarters_for_a_metric_stored_by_month(metrics):
+    import_outcomes(lines=[HEADER, GOOD_LINES[0]])
+    record = import_outcomes(lines=[HEADER, "n2,2026-Q2,outcome.revenue,5"])
+    assert record.status == OutcomeImport.Status.REFUSED
+    assert record.errors[0]["message"] == (
+        "metric 'outcome.revenue' is kept by month, but '2026-Q2' is a quarter"
+    )
+    quarterly = import_outcomes(lines=[HEADER, "n2,2026-Q2,outcome.retention_rate,5"])
+    assert quarterly.status == OutcomeImport.Status.APPLIED  # a new metric may be quarterly
 
 
 def test_import_outcomes_refuses_bad_header_even_when_skipping(metrics):
