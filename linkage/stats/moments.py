@@ -1,0 +1,253 @@
+"""Pooled, within-unit and between-unit correlations of lagged pairs from summed moments."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from .common import BoolArray, FloatArray, IntArray, _degenerate, _two_sided_p
+from .correlation import fisher_ci
+from .lags import _window_length, _windows
+from .prepared import _Prepared, _WindowCache
+
+_CHUNK_ELEMENTS = 2_000_000  # bound on a unit block of per-unit moments (units × 6 × X × Y)
+
+
+def _shifted_cross(matrix: FloatArray, periods: int, lag: int) -> FloatArray:
+    """Σ over units and periods t of row_i[u, t] · row_j[u, t + lag], for all row pairs.
+
+    ``matrix`` holds metrics × (units·periods) values, zero where absent. Y at (u, t + lag) sits
+    ``lag`` places after X at (u, t) in the flat layout, so one shifted matrix product covers all
+    units; the products that wrap into a neighbouring unit are subtracted afterwards.
+    """
+    size, shift = matrix.shape[1], abs(lag)
+    if shift >= periods:
+        return np.zeros((matrix.shape[0], matrix.shape[0]))
+    cells = matrix.reshape(matrix.shape[0], -1, periods)
+    if lag >= 0:
+        cross = matrix[:, : size - shift] @ matrix[:, shift:].T
+        x_wrap, y_wrap = cells[:, :-1, periods - shift :], cells[:, 1:, :shift]
+    else:
+        cross = matrix[:, shift:] @ matrix[:, : size - shift].T
+        x_wrap, y_wrap = cells[:, 1:, :shift], cells[:, :-1, periods - shift :]
+    if shift:
+        count = matrix.shape[0]
+        cross -= x_wrap.reshape(count, -1) @ y_wrap.reshape(count, -1).T
+    return cross
+
+
+def _complete_sums(cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int) -> FloatArray:
+    """Per-pair totals (15 × pairs) when each pair's complete cases are all present X and Y cells.
+
+    Then every unit's n, sums and means are per metric (memoised per window), and the
+    pair-specific terms are matrix products over cells or units.
+    """
+    periods = cache.prep.values.shape[2]
+    x_window, y_window = _windows(periods, lag)
+    li, rj = np.searchsorted(cache.metrics, rows), np.searchsorted(cache.metrics, cols)
+    x, y = cache.unit_sums(x_window), cache.unit_sums(y_window)
+    n, ux, uy = x["n"], x["mean"], y["mean"]
+    # One product over units gives every X-term × Y-term block needed below.
+    count = cache.metrics.size
+    left = np.concatenate([x["sum"] / np.maximum(n, 1.0), ux, n, n * ux])
+    blocks = (left @ np.concatenate([y["sum"], uy, uy * uy]).T).reshape(4, count, 3, count)
+    cross = _shifted_cross(cache.centred_cells, periods, lag) - blocks[0, :, 0]
+    terms = [
+        n.sum(axis=1)[li],
+        (n > 0).sum(axis=1)[li].astype(float),
+        x["within"].sum(axis=1)[li],
+        y["within"].sum(axis=1)[rj],
+        cross[li, rj],
+        ux.sum(axis=1)[li],
+        uy.sum(axis=1)[rj],
+        (ux * ux).sum(axis=1)[li],
+        (uy * uy).sum(axis=1)[rj],
+        blocks[1, li, 1, rj],
+        (n * ux).sum(axis=1)[li],
+        blocks[2, li, 1, rj],
+        (n * ux * ux).sum(axis=1)[li],
+        blocks[2, li, 2, rj],
+        blocks[3, li, 1, rj],
+    ]
+    return np.stack(terms)
+
+
+def _unit_moments(
+    prep: _Prepared, rows: IntArray, cols: IntArray, windows: tuple[slice, slice], units: slice
+) -> FloatArray:
+    """Per-unit masked sums n, Σx, Σy, Σx², Σy², Σxy for each pair: shape 6 × units × pairs.
+
+    Batched matmuls per unit of [valid, x, x²] (X metrics) with valid Y, of valid X with
+    [y, y²], and of x with y, over the lag-aligned periods: the complete-case mask is implicit.
+    """
+    x_ids, li = np.unique(rows, return_inverse=True)
+    y_ids, rj = np.unique(cols, return_inverse=True)
+    x_valid = prep.valid[:, units, windows[0]][x_ids].transpose(1, 0, 2).astype(float)
+    y_valid = prep.valid[:, units, windows[1]][y_ids].transpose(1, 2, 0).astype(float)
+    x_values = prep.centred[:, units, windows[0]][x_ids].transpose(1, 0, 2)
+    y_values = prep.centred[:, units, windows[1]][y_ids].transpose(1, 2, 0)
+    x_side = np.matmul(np.concatenate([x_valid, x_values, x_values * x_values], axis=1), y_valid)
+    y_side = np.matmul(x_valid, np.concatenate([y_values, y_values * y_values], axis=2))
+    products = np.matmul(x_values, y_values)
+    n_x, n_y = x_ids.size, y_ids.size
+    return np.stack(
+        [
+            x_side[:, li, rj],
+            x_side[:, n_x + li, rj],
+            y_side[:, li, rj],
+            x_side[:, 2 * n_x + li, rj],
+            y_side[:, li, n_y + rj],
+            products[:, li, rj],
+        ]
+    )
+
+
+def _reduce_units(moments: FloatArray, mean_x: FloatArray, mean_y: FloatArray) -> FloatArray:
+    """Sum per-unit moments into the 15 per-pair totals the pooled/within/between r need.
+
+    ``mean_x``/``mean_y`` (units × pairs) are each unit's metric mean, so unit means over the
+    complete pairs are exact in the metric-centred scale.
+    """
+    n, sx, sy, sxx, syy, sxy = moments
+    has = n > 0
+    safe = np.where(has, n, 1.0)
+    ux = np.where(has, mean_x + sx / safe, 0.0)
+    uy = np.where(has, mean_y + sy / safe, 0.0)
+    terms = [
+        n,
+        has.astype(float),
+        sxx - sx * sx / safe,
+        syy - sy * sy / safe,
+        sxy - sx * sy / safe,
+        ux,
+        uy,
+        ux * ux,
+        uy * uy,
+        ux * uy,
+        n * ux,
+        n * uy,
+        n * ux * ux,
+        n * uy * uy,
+        n * ux * uy,
+    ]
+    return np.stack([term.sum(axis=0) for term in terms])
+
+
+def _masked_sums(
+    prep: _Prepared, rows: IntArray, cols: IntArray, x_window: slice, y_window: slice
+) -> FloatArray:
+    """Per-pair totals (15 × pairs) for pairs whose complete cases differ from a metric's own.
+
+    Works in unit blocks so the per-unit moment tensors stay within a fixed memory bound.
+    """
+    n_units = prep.values.shape[1]
+    width = 6 * np.unique(rows).size * np.unique(cols).size
+    block = max(1, _CHUNK_ELEMENTS // width)
+    totals = np.zeros((15, rows.size))
+    for start in range(0, n_units, block):
+        units = slice(start, min(start + block, n_units))
+        moments = _unit_moments(prep, rows, cols, (x_window, y_window), units)
+        mean_x = prep.unit_means[rows][:, units].T
+        mean_y = prep.unit_means[cols][:, units].T
+        totals += _reduce_units(moments, mean_x, mean_y)
+    return totals
+
+
+def _pair_counts(
+    prep: _Prepared, rows: IntArray, cols: IntArray, lag: int
+) -> tuple[FloatArray, BoolArray, BoolArray]:
+    """Complete pairs per metric pair, and whether that equals X's / Y's present-cell count.
+
+    A metric with no missing cell in its window pairs completely with any other metric's
+    present cells; only pairs where both metrics have gaps need a product of validity masks.
+    """
+    x_window, y_window = _windows(prep.values.shape[2], lag)
+    x_count = prep.valid[:, :, x_window].sum(axis=(1, 2)).astype(float)
+    y_count = prep.valid[:, :, y_window].sum(axis=(1, 2)).astype(float)
+    cells = float(prep.values.shape[1] * _window_length(prep.values.shape[2], lag))
+    n_pairs = np.minimum(x_count[rows], y_count[cols])
+    gaps = (x_count[rows] < cells) & (y_count[cols] < cells)
+    if gaps.any():
+        x_ids, li = np.unique(rows[gaps], return_inverse=True)
+        y_ids, rj = np.unique(cols[gaps], return_inverse=True)
+        x_valid = prep.valid[:, :, x_window][x_ids].reshape(x_ids.size, -1).astype(float)
+        y_valid = prep.valid[:, :, y_window][y_ids].reshape(y_ids.size, -1).astype(float)
+        n_pairs[gaps] = (x_valid @ y_valid.T)[li, rj]
+    return n_pairs, n_pairs == x_count[rows], n_pairs == y_count[cols]
+
+
+def _lag_sums(
+    cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int, complete: BoolArray
+) -> FloatArray:
+    """Per-pair totals (15 × pairs) at one lag: fast path for complete pairs, masked for others."""
+    x_window, y_window = _windows(cache.prep.values.shape[2], lag)
+    totals = np.zeros((15, rows.size))
+    if complete.any():
+        totals[:, complete] = _complete_sums(cache, rows[complete], cols[complete], lag)
+    if not complete.all():
+        totals[:, ~complete] = _masked_sums(
+            cache.prep, rows[~complete], cols[~complete], x_window, y_window
+        )
+    return totals
+
+
+def _correlation_from_sums(
+    sxy: FloatArray, sxx: FloatArray, syy: FloatArray, unusable: BoolArray
+) -> FloatArray:
+    """r = Sxy / sqrt(Sxx·Syy), NaN where flagged unusable."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
+    return np.where(unusable, np.nan, r)
+
+
+def _moment_stats(
+    totals: FloatArray, scale_x: FloatArray, scale_y: FloatArray
+) -> dict[str, FloatArray]:
+    """Pooled, within-unit (repeated-measures) and between-unit statistics from per-pair totals.
+
+    Pooled: all pairs, inference with n = units. Within: deviations from each unit's mean over
+    its complete pairs, df = N − K − 1 (Bakdash & Marusich 2017). Between: unit means, n = K.
+    """
+    n, k, wxx, wyy, wxy, bx, by, bxx, byy, bxy, nx, ny, nxx, nyy, nxy = totals
+    safe_n, safe_k, df_within = np.maximum(n, 1), np.maximum(k, 1), n - k - 1
+    txx, tyy = wxx + nxx - nx * nx / safe_n, wyy + nyy - ny * ny / safe_n
+    cxx, cyy = bxx - bx * bx / safe_k, byy - by * by / safe_k
+    flat = _degenerate(txx, n, scale_x) | _degenerate(tyy, n, scale_y)
+    flat_within = _degenerate(wxx, n, scale_x) | _degenerate(wyy, n, scale_y) | (df_within < 1)
+    flat_between = _degenerate(cxx, k, scale_x) | _degenerate(cyy, k, scale_y) | (k < 3)
+    pooled_xy = wxy + nxy - nx * ny / safe_n
+    r = _correlation_from_sums(pooled_xy, txx, tyy, flat | (n < 3))
+    within_r = _correlation_from_sums(wxy, wxx, wyy, flat_within)
+    between_r = _correlation_from_sums(bxy - bx * by / safe_k, cxx, cyy, flat_between)
+    low, high = fisher_ci(r, k)
+    return {
+        "n_pairs": n,
+        "n_units": k,
+        "r": r,
+        "p": _two_sided_p(r, k - 2),
+        "r_low": low,
+        "r_high": high,
+        "within_r": within_r,
+        "within_p": _two_sided_p(within_r, df_within),
+        "between_r": between_r,
+        "between_p": _two_sided_p(between_r, k - 2),
+        **_within_slope(wxx, wyy, wxy, df_within, flat_within),
+        "flat": flat,
+        "flat_within": flat_within,
+        "flat_between": flat_between,
+    }
+
+
+def _within_slope(
+    wxx: FloatArray, wyy: FloatArray, wxy: FloatArray, df: FloatArray, unusable: BoolArray
+) -> dict[str, FloatArray]:
+    """Fixed-effects (unit dummies) slope of y on x with its 95 % t interval, df = N − K − 1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(unusable, np.nan, wxy / wxx)
+        residual = np.maximum(wyy - slope * wxy, 0.0)
+        half = stats.t.ppf(0.975, np.maximum(df, 1)) * np.sqrt(residual / np.maximum(df, 1) / wxx)
+    return {
+        "slope_within": slope,
+        "slope_within_low": slope - half,
+        "slope_within_high": slope + half,
+    }
