@@ -33,7 +33,7 @@ def slow_import(monkeypatch):
         return result
 
     monkeypatch.setattr("surveys.api.views.import_responses", import_slowly)
-    monkeypatch.setattr("surveys.services.queue_recompute", lambda **kwargs: True)
+    monkeypatch.setattr("surveys.services.submissions.queue_recompute", lambda **kwargs: True)
 
 
 def race(user, body: dict) -> list:

@@ -6,10 +6,9 @@ from datetime import timezone as fixed_offset
 import pytest
 from django.utils import timezone
 
-from surveys import services
 from surveys.exceptions import BulkInvalid, ImportTooLarge, SurveyClosed
 from surveys.models import Answer, DirtyScoreCell, Question, Response, Survey
-from surveys.services import import_responses
+from surveys.services import import_responses, imports
 from tests.factories import (
     ChoiceFactory,
     OrgUnitFactory,
@@ -142,7 +141,7 @@ def test_import_responses_refuses_unit_outside_survey_root(survey, org_tree):
 
 
 def test_import_responses_refuses_too_many_rows(survey, store, monkeypatch):
-    monkeypatch.setattr(services, "MAX_IMPORT_ROWS", 2)
+    monkeypatch.setattr(imports, "MAX_IMPORT_ROWS", 2)
     with pytest.raises(ImportTooLarge):
         import_responses(survey=survey, rows=[{"unit": store, "answers": {"nps": 9}}] * 3)
     assert Response.objects.count() == 0
@@ -194,14 +193,14 @@ def test_import_responses_refuses_a_time_tomorrow_but_allows_now(survey, store):
 
 def test_import_responses_names_external_ids_a_concurrent_import_stored(survey, store, monkeypatch):
     ResponseFactory(survey=survey, unit=store, external_id="order-1")
-    real_check, calls = services._stored_external_ids, []
+    real_check, calls = imports._stored_external_ids, []
 
     def check_before_the_other_commit(survey, rows):
         # The first check runs as if a racing retry had not committed "order-1" yet.
         calls.append(1)
         return set() if len(calls) == 1 else real_check(survey, rows)
 
-    monkeypatch.setattr(services, "_stored_external_ids", check_before_the_other_commit)
+    monkeypatch.setattr(imports, "_stored_external_ids", check_before_the_other_commit)
     rows = [
         {"unit": "store-1", "answers": {"nps": 9}, "external_id": "order-0"},
         {"unit": "store-1", "answers": {"nps": 9}, "external_id": "order-1"},
