@@ -11,6 +11,8 @@ import numpy.typing as npt
 
 from .common import SMALL_N, FloatArray, _degenerate
 
+UNITS_PER_DRIVER = 10
+
 MAX_SHAPLEY_DRIVERS = 12  # exact Shapley enumerates 2**p subsets
 
 _COLLINEAR = 1e-10  # smallest eigenvalue of the drivers' correlation matrix treated as zero
@@ -78,6 +80,8 @@ def _driver_warnings(n: int, drivers: int, constant: bool, singular: bool) -> tu
         ("constant_input", constant),
         ("collinear_drivers", singular),
         ("too_many_drivers", drivers > MAX_SHAPLEY_DRIVERS),
+        # A common rule of thumb for regression: R² and weights overfit below ~10 rows a driver.
+        ("few_units_per_driver", n < UNITS_PER_DRIVER * drivers),
     )
     return tuple(name for name, flagged in checks if flagged)
 

@@ -129,3 +129,11 @@ def test_constant_driver_or_too_few_rows_warns_instead_of_raising() -> None:
     assert "constant_input" in key_drivers(X, y).warnings
     few = key_drivers(X[:4], y[:4])
     assert "small_n" in few.warnings and math.isnan(few.r_squared)
+
+
+def test_key_drivers_warn_with_fewer_than_ten_units_per_driver() -> None:
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(100, 4))  # noqa: N806
+    y = X.sum(axis=1) + rng.normal(size=100)
+    assert "few_units_per_driver" in key_drivers(X[:39], y[:39]).warnings  # 39 < 4 × 10
+    assert "few_units_per_driver" not in key_drivers(X[:40], y[:40]).warnings
