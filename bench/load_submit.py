@@ -41,7 +41,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
+from linkage.models import MetricValue  # noqa: E402
 from surveys.models import Answer, OrgUnit, Response, Survey  # noqa: E402
 
 
@@ -102,6 +104,12 @@ def main() -> int:
     parser.add_argument("--fault-sql", default="")
     parser.add_argument("--fault-every", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--wait-scores",
+        type=float,
+        default=0.0,
+        help="then wait up to this many seconds for the company's score to count every answer",
+    )
     options = parser.parse_args()
 
     survey = Survey.objects.get(slug=options.survey)
@@ -162,7 +170,33 @@ def main() -> int:
     )
     agrees = whole and stored_count == accepted
     print("accepted == stored:", agrees)
+    if options.wait_scores:
+        caught_up = wait_for_scores(survey, options.wait_scores, started + elapsed)
+        agrees = agrees and caught_up
     return 0 if agrees else 1
+
+
+def wait_for_scores(survey: Survey, timeout: float, load_ended: float) -> bool:
+    """Poll until the top unit's score of the survey's first metric counts every answer."""
+    question = survey.questions.exclude(metric_key="").order_by("order").first()
+    company = OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
+    period = survey.period_for(timezone.now())
+    answers = Answer.objects.filter(question=question, response__period=period)
+    values = MetricValue.objects.filter(metric__key=question.metric_key, period=period)
+    while True:
+        expected = answers.count()
+        cell = values.filter(unit=company).first()
+        scored = cell.n if cell else 0
+        waited = time.perf_counter() - load_ended
+        if scored == expected or waited > timeout:
+            break
+        time.sleep(0.5)
+    state = "caught up" if scored == expected else "NOT caught up"
+    print(
+        f"scores {state} {waited:.1f} s after the load ended: {question.metric_key} at "
+        f"{company.code} {period} counts {scored:,} of {expected:,} answers"
+    )
+    return scored == expected
 
 
 if __name__ == "__main__":
