@@ -85,6 +85,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before reuse, so a restarted database costs no failed request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Concurrent writers (runserver threads, eager tasks) wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -139,6 +141,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# While submissions keep arriving, a cell is recomputed at most once per this many seconds.
+SCORE_RECOMPUTE_INTERVAL = env.float("SCORE_RECOMPUTE_INTERVAL", default=2.0)
 CELERY_BEAT_SCHEDULE = {
     "recompute-dirty-score-cells": {
         "task": "surveys.tasks.recompute_dirty_cells_task",

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -108,8 +109,9 @@ def recompute_dirty_cell(*, survey_id: int, period: str) -> None:
 
     Coalescing protocol: the start time is taken first; if no submission marked the cell
     after it, the cell is deleted. Otherwise the cell is claimed again (queued_at = now) and
-    one more recompute is queued, so a burst of submissions costs a few recomputes, not one
-    per answer. A deleted survey is a quiet no-op (its cell went with it).
+    one more recompute is queued, SCORE_RECOMPUTE_INTERVAL seconds later, so a steady stream
+    of submissions costs one recompute every few seconds, not one per answer and not a
+    worker kept busy. A deleted survey is a quiet no-op (its cell went with it).
     """
     started = timezone.now()
     survey = Survey.objects.filter(pk=survey_id).first()
@@ -124,7 +126,8 @@ def recompute_dirty_cell(*, survey_id: int, period: str) -> None:
     if cell.filter(marked_at__lte=started).delete()[0]:
         return
     if cell.update(queued_at=timezone.now()):
-        queue_recompute(survey_id=survey_id, period=period)  # resets queued_at if it fails
+        # queue_recompute resets queued_at if the broker refuses, leaving it to the sweep.
+        queue_recompute(survey_id=survey_id, period=period, delay=settings.SCORE_RECOMPUTE_INTERVAL)
 
 
 def sweep_dirty_cells() -> int:

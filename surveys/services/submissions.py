@@ -180,15 +180,16 @@ def _mark_dirty_and_queue(*, survey_id: int, period: str) -> None:
         queue_recompute(survey_id=survey_id, period=period)
 
 
-def queue_recompute(*, survey_id: int, period: str) -> bool:
-    """Send the recompute task; when the broker is unreachable leave the cell for the sweep.
+def queue_recompute(*, survey_id: int, period: str, delay: float = 0.0) -> bool:
+    """Send the recompute task (after `delay` seconds); if the broker is unreachable leave
+    the cell for the sweep.
 
     In eager mode (no broker) `.delay` runs the recompute inline, so an exception can also
     come from the recompute itself: it is logged as an error with its traceback rather than
     as a broker problem. Either way the submission stands and the sweep retries the cell.
     """
     try:
-        recompute_scores_task.delay(survey_id, period)
+        recompute_scores_task.apply_async((survey_id, period), countdown=delay or None)
     except Exception:  # broker down, or (eager) the recompute failed: the sweep retries
         if recompute_scores_task.app.conf.task_always_eager:
             logger.exception("Recompute of survey %s %s failed", survey_id, period)

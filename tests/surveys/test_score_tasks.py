@@ -70,13 +70,13 @@ def test_submissions_in_one_period_queue_one_recompute(
     survey, store, django_capture_on_commit_callbacks
 ):
     with (
-        patch("surveys.tasks.recompute_scores_task.delay") as delay,
+        patch("surveys.tasks.recompute_scores_task.apply_async") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         for score in (10, 9, 3):
             submit_response(survey=survey, unit=store, answers={"nps": score})
     period = Response.objects.first().period
-    delay.assert_called_once_with(survey.pk, period)
+    delay.assert_called_once_with((survey.pk, period), countdown=None)  # the first: at once
     assert DirtyScoreCell.objects.get(survey=survey, period=period).queued_at is not None
 
 
@@ -84,7 +84,7 @@ def test_submission_with_broker_down_leaves_cell_for_the_sweep(
     survey, store, django_capture_on_commit_callbacks
 ):
     with (
-        patch("surveys.tasks.recompute_scores_task.delay", side_effect=BrokerUnreachable()),
+        patch("surveys.tasks.recompute_scores_task.apply_async", side_effect=BrokerUnreachable()),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = submit_response(survey=survey, unit=store, answers={"nps": 10})
@@ -98,13 +98,14 @@ def test_submission_with_broker_down_leaves_cell_for_the_sweep(
 def test_recompute_dirty_cell_settles_cell_when_nothing_arrived_meanwhile(survey, store):
     add_response(survey, store, 9)
     dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
-    with patch("surveys.tasks.recompute_scores_task.delay") as delay:
+    with patch("surveys.tasks.recompute_scores_task.apply_async") as delay:
         recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
     assert not DirtyScoreCell.objects.exists() and not delay.called
     assert MetricValue.objects.get(unit=store).value == 100.0
 
 
-def test_recompute_dirty_cell_requeues_when_marked_during_the_run(survey, store):
+def test_recompute_dirty_cell_requeues_when_marked_during_the_run(survey, store, settings):
+    settings.SCORE_RECOMPUTE_INTERVAL = 3.0
     cell = dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
 
     def submission_arrives(**kwargs):
@@ -113,10 +114,11 @@ def test_recompute_dirty_cell_requeues_when_marked_during_the_run(survey, store)
 
     with (
         patch("surveys.aggregation.recompute_cells", side_effect=submission_arrives),
-        patch("surveys.tasks.recompute_scores_task.delay") as delay,
+        patch("surveys.tasks.recompute_scores_task.apply_async") as delay,
     ):
         recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
-    delay.assert_called_once_with(survey.pk, PERIOD)
+    # Submissions kept arriving: the next recompute waits the interval instead of running now.
+    delay.assert_called_once_with((survey.pk, PERIOD), countdown=3.0)
     assert DirtyScoreCell.objects.get(pk=cell.pk).queued_at is not None
 
 
