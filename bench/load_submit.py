@@ -145,6 +145,7 @@ def main() -> int:
     if fault_thread:
         fault_thread.join()
 
+    connection.close()  # a --fault-sql may have ended this process's own session too
     statuses = Counter(status for status, _ in results)
     latencies = [seconds for status, seconds in results if status == 201]
     accepted = statuses.get(201, 0)

@@ -93,7 +93,8 @@ def _enqueue(subscriptions: list[WebhookSubscription], event: str, payloads: lis
         for payload in payloads
     )
     delivery_ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: queue_deliveries(delivery_ids))
+    # Robust: a failure after commit leaves the deliveries pending for the stalled sweep.
+    transaction.on_commit(lambda: queue_deliveries(delivery_ids), robust=True)
     return len(delivery_ids)
 
 

@@ -59,5 +59,6 @@ def save_metric(*, metric: Metric, changed_fields: Iterable[str]) -> Metric:
     """
     metric.save()
     if metric.source == Metric.Source.SURVEY and SCORING_FIELDS & set(changed_fields):
-        recompute_metric_scores_task.delay_on_commit(metric.key)
+        # Robust: the edit is saved either way; a failed queueing is logged, not a 500.
+        transaction.on_commit(lambda: recompute_metric_scores_task.delay(metric.key), robust=True)
     return metric

@@ -210,7 +210,8 @@ def start_linkage_run(
         status=Status.PENDING,
     )
     if enqueue:
-        transaction.on_commit(lambda: queue_linkage_run(run.id))
+        # Robust: a run that could not be queued stays pending for the stalled-run sweep.
+        transaction.on_commit(lambda: queue_linkage_run(run.id), robust=True)
     return run
 
 

@@ -162,7 +162,12 @@ def mark_scores_dirty(*, survey_id: int, period: str) -> None:
     see these answers) finds a newer mark and runs once more instead of settling the cell.
     """
     _mark_dirty(survey_id=survey_id, period=period)
-    transaction.on_commit(lambda: _mark_dirty_and_queue(survey_id=survey_id, period=period))
+    # Robust: the answers are committed by then; if this step fails (database gone for a
+    # moment), the in-transaction mark stays for the sweep and the respondent still gets a
+    # success rather than an error inviting a duplicate resubmission.
+    transaction.on_commit(
+        lambda: _mark_dirty_and_queue(survey_id=survey_id, period=period), robust=True
+    )
 
 
 def _mark_dirty(*, survey_id: int, period: str) -> None:

@@ -95,6 +95,25 @@ def test_submission_with_broker_down_leaves_cell_for_the_sweep(
     assert not DirtyScoreCell.objects.exists()
 
 
+def test_submission_stands_when_the_step_after_commit_fails(
+    survey, store, django_capture_on_commit_callbacks, caplog
+):
+    # E.g. the database connection was cut right after the commit: the respondent must not
+    # see an error for answers that are stored, or a retry would store them twice.
+    with (
+        patch(
+            "surveys.services.submissions._mark_dirty_and_queue",
+            side_effect=OperationalError("server closed the connection unexpectedly"),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = submit_response(survey=survey, unit=store, answers={"nps": 10})
+    assert Response.objects.filter(pk=response.pk).exists()
+    assert "server closed the connection" in caplog.text
+    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    assert sweep_dirty_cells() == 1 and MetricValue.objects.get(unit=store).value == 100.0
+
+
 def test_recompute_dirty_cell_settles_cell_when_nothing_arrived_meanwhile(survey, store):
     add_response(survey, store, 9)
     dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
