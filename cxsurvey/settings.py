@@ -143,6 +143,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # While submissions keep arriving, a cell is recomputed at most once per this many seconds.
 SCORE_RECOMPUTE_INTERVAL = env.float("SCORE_RECOMPUTE_INTERVAL", default=2.0)
+# A recompute queued this long ago and not finished is queued again by the sweep (its worker
+# may have died). Recomputes are idempotent, so a too-short value costs CPU, never accuracy.
+SCORE_TASK_LOST_AFTER = env.float("SCORE_TASK_LOST_AFTER", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "recompute-dirty-score-cells": {
         "task": "surveys.tasks.recompute_dirty_cells_task",

@@ -57,7 +57,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
-STALE_QUEUE_AFTER = timedelta(minutes=5)  # a queued task not finished by then is presumed lost
 _SEGMENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -137,7 +136,9 @@ def sweep_dirty_cells() -> int:
     new submissions do not queue it twice. Returns the number of cells swept.
     """
     now = timezone.now()
-    due = Q(queued_at__isnull=True) | Q(queued_at__lt=now - STALE_QUEUE_AFTER)
+    # A queued task not finished by then is presumed lost (e.g. its worker was killed).
+    lost_after = timedelta(seconds=settings.SCORE_TASK_LOST_AFTER)
+    due = Q(queued_at__isnull=True) | Q(queued_at__lt=now - lost_after)
     swept = 0
     for survey_id, period in DirtyScoreCell.objects.filter(due).values_list("survey_id", "period"):
         cell = DirtyScoreCell.objects.filter(due, survey_id=survey_id, period=period)
