@@ -87,6 +87,11 @@ def error_body(
     return {"error": body}
 
 
+SERVER_ERROR_MESSAGE = (
+    "Something went wrong on our side; nothing was changed. Please try again later."
+)
+
+
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF exception handler: every error in the one shape, never a traceback."""
     response = _known_error(exc)
@@ -96,7 +101,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         response = _response(
             status.HTTP_500_INTERNAL_SERVER_ERROR,
             "server_error",
-            "Something went wrong on our side; nothing was changed. Please try again later.",
+            SERVER_ERROR_MESSAGE,
         )
     set_rollback()
     return response
@@ -112,6 +117,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
         body = error_body(status_code=404, code="not_found", message="Not found.")
         return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an error outside DRF's handling (e.g. in middleware) under /api/ answers
+    in the one error shape too; other pages keep Django's 500 page."""
+    if request.path.startswith(API_PREFIX):
+        body = error_body(status_code=500, code="server_error", message=SERVER_ERROR_MESSAGE)
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)
 
 
 def _known_error(exc: Exception) -> Response | None:

@@ -9,6 +9,7 @@ from linkage.api.urls import register as register_linkage_api
 from surveys.api.urls import register as register_surveys_api
 
 handler404 = "cxsurvey.api_errors.not_found"
+handler500 = "cxsurvey.api_errors.server_error"
 
 router = DefaultRouter()
 register_surveys_api(router)

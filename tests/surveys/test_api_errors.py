@@ -1,11 +1,15 @@
 """The one error shape: bad input is a 4xx with a clear message, and scope errors do not
 reveal whether another unit's object exists."""
 
+import json
 from datetime import date
+from unittest import mock
 
 import pytest
+from django.db import OperationalError
 from rest_framework.test import APIClient
 
+from cxsurvey.api_errors import server_error
 from linkage.models import PerformanceExpectation
 from surveys.models import Answer, Question
 from tests.factories import LeaderFactory, MetricFactory, QuestionFactory, SurveyFactory
@@ -164,3 +168,26 @@ def test_nul_characters_are_refused_also_when_the_refusal_is_stored(org_tree, ow
 
     assert_error_shape(response, 400)
     assert "\x00" not in response.content.decode()
+
+
+def test_database_failure_in_a_view_is_a_500_in_the_error_shape(org_tree):
+    SurveyFactory(slug="visit", status="open")
+    client = APIClient(raise_request_exception=False)
+    with mock.patch(
+        "surveys.services.submissions.clean_answers",
+        side_effect=OperationalError("terminating connection due to administrator command"),
+    ):
+        response = client.post(
+            "/api/v1/submissions/", {"survey": "visit", "unit": "n1", "answers": {}}, format="json"
+        )
+    error = assert_error_shape(response, 500)
+    assert error["code"] == "server_error" and "nothing was changed" in error["message"]
+    assert "administrator command" not in response.content.decode()  # no internals leak
+
+
+def test_handler500_answers_api_paths_in_the_error_shape_and_pages_in_html(rf):
+    api = server_error(rf.get("/api/v1/surveys/"))
+    assert api.status_code == 500 and api["Content-Type"] == "application/json"
+    assert json.loads(api.content)["error"]["code"] == "server_error"
+    page = server_error(rf.get("/s/visit/"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
