@@ -94,7 +94,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> int:
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--survey", default="northwind-customers")
@@ -110,26 +110,23 @@ def main() -> int:
         default=0.0,
         help="then wait up to this many seconds for the company's score to count every answer",
     )
-    options = parser.parse_args()
+    return parser.parse_args()
 
-    survey = Survey.objects.get(slug=options.survey)
+
+def request_bodies(survey: Survey, count: int, seed: int) -> list[bytes]:
+    """Valid submissions of the survey to random stores, encoded before the clock starts."""
     stores = list(OrgUnit.objects.filter(level=OrgUnit.Level.STORE).values_list("code", flat=True))
-    rng = random.Random(options.seed)
-    bodies = [
+    rng = random.Random(seed)
+    return [
         json.dumps(
-            {
-                "survey": survey.slug,
-                "unit": rng.choice(stores),
-                "answers": answers_for(survey, rng),
-            }
+            {"survey": survey.slug, "unit": rng.choice(stores), "answers": answers_for(survey, rng)}
         ).encode()
-        for _ in range(options.requests)
+        for _ in range(count)
     ]
-    questions_answered = len(json.loads(bodies[0])["answers"])
-    # Responses above this id are the load's own (run it on a database nobody else writes to).
-    watermark = Response.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
-    endpoint = options.url.rstrip("/") + "/api/v1/submissions/"
+
+def run_load(options: argparse.Namespace, endpoint: str, bodies: list[bytes]):
+    """Post every body from the thread pool, with the fault thread running; (results, s, faults)."""
     stop, faults = threading.Event(), Counter()
     fault_thread = None
     if options.fault_sql:
@@ -144,17 +141,13 @@ def main() -> int:
     stop.set()
     if fault_thread:
         fault_thread.join()
+    return results, elapsed, faults["faults"]
 
-    connection.close()  # a --fault-sql may have ended this process's own session too
+
+def report_http(results: list[tuple[int, float]], elapsed: float) -> Counter:
     statuses = Counter(status for status, _ in results)
     latencies = [seconds for status, seconds in results if status == 201]
-    accepted = statuses.get(201, 0)
-    stored = Response.objects.filter(survey=survey, id__gt=watermark)
-    stored_answers = Answer.objects.filter(response__in=stored).count()
-    stored_count = stored.count()
-
-    print(f"{options.requests:,} submissions, {options.concurrency} concurrent, {endpoint}")
-    print(f"elapsed {elapsed:.2f} s, accepted {accepted / elapsed:,.0f} submissions/s")
+    print(f"elapsed {elapsed:.2f} s, accepted {statuses.get(201, 0) / elapsed:,.0f} submissions/s")
     if latencies:
         print(
             f"latency of accepted: p50 {1000 * statistics.median(latencies):.0f} ms, "
@@ -162,18 +155,42 @@ def main() -> int:
             f"p99 {1000 * percentile(latencies, 0.99):.0f} ms, max {1000 * max(latencies):.0f} ms"
         )
     print("status codes:", dict(sorted(statuses.items())), "(0 = no HTTP answer)")
-    if options.fault_sql:
-        print(f"faults injected: {faults['faults']} × {options.fault_sql!r}")
-    whole = stored_answers == stored_count * questions_answered
+    return statuses
+
+
+def check_database(survey: Survey, watermark: int, accepted: int, per_response: int) -> bool:
+    """One complete response per accepted submission, none for the others."""
+    connection.close()  # a --fault-sql may have ended this process's own session too
+    stored = Response.objects.filter(survey=survey, id__gt=watermark)
+    stored_answers = Answer.objects.filter(response__in=stored).count()
+    stored_count = stored.count()
+    whole = stored_answers == stored_count * per_response
     print(
         f"database: {stored_count:,} responses, {stored_answers:,} answers "
         f"({'every response complete' if whole else 'INCOMPLETE RESPONSES'})"
     )
     agrees = whole and stored_count == accepted
     print("accepted == stored:", agrees)
+    return agrees
+
+
+def main() -> int:
+    options = parse_options()
+    survey = Survey.objects.get(slug=options.survey)
+    bodies = request_bodies(survey, options.requests, options.seed)
+    # Responses above this id are the load's own (run it on a database nobody else writes to).
+    watermark = Response.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    endpoint = options.url.rstrip("/") + "/api/v1/submissions/"
+    print(f"{options.requests:,} submissions, {options.concurrency} concurrent, {endpoint}")
+    results, elapsed, faults = run_load(options, endpoint, bodies)
+    load_ended = time.perf_counter()
+    statuses = report_http(results, elapsed)
+    if options.fault_sql:
+        print(f"faults injected: {faults} × {options.fault_sql!r}")
+    per_response = len(json.loads(bodies[0])["answers"])
+    agrees = check_database(survey, watermark, statuses.get(201, 0), per_response)
     if options.wait_scores:
-        caught_up = wait_for_scores(survey, options.wait_scores, started + elapsed)
-        agrees = agrees and caught_up
+        agrees = wait_for_scores(survey, options.wait_scores, load_ended) and agrees
     return 0 if agrees else 1
 
 
