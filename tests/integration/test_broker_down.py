@@ -1,13 +1,9 @@
 """With the broker down a submission or a linkage run is still saved fast; a sweep finishes it."""
 
-import os
 import time
-from contextlib import contextmanager
-from urllib.parse import urlparse
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connection
 
 from cxsurvey.celery import app as celery_app
 from linkage.models import LinkageRun, Metric, MetricValue
@@ -16,7 +12,6 @@ from linkage.tasks import requeue_stalled_linkage_runs_task
 from surveys.models import DirtyScoreCell, Response
 from surveys.services import submit_response
 from surveys.tasks import recompute_dirty_cells_task
-from tests.conftest import service_reachable, skip_or_fail
 from tests.factories import (
     MetricFactory,
     MetricValueFactory,
@@ -24,40 +19,16 @@ from tests.factories import (
     QuestionFactory,
     SurveyFactory,
 )
+from tests.integration.services import BROKER_URL, celery_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/6"
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 
 
-@contextmanager
-def celery_broker(url: str):
-    """Point the app at `url` with real (non-eager) delivery; restore the config afterwards."""
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    saved_environment = os.environ.get("CELERY_BROKER_URL")
-    # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
-    os.environ["CELERY_BROKER_URL"] = url
-    celery_app.conf.update(broker_url=url, task_always_eager=False)
-    celery_app._after_fork()  # drop pooled connections to the previous broker
-    try:
-        yield
-    finally:
-        if saved_environment is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved_environment
-        celery_app.conf.update(saved)
-        celery_app._after_fork()
-
-
 @pytest.fixture(autouse=True)
-def services():
-    if connection.vendor != "postgresql":
-        skip_or_fail("the broker-down test needs PostgreSQL (set DATABASE_URL)")
-    broker = urlparse(BROKER_URL)
-    if not service_reachable(broker.hostname or "127.0.0.1", broker.port or 6379):
-        skip_or_fail(f"Redis is not reachable at {BROKER_URL}")
+def services(postgres_and_redis):
+    """Every test here needs PostgreSQL and the real broker (the worker starts mid-test)."""
 
 
 def test_submission_with_broker_down_is_saved_and_swept_when_broker_returns(org_tree):

@@ -1,59 +1,18 @@
 """A real Celery worker on Redis computes a linkage run started through the service."""
 
-import os
-import time
-from contextlib import contextmanager
-from urllib.parse import urlparse
-
 import numpy as np
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import connection
 from scipy import stats
 
-from cxsurvey.celery import app as celery_app
 from linkage.models import LinkageResult, LinkageRun, Metric, MetricValue
 from linkage.services.runs import start_linkage_run
 from linkage.stats import lagged_pairs
-from tests.conftest import service_reachable, skip_or_fail
 from tests.factories import MetricFactory, OrgUnitFactory
+from tests.integration.services import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/7"
 PERIODS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
-
-
-@contextmanager
-def real_delivery(url: str):
-    """Send tasks to the broker at `url` instead of running them eagerly; restore afterwards."""
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    saved_environment = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = url  # Celery reads this before its own configuration
-    celery_app.conf.update(broker_url=url, task_always_eager=False)
-    celery_app._after_fork()  # forget pooled connections to another broker
-    try:
-        yield
-    finally:
-        if saved_environment is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved_environment
-        celery_app.conf.update(saved)
-        celery_app._after_fork()
-
-
-@pytest.fixture
-def worker():
-    if connection.vendor != "postgresql":
-        skip_or_fail("the linkage worker test needs PostgreSQL (set DATABASE_URL)")
-    broker = urlparse(BROKER_URL)
-    if not service_reachable(broker.hostname or "127.0.0.1", broker.port or 6379):
-        skip_or_fail(f"Redis is not reachable at {BROKER_URL}")
-    with real_delivery(BROKER_URL):
-        celery_app.control.purge()  # messages left by an interrupted run
-        with start_worker(celery_app, pool="solo", perform_ping_check=False):
-            yield
 
 
 @pytest.fixture
@@ -76,12 +35,11 @@ def panel():
 
 
 def wait_for_status(run: LinkageRun, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> bool:
         run.refresh_from_db()
-        if run.status in (LinkageRun.Status.DONE, LinkageRun.Status.FAILED):
-            break
-        time.sleep(0.1)
+        return run.status in (LinkageRun.Status.DONE, LinkageRun.Status.FAILED)
+
+    wait_for(finished, timeout)
     return run.status
 
 
