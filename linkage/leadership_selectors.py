@@ -44,6 +44,14 @@ class Point:
     hidden: bool = False
 
 
+# Plausibility flags (surveys.scoring) as a leader reads them next to a value.
+FLAG_TEXT = {
+    "low_n": "few answers (under 30): read with care",
+    "too_good_to_be_true": "too good to be true? Check the listening channel",
+    "straight_lining": "many identical answers across a grid",
+}
+
+
 @dataclass(frozen=True)
 class MetricReading:
     """A metric for one unit: latest period ± CI, last periods, change vs the period before."""
@@ -59,6 +67,11 @@ class MetricReading:
     history: list[Point]
     comparison: Any | None = None  # scoring.Comparison, when both periods have counts
     change: float | None = None
+    flags: tuple[str, ...] = ()  # plausibility flags of the latest visible cell
+
+    @property
+    def flag_texts(self) -> list[str]:
+        return [FLAG_TEXT.get(flag, flag.replace("_", " ")) for flag in self.flags]
 
     @property
     def value_text(self) -> str:
@@ -149,6 +162,7 @@ def _reading(metric: Metric, rows: dict[str, MetricValue], threshold: int) -> Me
         history=history,
         comparison=comparison,
         change=change,
+        flags=() if current.suppressed else tuple((current.details or {}).get("flags", [])),
     )
 
 
@@ -192,6 +206,7 @@ def reading_as_json(reading: MetricReading) -> dict[str, Any]:
         "change": reading.change,
         "p_value": comparison.p_value if comparison else None,
         "significant": bool(comparison and comparison.significant),
+        "flags": list(reading.flags),
         "history": [
             {"period": point.period, "value": point.value, "hidden": point.hidden}
             for point in reading.history

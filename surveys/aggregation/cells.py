@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
 
 from linkage.models import Metric
 
 from .. import scoring
-from ..models import Answer, OrgUnit, Question
+from ..models import Answer, OrgUnit, Question, Response
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.
@@ -39,6 +39,7 @@ class MetricFeed:
     question_ids: list[int]
     threshold: int  # strictest anonymity threshold among the feeding surveys (0 = none)
     several_per_survey: bool  # some survey has more than one question for this metric
+    grid_question_ids: list[int] = field(default_factory=list)  # items shown as a grid
 
 
 @dataclass(frozen=True)
@@ -75,22 +76,23 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
     metrics = Metric.objects.filter(source=Metric.Source.SURVEY).order_by("key")
     if metric_keys is not None:
         metrics = metrics.filter(key__in=list(metric_keys))
-    feeding: dict[str, list[tuple[int, int, int]]] = {metric.key: [] for metric in metrics}
+    feeding: dict[str, list[tuple[int, int, int, str]]] = {metric.key: [] for metric in metrics}
     rows = Question.objects.filter(metric_key__in=list(feeding)).values_list(
-        "metric_key", "id", "survey_id", "survey__anonymity_threshold"
+        "metric_key", "id", "survey_id", "survey__anonymity_threshold", "grid"
     )
-    for key, question_id, survey_id, threshold in rows:
-        feeding[key].append((question_id, survey_id, threshold))
+    for key, *question in rows:
+        feeding[key].append(tuple(question))
     feeds = []
     for metric in metrics:
         questions = feeding[metric.key]
-        survey_ids = [survey_id for _, survey_id, _ in questions]
+        survey_ids = [survey_id for _, survey_id, _, _ in questions]
         feeds.append(
             MetricFeed(
                 metric=metric,
-                question_ids=[question_id for question_id, _, _ in questions],
-                threshold=max((threshold for _, _, threshold in questions), default=0),
+                question_ids=[question_id for question_id, _, _, _ in questions],
+                threshold=max((threshold for _, _, threshold, _ in questions), default=0),
                 several_per_survey=len(survey_ids) != len(set(survey_ids)),
+                grid_question_ids=[question_id for question_id, _, _, grid in questions if grid],
             )
         )
     return feeds
@@ -232,6 +234,10 @@ def compute_cells(
     suppressed = suppression_mask(totals[:, -1], parent, feed.threshold)
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
+    if feed.grid_question_ids:
+        lined = _straight_liners(feed, tree, period_labels, cell_keys, periods)
+        for index in np.flatnonzero(scoring.straight_lining_cells(lined, totals[:, -1])):
+            scored.flags[index].append("straight_lining")
     return Cells(
         unit_ids=tree.ids[cell_keys // width],
         periods=period_labels[cell_keys % width],
@@ -243,6 +249,46 @@ def compute_cells(
         flags=scored.flags,
         extra=scored.extra,
     )
+
+
+def _straight_liners(
+    feed: MetricFeed,
+    tree: UnitTree,
+    period_labels: np.ndarray,
+    cell_keys: np.ndarray,
+    periods: Iterable[str] | None,
+) -> np.ndarray:
+    """Respondents per cell who gave one answer to every grid item of the metric they answered.
+
+    SQL finds them (GROUP BY response and grid with COUNT, MIN and MAX, kept when the count
+    reaches STRAIGHT_LINING_MIN_ITEMS and MIN = MAX), then counts them per answering unit ×
+    period; the counts are rolled up like every other statistic.
+    """
+    grids = (
+        Answer.objects.filter(question_id__in=feed.grid_question_ids, number__isnull=False)
+        .values("response_id", "question__grid")
+        .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
+        .filter(items__gte=scoring.STRAIGHT_LINING_MIN_ITEMS, low=F("high"))
+        .values("response_id")
+    )
+    responses = Response.objects.filter(pk__in=Subquery(grids))
+    if periods is not None:
+        responses = responses.filter(period__in=list(periods))
+    rows = list(responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by())
+    lined = np.zeros(len(cell_keys))
+    if not rows:
+        return lined
+    unit_ids, labels, counts = zip(*rows, strict=True)
+    width = len(period_labels)
+    keys, totals = roll_up(
+        tree,
+        tree.position(np.array(unit_ids, dtype=np.int64)),
+        np.searchsorted(period_labels, np.array(labels, dtype=object)),
+        np.array(counts, dtype=np.float64)[:, None],
+        width,
+    )
+    lined[np.searchsorted(cell_keys, keys)] = totals[:, 0]
+    return lined
 
 
 def _parent_cells(tree: UnitTree, cell_keys: np.ndarray, width: int) -> np.ndarray:

@@ -47,9 +47,11 @@ from .flags import (
     CEILING_MIN_N,
     CEILING_SHARE,
     STRAIGHT_LINING_MIN_ITEMS,
+    STRAIGHT_LINING_SHARE,
     plausibility_flags,
     plausibility_flags_cells,
     straight_lining,
+    straight_lining_cells,
 )
 from .means import _CANCELLATION as _CANCELLATION
 from .means import (
@@ -94,6 +96,7 @@ __all__ = [
     "NPS_DETRACTOR_MAX",
     "NPS_PROMOTER_MIN",
     "STRAIGHT_LINING_MIN_ITEMS",
+    "STRAIGHT_LINING_SHARE",
     "Comparison",
     "Distribution",
     "MeanArrays",
@@ -119,6 +122,7 @@ __all__ = [
     "proportion",
     "proportion_arrays",
     "straight_lining",
+    "straight_lining_cells",
     "top_box",
     "top_box_arrays",
 ]

@@ -12,6 +12,7 @@ from .common import LOW_N, BoolArray
 CEILING_SHARE = 95.0  # top-box share (percent) that is suspicious on a large sample ...
 CEILING_MIN_N = 100  # ... of at least this many answers
 STRAIGHT_LINING_MIN_ITEMS = 3
+STRAIGHT_LINING_SHARE = 0.25  # share of a cell's respondents that flags the cell
 
 
 @overload
@@ -105,3 +106,20 @@ def straight_lining(
     lowest = np.where(answered, answers, np.inf).min(axis=1, initial=np.inf)
     highest = np.where(answered, answers, -np.inf).max(axis=1, initial=-np.inf)
     return (answered.sum(axis=1) >= min_items) & (lowest == highest)
+
+
+def straight_lining_cells(
+    straight_liners: npt.ArrayLike,
+    respondents: npt.ArrayLike,
+    *,
+    share: float = STRAIGHT_LINING_SHARE,
+) -> BoolArray:
+    """Cells where at least ``share`` of respondents gave one answer to a whole grid.
+
+    A few straight-liners are normal (someone who is simply content); a large share suggests
+    an inattentive or pressured listening channel. Cells without respondents are never flagged.
+    """
+    lined = np.asarray(straight_liners, dtype=np.float64)
+    total = np.asarray(respondents, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (total > 0) & (lined / total >= share)

@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from linkage.models import Barometer, BarometerProposal, Metric, PerformanceExpectation
+from linkage.models import (
+    Barometer,
+    BarometerProposal,
+    Metric,
+    MetricValue,
+    PerformanceExpectation,
+)
 from linkage.services.metrics import ensure_metrics
 from tests.factories import InitiativeFactory, LeaderFactory, MetricValueFactory
 
@@ -133,3 +139,17 @@ def test_dashboard_expectation_progress_shows_latest_with_its_interval(
     html = client.get("/dashboard/").content.decode()
     assert "+25 (2026-01) → +30" in html
     assert "+27 (2026-02, 95 % CI +18 to +37, n = 240)" in html
+
+
+def test_dashboard_shows_plausibility_flags_next_to_a_value(client, company_scores, org_tree):
+    MetricValue.objects.filter(metric=company_scores["customer.csat"]).update(
+        details={"flags": ["too_good_to_be_true"]}
+    )
+    client.force_login(LeaderFactory())
+    _, diagnostics = _sections(client.get("/dashboard/").content.decode())
+    assert "⚑ too good to be true? Check the listening channel" in diagnostics
+    readings = client.get(f"/dashboard/units/{org_tree['company'].code}/readings.json").json()
+    assert {reading["metric"]: reading["flags"] for reading in readings["metrics"]} == {
+        "customer.csat": ["too_good_to_be_true"],
+        "customer.nps": [],
+    }
