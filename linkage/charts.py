@@ -16,6 +16,7 @@ from .stats import lagged_pairs
 POSITIVE, NEGATIVE, UNKNOWN = "#1a7f37", "#cf222e", "#8c959f"
 SIGNIFICANT_Q = 0.05
 BOX_WIDTH, BOX_HEIGHT, COLUMN_GAP, ROW_GAP, MARGIN, HEADER = 170, 46, 130, 22, 16, 30
+LANE = 40  # height of the lane below the boxes for links that skip stages
 
 
 @dataclass(frozen=True)
@@ -76,35 +77,64 @@ def _layout(nodes: Sequence[ChainNode]) -> tuple[dict[str, tuple[float, float]],
     return corners, headers, MARGIN * 2 + HEADER + depth * (BOX_HEIGHT + ROW_GAP)
 
 
-def _curve_point(start: tuple, end: tuple, bend: float, t: float) -> tuple[float, float]:
-    """Point at parameter t of the cubic Bézier with horizontal tangents at both ends."""
-    controls_x = (start[0], start[0] + bend, end[0] - bend, end[0])
-    controls_y = (start[1], start[1], end[1], end[1])
-    weights = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
-    return (
-        sum(w * c for w, c in zip(weights, controls_x, strict=True)),
-        sum(w * c for w, c in zip(weights, controls_y, strict=True)),
-    )
+@dataclass(frozen=True)
+class _Curve:
+    """A cubic Bézier from one box's right side to another's left side."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    bend: float
+    through_y: tuple[float, float]  # y of the two inner control points
+
+    def point(self, t: float) -> tuple[float, float]:
+        xs = (self.start[0], self.start[0] + self.bend, self.end[0] - self.bend, self.end[0])
+        ys = (self.start[1], *self.through_y, self.end[1])
+        weights = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+        return (
+            sum(w * c for w, c in zip(weights, xs, strict=True)),
+            sum(w * c for w, c in zip(weights, ys, strict=True)),
+        )
+
+    def path(self) -> str:
+        (x1, y1), (x2, y2), bend = self.start, self.end, self.bend
+        return (
+            f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{self.through_y[0]:.1f} "
+            f"{x2 - bend:.1f},{self.through_y[1]:.1f} {x2:.1f},{y2:.1f}"
+        )
 
 
-def _edge_svg(edge: ChainEdge, corners: dict[str, tuple[float, float]]) -> str:
+def _curve(edge: ChainEdge, corners: dict[str, tuple[float, float]], lane: float) -> _Curve:
+    """Neighbouring columns: an S-curve. A link that skips columns dips into the lane below
+    the boxes, so it never runs through the boxes of the stages in between."""
     (x1, y1), (x2, y2) = corners[edge.source], corners[edge.target]
     start = (x1 + BOX_WIDTH, y1 + BOX_HEIGHT / 2)
     end = (x2 - 13, y2 + BOX_HEIGHT / 2)  # the 12-unit arrow head sits beyond the path end
     bend = max((end[0] - start[0]) / 2, 40)
-    path = (
-        f"M{start[0]:.1f},{start[1]:.1f} C{start[0] + bend:.1f},{start[1]:.1f} "
-        f"{end[0] - bend:.1f},{end[1]:.1f} {end[0]:.1f},{end[1]:.1f}"
-    )
+    skips = x2 - x1 > BOX_WIDTH + COLUMN_GAP + 1
+    if not skips:
+        return _Curve(start, end, bend, (start[1], end[1]))
+    # At t = 1/2 a cubic is at 1/8·y1 + 3/8·(c1 + c2) + 1/8·y2: aim that at the lane.
+    dip = (8 * lane - start[1] - end[1]) / 6
+    return _Curve(start, end, min(bend, COLUMN_GAP), (dip, dip))
+
+
+def _edge_svg(
+    edge: ChainEdge, corners: dict[str, tuple[float, float]], lane: float, order: int
+) -> str:
+    """One link; `order` counts the links drawn before it from the same box."""
+    curve = _curve(edge, corners, lane)
+    path = curve.path()
     significant = edge.q is not None and edge.q < SIGNIFICANT_Q
     known = edge.r is not None and math.isfinite(edge.r)
     width = 1.0 + 7.0 * abs(edge.r) if known else 1.0
     colour = _colour(edge.r)
     dash = "" if significant else ' stroke-dasharray="6 4"'
     label = (f"r = {edge.r:+.2f}" if known else "r = n/a") + (" ★" if significant else "")
-    # Label at 30 % of the curve, where links that share a target are still apart.
-    label_x, label_y = _curve_point(start, end, bend, 0.3)
-    middle = (label_x, label_y - width / 2 - 5)
+    # Links leaving one box get their labels at different points of their curves, above and
+    # below the line in turn, so labels of links that start together do not overlap.
+    label_x, label_y = curve.point(min(0.22 + 0.33 * order, 0.8))
+    offset = -(width / 2 + 5) if order % 2 == 0 else width / 2 + 12
+    middle = (label_x, label_y + offset)
     summary = f"{edge.source} → {edge.target}, lag {edge.lag}: {label}" + (
         f", q = {edge.q:.3f}" if edge.q is not None else ""
     )
@@ -113,7 +143,9 @@ def _edge_svg(edge: ChainEdge, corners: dict[str, tuple[float, float]]) -> str:
         f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="{width:.1f}"{dash} '
         f'marker-end="url(#arrow-{colour[1:]})"/>'
         f'<text x="{middle[0]:.1f}" y="{middle[1]:.1f}" text-anchor="middle" font-size="11" '
-        f'fill="{colour}">{escape(label)}</text></g>'
+        # A white halo keeps a label readable where it crosses another link.
+        f'fill="{colour}" stroke="#fff" stroke-width="3" paint-order="stroke">'
+        f"{escape(label)}</text></g>"
     )
 
 
@@ -149,10 +181,17 @@ def chain_diagram(nodes: Sequence[ChainNode], edges: Sequence[ChainEdge]) -> str
     Stroke width grows with |r|; colour gives the sign (green +, red −, grey unknown); a link
     with q < 0.05 is solid and starred, others dashed.
     """
-    corners, headers, height = _layout(nodes)
+    corners, headers, boxes_bottom = _layout(nodes)
     columns = len(headers)
     width = MARGIN * 2 + columns * BOX_WIDTH + max(columns - 1, 0) * COLUMN_GAP
     known = [edge for edge in edges if edge.source in corners and edge.target in corners]
+    lane = boxes_bottom + LANE / 2  # where links that skip a stage run
+    height = boxes_bottom + LANE
+    leaving: dict[str, int] = {}
+    edges_svg = []
+    for edge in known:
+        order = leaving[edge.source] = leaving.get(edge.source, -1) + 1
+        edges_svg.append(_edge_svg(edge, corners, lane, order))
     header_svg = "".join(
         f'<text x="{x + BOX_WIDTH / 2:.1f}" y="{MARGIN + 12}" text-anchor="middle" '
         f'font-size="12" font-weight="bold" fill="#57606a">{escape(name)}</text>'
@@ -163,7 +202,7 @@ def chain_diagram(nodes: Sequence[ChainNode], edges: Sequence[ChainEdge]) -> str
         f'width="{width}" height="{height:.0f}" viewBox="0 0 {width} {height:.0f}">'
         f"<title>Results chain with the evidence of this run</title><defs>{_markers()}</defs>"
         + header_svg
-        + "".join(_edge_svg(edge, corners) for edge in known)
+        + "".join(edges_svg)
         + "".join(_node_svg(node, corners[node.key]) for node in nodes)
         + "</svg>"
     )
