@@ -241,11 +241,15 @@ class ScorecardSection:
 
 
 def link_evidence(link: ChainLink) -> str:
-    """ "supported, r = 0.41 (lag 1)" — the verdict with the latest result's numbers."""
+    """ "supported, within-unit r = 0.41 (lag 1, 40 units)" — the verdict with the numbers
+    it rests on."""
     text = link.get_verdict_display().lower()
     result = link.latest_result
-    if result is not None and result.r is not None:
-        text += f", r = {result.r:.2f} (lag {result.lag}, {result.n_units} units)"
+    if result is not None:
+        basis, r, _ = result.verdict_basis
+        if r is not None:
+            kind = "within-unit r" if basis == "within" else "r"
+            text += f", {kind} = {r:.2f} (lag {result.lag}, {result.n_units} units)"
     return text
 
 

@@ -212,6 +212,14 @@ class LinkageResult(models.Model):
     def __str__(self) -> str:
         return f"{self.x_metric_id}→{self.y_metric_id} lag {self.lag}"
 
+    @property
+    def verdict_basis(self) -> tuple[str, float | None, float | None]:
+        """What a chain verdict rests on: ("within", r, q) when the run could separate change
+        within units (two or more periods each), else ("pooled", r, q)."""
+        if self.within_r is not None and self.within_q is not None:
+            return "within", self.within_r, self.within_q
+        return "pooled", self.r, self.q
+
 
 class ChainLink(TimeStamped):
     """ "If X improves, then Y improves" — a hypothesis with its latest evidence."""

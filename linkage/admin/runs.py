@@ -29,7 +29,7 @@ from ..charts import (
 from ..models import ChainLink, LinkageResult, LinkageRun, Metric
 from ..permissions import is_leader, sees_every_unit
 from ..selectors import chain_links, linkage_results, metric_values_snapshot_at
-from ..services.chain import edit_chain_link, result_verdict, verdict_evidence
+from ..services.chain import edit_chain_link, result_verdict
 from ..services.runs import MAX_LAG, InvalidLinkageRun, run_panel, start_linkage_run
 
 CAUSATION = (
@@ -235,7 +235,7 @@ def _diagram_parts(run: LinkageRun, metrics: list[Metric], results: list[Linkage
             (link.to_metric_id, link.from_metric_id, -lag)
         )
         if result is not None:
-            r, q = verdict_evidence(result)
+            _, r, q = result.verdict_basis
             edges.append(ChainEdge(link.from_metric.key, link.to_metric.key, r, q, lag))
     return nodes, edges
 

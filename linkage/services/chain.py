@@ -117,16 +117,9 @@ def verdict_for(*, r: float | None, q: float | None, n_units: int, sign: int) ->
     return Verdict.NOT_SUPPORTED
 
 
-def verdict_evidence(result: LinkageResult) -> tuple[float | None, float | None]:
-    """The r and q a verdict rests on: within-unit when the run had them, else pooled."""
-    if result.within_r is not None and result.within_q is not None:
-        return result.within_r, result.within_q
-    return result.r, result.q
-
-
 def result_verdict(result: LinkageResult) -> str:
     """Verdict of one result row read as "if X improves, then Y improves"."""
-    r, q = verdict_evidence(result)
+    _, r, q = result.verdict_basis
     sign = expected_sign(result.x_metric, result.y_metric)
     return verdict_for(r=r, q=q, n_units=result.n_units, sign=sign)
 
