@@ -125,7 +125,9 @@ def request_bodies(survey: Survey, count: int, seed: int) -> list[bytes]:
     ]
 
 
-def run_load(options: argparse.Namespace, endpoint: str, bodies: list[bytes]):
+def run_load(
+    options: argparse.Namespace, endpoint: str, bodies: list[bytes]
+) -> tuple[list[tuple[int, float]], float, int]:
     """Post every body from the thread pool, with the fault thread running; (results, s, faults)."""
     stop, faults = threading.Event(), Counter()
     fault_thread = None

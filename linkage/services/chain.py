@@ -141,11 +141,12 @@ def edit_chain_link(*, actor: Any, link: ChainLink, statement: str, expected_lag
     untested until a run covers it. Audited. Raises InvalidChainLink for a lag outside
     0..MAX_LAG.
     """
-    if isinstance(expected_lag, bool) or not 0 <= int(expected_lag) <= MAX_LAG:
+    whole = isinstance(expected_lag, int) and not isinstance(expected_lag, bool)
+    if not whole or not 0 <= expected_lag <= MAX_LAG:
         raise InvalidChainLink(f"The expected lag must be a whole number from 0 to {MAX_LAG}.")
     before = {"statement": link.statement, "expected_lag": link.expected_lag}
     link.statement = statement.strip()[:300] or statement_for(link.from_metric, link.to_metric)
-    link.expected_lag = int(expected_lag)
+    link.expected_lag = expected_lag
     link.latest_result, link.verdict, link.value_at_stake = None, Verdict.UNTESTED, {}
     link.save()
     newest = LinkageRun.objects.filter(status=LinkageRun.Status.DONE).order_by("-finished_at")

@@ -264,16 +264,18 @@ def _straight_liners(
     reaches STRAIGHT_LINING_MIN_ITEMS and MIN = MAX), then counts them per answering unit ×
     period; the counts are rolled up like every other statistic.
     """
+    grid_answers = Answer.objects.filter(
+        question_id__in=feed.grid_question_ids, number__isnull=False
+    )
+    if periods is not None:
+        grid_answers = grid_answers.filter(response__period__in=list(periods))
     grids = (
-        Answer.objects.filter(question_id__in=feed.grid_question_ids, number__isnull=False)
-        .values("response_id", "question__grid")
+        grid_answers.values("response_id", "question__grid")
         .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
         .filter(items__gte=scoring.STRAIGHT_LINING_MIN_ITEMS, low=F("high"))
         .values("response_id")
     )
     responses = Response.objects.filter(pk__in=Subquery(grids))
-    if periods is not None:
-        responses = responses.filter(period__in=list(periods))
     rows = list(responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by())
     lined = np.zeros(len(cell_keys))
     if not rows:

@@ -58,9 +58,10 @@ def test_edit_chain_link_beyond_the_newest_runs_lags_is_untested(linked):
     assert linked.statement == statement_for(linked.from_metric, linked.to_metric)
 
 
-def test_edit_chain_link_refuses_a_lag_out_of_range(linked):
+@pytest.mark.parametrize("lag", [7, -1, "1", 1.5, True])
+def test_edit_chain_link_refuses_a_lag_out_of_range(linked, lag):
     with pytest.raises(InvalidChainLink, match="from 0 to 6"):
-        edit_chain_link(actor=None, link=linked, statement="x", expected_lag=7)
+        edit_chain_link(actor=None, link=linked, statement="x", expected_lag=lag)
     linked.refresh_from_db()
     assert linked.expected_lag == 1 and linked.latest_result is not None
     assert not AuditEvent.objects.filter(action="chain_link.edited").exists()
