@@ -160,7 +160,7 @@ def generate_rows(count: int, stores, seed_value: int) -> list[dict]:
 
 SURVEY_TABLES = (
     *("surveys_answer_choices", "surveys_answer", "surveys_response"),
-    *("surveys_dirtyscorecell", "surveys_idempotencyrecord"),
+    *("surveys_dirtyscorecell", "common_idempotencyrecord"),
 )
 
 

@@ -41,10 +41,16 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from linkage.models import MetricValue  # noqa: E402
-from linkage.services.metrics import ensure_metrics_for_questions  # noqa: E402
-from surveys.aggregation import UnitTree, compute_cells, metric_feeds, recompute_all  # noqa: E402
-from surveys.models import UNIT_PATH_SEGMENT, OrgUnit, Question, Survey  # noqa: E402
+from surveys.aggregation import UnitTree, compute_cells, metric_feeds  # noqa: E402
+from surveys.models import (  # noqa: E402
+    UNIT_PATH_SEGMENT,
+    MetricValue,  # noqa: E402
+    OrgUnit,
+    Question,
+    Survey,
+)
+from surveys.services.metrics import ensure_metrics_for_questions  # noqa: E402
+from surveys.services.scores import recompute_all  # noqa: E402
 
 SLUG = "bench-scoring"
 METRIC_KEY = "bench.nps"
@@ -62,8 +68,8 @@ def wipe() -> None:
         "(SELECT id FROM surveys_survey WHERE slug = %(slug)s)",
         "DELETE FROM surveys_dirtyscorecell WHERE survey_id IN "
         "(SELECT id FROM surveys_survey WHERE slug = %(slug)s)",
-        "DELETE FROM linkage_metricvalue WHERE metric_id IN "
-        "(SELECT id FROM linkage_metric WHERE key = %(key)s)",
+        "DELETE FROM surveys_metricvalue WHERE metric_id IN "
+        "(SELECT id FROM surveys_metric WHERE key = %(key)s)",
         "DELETE FROM surveys_question WHERE survey_id IN "
         "(SELECT id FROM surveys_survey WHERE slug = %(slug)s)",
         "DELETE FROM surveys_survey WHERE slug = %(slug)s",

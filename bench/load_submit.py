@@ -43,8 +43,13 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from linkage.models import MetricValue  # noqa: E402
-from surveys.models import Answer, OrgUnit, Response, Survey  # noqa: E402
+from surveys.models import (  # noqa: E402
+    Answer,
+    MetricValue,  # noqa: E402
+    OrgUnit,
+    Response,
+    Survey,
+)
 
 
 def answers_for(survey: Survey, rng: random.Random) -> dict[str, object]:

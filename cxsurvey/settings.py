@@ -48,8 +48,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "common",
     "surveys",
     "linkage",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +158,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "delete-expired-idempotency-records": {
-        "task": "surveys.tasks.delete_expired_idempotency_records_task",
+        "task": "common.tasks.delete_expired_idempotency_records_task",
         "schedule": 3600.0,
     },
     "requeue-stalled-linkage-runs": {
@@ -204,7 +206,7 @@ SPECTACULAR_SETTINGS = {
         "OutcomeImportStatusEnum": "linkage.models.OutcomeImport.Status",
         "ExpectationStatusEnum": "linkage.models.PerformanceExpectation.Status",
         "UnitLevelEnum": "surveys.models.OrgUnit.Level",
-        "MetricLevelEnum": "linkage.models.Metric.Level",
+        "MetricLevelEnum": "surveys.models.Metric.Level",
     },
 }
 

@@ -12,8 +12,7 @@ from typing import Any
 
 from surveys import scoring
 from surveys.aggregation import STATISTICS
-
-from .models import Metric
+from surveys.models import Metric
 
 A = Metric.Aggregation
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from .models import Metric
+from surveys.models import Metric
 
 PERCENT_AGGREGATIONS = (Metric.Aggregation.TOP_BOX, Metric.Aggregation.RATE)
 

@@ -2,9 +2,9 @@
 
 from django import forms
 
-from surveys.models import OrgUnit
+from surveys.models import Metric, OrgUnit
 
-from .models import BarometerProposal, BarometerVote, Initiative, Metric, PerformanceExpectation
+from .models import BarometerProposal, BarometerVote, Initiative, PerformanceExpectation
 
 
 class ProposeBarometerForm(forms.Form):

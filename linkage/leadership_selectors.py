@@ -1,8 +1,8 @@
 """Read models of the leader pages: metric readings with trend, the scorecard, the barometer
 headline with its diagnostics, and the initiative funnel.
 
-Metric values are read through `linkage.selectors.metric_values`, the one place suppression
-is applied; views check that the user may see the unit before calling these.
+Metric values are read through `surveys.selectors.metric_values`, the one place suppression
+and unit scope are applied, for the reader the view passes in.
 """
 
 from collections import defaultdict
@@ -16,20 +16,13 @@ from django.utils import timezone
 
 from surveys import periods
 from surveys.aggregation import metric_feeds
-from surveys.models import OrgUnit
+from surveys.models import Metric, MetricValue, OrgUnit
+from surveys.selectors import metric_values
+from surveys.visibility import Reader
 
 from .comparisons import compare_details
 from .formatting import format_change, format_money, format_value
-from .models import (
-    Barometer,
-    ChainLink,
-    Initiative,
-    LinkageRun,
-    Metric,
-    MetricValue,
-    PerformanceExpectation,
-)
-from .selectors import metric_values
+from .models import Barometer, ChainLink, Initiative, LinkageRun, PerformanceExpectation
 
 HISTORY = 12  # periods in a trend
 LEVELS = [Metric.Level.STRATEGIC, Metric.Level.TACTICAL, Metric.Level.OPERATIONAL]
@@ -167,10 +160,11 @@ def _reading(metric: Metric, rows: dict[str, MetricValue], threshold: int) -> Me
 
 
 def readings_for_unit(
-    unit: OrgUnit, *, metrics: QuerySet[Metric] | None = None
+    unit: OrgUnit, *, reader: Reader, metrics: QuerySet[Metric] | None = None
 ) -> dict[int, MetricReading]:
-    """Readings of every metric with values for `unit` itself (optionally only `metrics`)."""
-    rows = metric_values().filter(unit=unit)
+    """Readings of every metric with values for `unit` itself (optionally only `metrics`),
+    as `reader` may see them (nothing for a unit outside their scope)."""
+    rows = metric_values(reader=reader, unit=unit, subtree=False)
     if metrics is not None:
         rows = rows.filter(metric__in=metrics)  # a queryset stays a subquery
     by_metric: dict[int, dict[str, MetricValue]] = defaultdict(dict)
@@ -253,9 +247,9 @@ def link_evidence(link: ChainLink) -> str:
     return text
 
 
-def scorecard(unit: OrgUnit) -> list[ScorecardSection]:
+def scorecard(unit: OrgUnit, *, reader: Reader) -> list[ScorecardSection]:
     """Metrics of `unit` by results-chain level (strategic first), then by perspective."""
-    readings = readings_for_unit(unit)
+    readings = readings_for_unit(unit, reader=reader)
     barometer_metric_id = (
         Barometer.objects.filter(in_force=True).values_list("metric_id", flat=True).first()
     )
@@ -344,14 +338,14 @@ class Dashboard:
     funnel: "FunnelSummary"
 
 
-def dashboard(unit: OrgUnit, *, children: Iterable[OrgUnit]) -> Dashboard:
+def dashboard(unit: OrgUnit, *, reader: Reader, children: Iterable[OrgUnit]) -> Dashboard:
     """The barometer in force as the headline for `unit`; other overall measures (the
     tactical-level outcomes such as NPS, CSAT, CES) as diagnostics below it."""
     barometer = Barometer.objects.select_related("metric").filter(in_force=True).first()
     overall = Metric.objects.filter(level=Metric.Level.TACTICAL)
     if barometer is not None:
         overall = Metric.objects.filter(Q(level=Metric.Level.TACTICAL) | Q(pk=barometer.metric_id))
-    readings = readings_for_unit(unit, metrics=overall)
+    readings = readings_for_unit(unit, reader=reader, metrics=overall)
     headline = readings.pop(barometer.metric_id, None) if barometer else None
     diagnostics = sorted(readings.values(), key=lambda r: (r.metric.chain_stage, r.metric.key))
     expectations = PerformanceExpectation.objects.filter(unit__path__startswith=unit.path)

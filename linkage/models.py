@@ -1,119 +1,16 @@
-"""The service-profit chain: metrics and their values, linkage runs, the results chain, and
-what leaders agree on (barometer, performance expectations, initiatives)."""
+"""The service-profit chain: outcome imports, linkage runs, the results chain, and what
+leaders agree on (barometer, performance expectations, initiatives).
+
+Metrics and their values per unit and period live in `surveys` (the metric store that
+scoring writes and outcome imports fill); this app reads and links them.
+"""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from surveys.models import OrgUnit, TimeStamped
-
-
-class Metric(TimeStamped):
-    class Source(models.TextChoices):
-        SURVEY = "survey", "Survey question"
-        OUTCOME = "outcome", "Imported outcome"
-
-    class Aggregation(models.TextChoices):
-        NPS = "nps", "Net score (promoters − detractors)"
-        TOP_BOX = "top_box", "Top-box share"
-        MEAN = "mean", "Mean"
-        SUM = "sum", "Sum"
-        RATE = "rate", "Rate (share of yes / 1)"
-
-    class Direction(models.TextChoices):
-        HIGHER_IS_BETTER = "up", "Higher is better"
-        LOWER_IS_BETTER = "down", "Lower is better"
-
-    class ChainStage(models.IntegerChoices):
-        # Ordered along the service-profit chain; integers give the left-to-right order.
-        OPERATIONS = 0, "Operations"
-        EMPLOYEE_SATISFACTION = 1, "Employee satisfaction"
-        EMPLOYEE_LOYALTY = 2, "Employee loyalty"
-        EMPLOYEE_PRODUCTIVITY = 3, "Employee productivity"
-        SERVICE_VALUE = 4, "Service value"
-        CUSTOMER_SATISFACTION = 5, "Customer satisfaction"
-        CUSTOMER_LOYALTY = 6, "Customer loyalty"
-        REVENUE_GROWTH = 7, "Revenue growth"
-        PROFITABILITY = 8, "Profitability"
-
-    class Perspective(models.TextChoices):
-        FINANCIAL = "financial", "Financial"
-        CUSTOMER = "customer", "Customer"
-        INTERNAL = "internal", "Internal process"
-        LEARNING = "learning", "Learning & growth"
-
-    class Level(models.TextChoices):
-        STRATEGIC = "strategic", "Strategic (business results)"
-        TACTICAL = "tactical", "Tactical (outcomes)"
-        OPERATIONAL = "operational", "Operational (indicators)"
-
-    key = models.CharField(max_length=80, unique=True, help_text="e.g. customer.nps")
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SURVEY)
-    aggregation = models.CharField(max_length=10, choices=Aggregation.choices)
-    direction = models.CharField(
-        max_length=4, choices=Direction.choices, default=Direction.HIGHER_IS_BETTER
-    )
-    chain_stage = models.PositiveSmallIntegerField(
-        choices=ChainStage.choices, default=ChainStage.OPERATIONS
-    )
-    perspective = models.CharField(
-        max_length=10, choices=Perspective.choices, default=Perspective.CUSTOMER
-    )
-    level = models.CharField(max_length=12, choices=Level.choices, default=Level.TACTICAL)
-    unit_label = models.CharField(max_length=20, blank=True, help_text='e.g. "pts", "%", "$"')
-    top_box_min = models.FloatField(
-        null=True, blank=True, help_text="Top-box threshold, e.g. 4 on a 1–5 scale."
-    )
-
-    class Meta:
-        ordering = ["chain_stage", "key"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def higher_is_better(self) -> bool:
-        return self.direction == self.Direction.HIGHER_IS_BETTER
-
-
-class MetricValue(models.Model):
-    """One metric for one org unit and period, computed from raw answers or imported."""
-
-    class Source(models.TextChoices):
-        COMPUTED = "computed", "Computed from answers"
-        IMPORTED = "imported", "Imported"
-
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="values")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="metric_values")
-    period = models.CharField(max_length=7)
-    value = models.FloatField(null=True, blank=True)
-    n = models.PositiveIntegerField(default=0)
-    ci_low = models.FloatField(null=True, blank=True)
-    ci_high = models.FloatField(null=True, blank=True)
-    suppressed = models.BooleanField(default=False)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.COMPUTED)
-    details = models.JSONField(default=dict, blank=True)
-    computed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["metric", "unit", "period"], name="one_value_per_metric_unit_period"
-            ),
-            models.CheckConstraint(
-                condition=Q(suppressed=False) | Q(value__isnull=True),
-                name="suppressed_value_is_empty",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["unit", "period"], name="metricvalue_unit_period"),
-            models.Index(fields=["metric", "period"], name="metricvalue_metric_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.metric_id}/{self.unit_id}/{self.period}"
+from common.models import TimeStamped
+from surveys.models import Metric, OrgUnit
 
 
 class OutcomeImport(TimeStamped):
@@ -251,24 +148,6 @@ class ChainLink(TimeStamped):
 
     def __str__(self) -> str:
         return self.statement or f"If {self.from_metric} improves, then {self.to_metric} improves"
-
-
-class AuditEvent(models.Model):
-    """Who did what, when: leadership decisions are auditable."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    action = models.CharField(max_length=60)
-    subject = models.CharField(max_length=200)
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.subject}"
 
 
 class BarometerProposal(TimeStamped):

@@ -9,23 +9,24 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 
+from common.roles import is_leader
 from surveys.models import OrgUnit
+from surveys.visibility import can_read_unit, readable_units, top_readable_units
 
 from .forms import UnitPickerForm
 from .leadership_selectors import dashboard as dashboard_data
 from .leadership_selectors import reading_as_json, readings_for_unit, scorecard
 from .models import LinkageRun
-from .permissions import can_view_unit, is_leader, top_visible_units, visible_units
 
 
 def _unit_for(request: HttpRequest, code: str | None) -> OrgUnit:
     """The unit asked for, if the user may see it; default: the top of their visible tree."""
     if code:
         unit = get_object_or_404(OrgUnit, code=code)
-        if not can_view_unit(request.user, unit):
+        if not can_read_unit(request.user, unit):
             raise PermissionDenied("This unit is outside the part of the organisation you see.")
         return unit
-    tops = top_visible_units(request.user)
+    tops = top_readable_units(request.user)
     if not tops:
         raise PermissionDenied("You do not manage any unit yet; ask an administrator.")
     return tops[0]
@@ -44,10 +45,8 @@ def _run_url(run: LinkageRun | None) -> str:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The barometer in force for the chosen unit, diagnostics below it, and where to go next."""
     unit = _unit_for(request, request.GET.get("unit"))
-    data = dashboard_data(unit, children=unit.children.order_by("name"))
-    picker = UnitPickerForm(
-        initial={"unit": unit.code}, units=visible_units(request.user).order_by("path")
-    )
+    data = dashboard_data(unit, reader=request.user, children=unit.children.order_by("name"))
+    picker = UnitPickerForm(initial={"unit": unit.code}, units=readable_units(request.user))
     context = {
         "data": data,
         "unit": unit,
@@ -62,7 +61,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def unit_scorecard(request: HttpRequest, code: str) -> HttpResponse:
     """Balanced scorecard of one unit, read top-down as the results chain; printable."""
     unit = _unit_for(request, code)
-    context = {"unit": unit, "sections": scorecard(unit), "ancestors": unit.ancestors()}
+    context = {
+        "unit": unit,
+        "sections": scorecard(unit, reader=request.user),
+        "ancestors": unit.ancestors(),
+    }
     return render(request, "linkage/scorecard.html", context)
 
 
@@ -71,7 +74,8 @@ def unit_readings_json(request: HttpRequest, code: str) -> JsonResponse:
     """The unit's metrics with trend and tested change, for charts (same suppression)."""
     unit = _unit_for(request, code)
     readings = sorted(
-        readings_for_unit(unit).values(), key=lambda r: (r.metric.chain_stage, r.metric.key)
+        readings_for_unit(unit, reader=request.user).values(),
+        key=lambda r: (r.metric.chain_stage, r.metric.key),
     )
     return JsonResponse(
         {"unit": unit.code, "metrics": [reading_as_json(reading) for reading in readings]}

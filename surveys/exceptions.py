@@ -1,14 +1,18 @@
-"""Domain errors raised by survey services; views and the API turn them into clear messages."""
+"""Domain errors raised by survey services; each carries its HTTP meaning (`DomainError`), so
+pages show its message and the API answers with its status, code and field errors."""
+
+from collections.abc import Mapping
+
+from common.exceptions import DomainError, FieldErrors, ItemErrors
+
+# Keys of a bulk row that are not question codes; any other key in a row error is an answer.
+BULK_ROW_FIELDS = frozenset(
+    {"unit", "respondent_key", "external_id", "language", "segment", "submitted_at", "answers"}
+)
 
 
-class SurveyError(Exception):
+class SurveyError(DomainError):
     """Base class: `message` is safe to show to a respondent or API client."""
-
-    status_code = 400
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or self.__doc__ or self.__class__.__name__)
-        self.message = str(self.args[0])
 
 
 class SurveyClosed(SurveyError):
@@ -38,6 +42,9 @@ class InvitationExpired(SurveyError):
 class UnknownUnit(SurveyError):
     """The organisation unit is not known for this survey."""
 
+    def field_errors(self) -> FieldErrors:
+        return {"unit": [self.message]}
+
 
 class InvalidAnswers(SurveyError):
     """Some answers are missing or not valid."""
@@ -45,6 +52,9 @@ class InvalidAnswers(SurveyError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("Some answers are missing or not valid.")
         self.errors = errors
+
+    def field_errors(self) -> FieldErrors:
+        return {f"answers.{key}": list(messages) for key, messages in self.errors.items()}
 
 
 class BulkInvalid(SurveyError):
@@ -54,6 +64,17 @@ class BulkInvalid(SurveyError):
         super().__init__(f"{len(errors)} row(s) are not valid; nothing was imported.")
         # {row_index (0-based): {field or question code: [messages]}}
         self.errors = errors
+
+    def item_errors(self) -> ItemErrors:
+        return {str(index): bulk_row_fields(errors) for index, errors in self.errors.items()}
+
+
+def bulk_row_fields(errors: Mapping[str, list[str]]) -> FieldErrors:
+    """Row errors of `import_responses` with question codes named `answers.<code>`."""
+    return {
+        (key if key in BULK_ROW_FIELDS or key == "row" else f"answers.{key}"): list(messages)
+        for key, messages in errors.items()
+    }
 
 
 class ImportTooLarge(SurveyError):
@@ -81,6 +102,9 @@ class InvalidInvitationRequest(SurveyError):
         super().__init__(message)
         self.field = field
 
+    def field_errors(self) -> FieldErrors:
+        return {self.field: [self.message]} if self.field else {}
+
 
 class InvalidContactRow(InvalidInvitationRequest):
     """One contacts row is not valid; `line` is its line in the uploaded file, `column` the
@@ -92,6 +116,15 @@ class InvalidContactRow(InvalidInvitationRequest):
         self.column = column
         self.index: int | None = None
 
+    def field_errors(self) -> FieldErrors:
+        """contacts.<index>.<column>, named like the serializer's errors of the same list."""
+        parts = ["contacts"]
+        if self.index is not None:
+            parts.append(str(self.index))
+        if self.column:
+            parts.append(self.column)
+        return {".".join(parts): [self.message]}
+
 
 class UnknownTemplate(SurveyError):
     """There is no survey template with this key."""
@@ -99,3 +132,11 @@ class UnknownTemplate(SurveyError):
 
 class SlugTaken(SurveyError):
     """Another survey already uses this address (slug)."""
+
+
+class RawExportRefused(SurveyError):
+    """Individual responses of employee and anonymous surveys are never exported: a small
+    group could be recognised from them. Export metric values instead
+    (/api/v1/metric-values/export/), which hide groups below the anonymity threshold."""
+
+    status_code = 403

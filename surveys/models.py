@@ -1,4 +1,5 @@
-"""Survey authoring, distribution and collection: org units, surveys, invitations, responses."""
+"""Survey authoring, distribution and collection: org units, surveys, invitations, responses,
+and the metric store scoring writes (metrics and their values per unit and period)."""
 
 import secrets
 from datetime import timedelta
@@ -6,21 +7,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
+
+from common.models import TimeStamped
 
 from . import periods
 
 UNIT_PATH_SEGMENT = 9  # "00000042/" — fixed width so an ancestor is a path prefix of known length
-
-
-class TimeStamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
 
 
 class OrgUnit(TimeStamped):
@@ -68,10 +64,12 @@ class OrgUnit(TimeStamped):
             raise ValidationError({"parent": "A unit cannot be moved below itself."})
 
     def _move_descendants(self, old_path: str) -> None:
-        for child in OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-            child.path = self.path + child.path[len(old_path) :]
-            child.depth = child.path.count("/")
-            OrgUnit.objects.filter(pk=child.pk).update(path=child.path, depth=child.depth)
+        """Re-root the subtree in one UPDATE: new prefix + the rest of each old path."""
+        shift = self.path.count("/") - old_path.count("/")
+        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+            path=Concat(Value(self.path), Substr("path", len(old_path) + 1)),
+            depth=F("depth") + shift,
+        )
 
     def subtree(self) -> models.QuerySet["OrgUnit"]:
         """This unit and every unit below it."""
@@ -224,10 +222,6 @@ class Question(models.Model):
             raise ValidationError("A rating question needs a minimum and a maximum.")
         if None not in (self.min_value, self.max_value) and self.min_value >= self.max_value:
             raise ValidationError({"max_value": "Maximum must be greater than minimum."})
-
-    @property
-    def is_numeric_scale(self) -> bool:
-        return self.type in self.SCALES or self.type == self.Type.RATING
 
     @property
     def is_choice(self) -> bool:
@@ -432,25 +426,109 @@ class WebhookDelivery(models.Model):
         return f"{self.event} → {self.subscription_id} ({self.status})"
 
 
-class IdempotencyRecord(models.Model):
-    """The first result of a POST sent with an Idempotency-Key, replayed on retries."""
+class Metric(TimeStamped):
+    class Source(models.TextChoices):
+        SURVEY = "survey", "Survey question"
+        OUTCOME = "outcome", "Imported outcome"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    class Aggregation(models.TextChoices):
+        NPS = "nps", "Net score (promoters − detractors)"
+        TOP_BOX = "top_box", "Top-box share"
+        MEAN = "mean", "Mean"
+        SUM = "sum", "Sum"
+        RATE = "rate", "Rate (share of yes / 1)"
+
+    class Direction(models.TextChoices):
+        HIGHER_IS_BETTER = "up", "Higher is better"
+        LOWER_IS_BETTER = "down", "Lower is better"
+
+    class ChainStage(models.IntegerChoices):
+        # Ordered along the service-profit chain; integers give the left-to-right order.
+        OPERATIONS = 0, "Operations"
+        EMPLOYEE_SATISFACTION = 1, "Employee satisfaction"
+        EMPLOYEE_LOYALTY = 2, "Employee loyalty"
+        EMPLOYEE_PRODUCTIVITY = 3, "Employee productivity"
+        SERVICE_VALUE = 4, "Service value"
+        CUSTOMER_SATISFACTION = 5, "Customer satisfaction"
+        CUSTOMER_LOYALTY = 6, "Customer loyalty"
+        REVENUE_GROWTH = 7, "Revenue growth"
+        PROFITABILITY = 8, "Profitability"
+
+    class Perspective(models.TextChoices):
+        FINANCIAL = "financial", "Financial"
+        CUSTOMER = "customer", "Customer"
+        INTERNAL = "internal", "Internal process"
+        LEARNING = "learning", "Learning & growth"
+
+    class Level(models.TextChoices):
+        STRATEGIC = "strategic", "Strategic (business results)"
+        TACTICAL = "tactical", "Tactical (outcomes)"
+        OPERATIONAL = "operational", "Operational (indicators)"
+
+    key = models.CharField(max_length=80, unique=True, help_text="e.g. customer.nps")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SURVEY)
+    aggregation = models.CharField(max_length=10, choices=Aggregation.choices)
+    direction = models.CharField(
+        max_length=4, choices=Direction.choices, default=Direction.HIGHER_IS_BETTER
     )
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
+    chain_stage = models.PositiveSmallIntegerField(
+        choices=ChainStage.choices, default=ChainStage.OPERATIONS
+    )
+    perspective = models.CharField(
+        max_length=10, choices=Perspective.choices, default=Perspective.CUSTOMER
+    )
+    level = models.CharField(max_length=12, choices=Level.choices, default=Level.TACTICAL)
+    unit_label = models.CharField(max_length=20, blank=True, help_text='e.g. "pts", "%", "$"')
+    top_box_min = models.FloatField(
+        null=True, blank=True, help_text="Top-box threshold, e.g. 4 on a 1–5 scale."
+    )
+
+    class Meta:
+        ordering = ["chain_stage", "key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == self.Direction.HIGHER_IS_BETTER
+
+
+class MetricValue(models.Model):
+    """One metric for one org unit and period, computed from raw answers or imported."""
+
+    class Source(models.TextChoices):
+        COMPUTED = "computed", "Computed from answers"
+        IMPORTED = "imported", "Imported"
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="values")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="metric_values")
+    period = models.CharField(max_length=7)
+    value = models.FloatField(null=True, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    ci_low = models.FloatField(null=True, blank=True)
+    ci_high = models.FloatField(null=True, blank=True)
+    suppressed = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.COMPUTED)
+    details = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+            models.UniqueConstraint(
+                fields=["metric", "unit", "period"], name="one_value_per_metric_unit_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(suppressed=False) | Q(value__isnull=True),
+                name="suppressed_value_is_empty",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "period"], name="metricvalue_unit_period"),
+            models.Index(fields=["metric", "period"], name="metricvalue_metric_period"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"
+        return f"{self.metric_id}/{self.unit_id}/{self.period}"

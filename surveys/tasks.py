@@ -16,7 +16,7 @@ def recompute_scores_task(survey_id: int, period: str) -> None:
     Idempotent: scores are recomputed from raw answers, so a retry or a duplicate delivery
     writes the same rows. Only transient database errors are retried.
     """
-    from .aggregation import recompute_dirty_cell
+    from .services.scores import recompute_dirty_cell
 
     recompute_dirty_cell(survey_id=survey_id, period=period)
 
@@ -32,15 +32,15 @@ def recompute_metric_scores_task(metric_key: str) -> None:
 
     Idempotent like `recompute_scores_task`; a metric that is gone or imported is a no-op.
     """
-    from .aggregation import recompute_cells
+    from .services.scores import recompute_metric
 
-    recompute_cells(metric_keys=[metric_key])
+    recompute_metric(metric_key=metric_key)
 
 
 @shared_task(acks_late=True)
 def recompute_dirty_cells_task() -> None:
     """Periodic sweep (beat): recompute cells whose task was never queued or got lost."""
-    from .aggregation import sweep_dirty_cells
+    from .services.scores import sweep_dirty_cells
 
     sweep_dirty_cells()
 
@@ -61,7 +61,7 @@ WEBHOOK_MAX_RETRIES = 8
 )
 def deliver_webhook_task(self, delivery_id: int) -> None:
     """Post one webhook delivery; a delivered, failed or deleted one is left alone."""
-    from .webhooks import deliver_webhook
+    from .services.webhooks import deliver_webhook
 
     deliver_webhook(delivery_id=delivery_id, last_attempt=self.request.retries >= self.max_retries)
 
@@ -69,14 +69,19 @@ def deliver_webhook_task(self, delivery_id: int) -> None:
 @shared_task(acks_late=True)
 def requeue_stalled_webhooks_task() -> None:
     """Periodic sweep (beat): queue deliveries whose task never reached the broker."""
-    from .webhooks import requeue_stalled_deliveries
+    from .services.webhooks import requeue_stalled_deliveries
 
     requeue_stalled_deliveries()
 
 
-@shared_task(acks_late=True)
-def delete_expired_idempotency_records_task() -> None:
-    """Periodic sweep (beat): forget stored API results past their 24-hour lifetime."""
-    from .api.idempotency import delete_expired_records
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_all_scores_task() -> None:
+    """Recompute every stored survey score (after the organisation tree changed)."""
+    from .services.scores import recompute_all
 
-    delete_expired_records()
+    recompute_all()

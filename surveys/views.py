@@ -4,8 +4,7 @@ Views check the request's shape and hand answers to `submit_response`, the one w
 domain errors become pages with the error's own status code and safe message.
 """
 
-from django.db.models import OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,11 +22,17 @@ from .exceptions import (
 )
 from .forms import ResponseForm
 from .models import OrgUnit, Survey
-from .services import find_invitation, questions_for, submit_response
-
-# Units a respondent can be "about": the front line, not the regions above it.
-FRONTLINE_LEVELS = (OrgUnit.Level.STORE, OrgUnit.Level.TEAM)
-HOME_SURVEY_LIMIT = 50
+from .selectors import (
+    frontline_units,
+    open_customer_surveys,
+    questions_for,
+    survey_by_slug,
+    unit_in_survey,
+)
+from .selectors import (
+    public_survey as answerable_survey,
+)
+from .services import find_invitation, submit_response
 
 
 def _problem(request: HttpRequest, *, status: int, heading: str, message: str) -> HttpResponse:
@@ -52,20 +57,14 @@ def _survey_not_found(request: HttpRequest) -> HttpResponse:
     return _problem(request, status=404, heading=_("Survey not found"), message=message)
 
 
-def _frontline_units(survey: Survey) -> QuerySet[OrgUnit]:
-    scope = survey.root_unit.subtree() if survey.root_unit_id else OrgUnit.objects.all()
-    return scope.filter(level__in=FRONTLINE_LEVELS).order_by("name", "code")
-
-
 def _resolve_unit(survey: Survey, code: str) -> tuple[OrgUnit | None, QuerySet[OrgUnit] | None]:
     """The unit named by the link's `u`, else the units to pick from (None when there are none)."""
-    scope = survey.root_unit.subtree() if survey.root_unit_id else OrgUnit.objects.all()
-    unit = scope.filter(code=code).first() if code else None
+    unit = unit_in_survey(survey, code) if code else None
     if unit is not None:
         return unit, None
     if not survey.root_unit_id:
         return None, None
-    choices = _frontline_units(survey)
+    choices = frontline_units(survey)
     return None, (choices if choices.exists() else None)
 
 
@@ -113,20 +112,7 @@ def _render_form(
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Product overview with links to every open customer survey, at an example unit."""
-    example_unit = (
-        OrgUnit.objects.filter(
-            level__in=FRONTLINE_LEVELS,
-            path__startswith=Coalesce(OuterRef("root_unit__path"), Value("")),
-        )
-        .order_by("path")
-        .values("code")[:1]
-    )
-    surveys = (
-        Survey.objects.filter(status=Survey.Status.OPEN, audience=Survey.Audience.CUSTOMER)
-        .annotate(example_unit=Subquery(example_unit))
-        .order_by("title")[:HOME_SURVEY_LIMIT]
-    )
-    return render(request, "surveys/home.html", {"surveys": surveys})
+    return render(request, "surveys/home.html", {"surveys": open_customer_surveys()})
 
 
 @never_cache
@@ -136,7 +122,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
 
     Staff may add `?preview=1` to see a survey in any status; nothing is saved from a preview.
     """
-    survey = Survey.objects.select_related("root_unit").filter(slug=slug).first()
+    survey = survey_by_slug(slug)
     preview = request.GET.get("preview") == "1" and request.user.is_staff
     if survey is None or (survey.status == Survey.Status.DRAFT and not preview):
         return _survey_not_found(request)
@@ -184,7 +170,7 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     """Shown after a submission; names the survey only, never anything about the response."""
-    survey = Survey.objects.exclude(status=Survey.Status.DRAFT).filter(slug=slug).first()
+    survey = answerable_survey(slug)
     if survey is None:
         return _survey_not_found(request)
     return render(request, "surveys/thanks.html", {"survey": survey})

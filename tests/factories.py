@@ -7,11 +7,13 @@ from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
-from linkage.models import Initiative, Metric, MetricValue
+from linkage.models import Initiative
 from surveys.models import (
     Answer,
     Choice,
     Invitation,
+    Metric,
+    MetricValue,
     OrgUnit,
     Question,
     Response,
@@ -131,6 +133,18 @@ ROLE_GROUPS = importlib.import_module("linkage.migrations.0002_leadership_and_an
 LEADERS_START_RUNS = importlib.import_module(
     "linkage.migrations.0003_leadership_starts_linkage_runs"
 )
+MOVED_MODELS = importlib.import_module(
+    "common.migrations.0002_content_types_follow_moved_models"
+).MOVED
+
+
+def _current_app_label(app_label: str, codename: str) -> str:
+    """The app a model lives in now, for a permission the migrations named by its old app."""
+    model = codename.split("_", 1)[1]
+    for old_app, new_app, moved in MOVED_MODELS:
+        if (old_app, moved) == (app_label, model):
+            return new_app
+    return app_label
 
 
 def role_group(name: str) -> Group:
@@ -145,8 +159,9 @@ def role_group(name: str) -> Group:
         return group
     writes = {"Leadership": ROLE_GROUPS.LEADERSHIP_WRITES, "Analysts": ROLE_GROUPS.ANALYSTS_WRITES}
     for app_label, codename in ROLE_GROUPS._codenames(writes[name]):
+        current = _current_app_label(app_label, codename)
         group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            Permission.objects.get(content_type__app_label=current, codename=codename)
         )
     LEADERS_START_RUNS.grant(django_apps, None)
     return group

@@ -2,7 +2,6 @@
 
 from . import (
     leadership,  # noqa: F401  (registers barometer, expectations, initiatives, audit log)
-    metrics,  # noqa: F401  (registers Metric and MetricValue)
     outcomes,  # noqa: F401  (registers OutcomeImport and its upload page)
     runs,  # noqa: F401  (registers LinkageRun and ChainLink)
 )

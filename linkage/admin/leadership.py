@@ -14,68 +14,38 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from common.admin import ReadOnlyAdmin, RoleAdmin, reads_by_role
+from common.roles import LEADERSHIP_GROUP, is_leader
+
+from ..exceptions import BarometerError, ExpectationInvalid, InitiativeError
 from ..forms import ExpectationForm, MoveInitiativeBackForm, ProposeBarometerForm, VoteForm
 from ..leadership_selectors import expectation_row, funnel_summary
 from ..models import (
-    AuditEvent,
     Barometer,
     BarometerProposal,
     BarometerVote,
     Initiative,
     PerformanceExpectation,
 )
-from ..permissions import LEADERSHIP_GROUP, is_analyst, is_leader
-from ..services.audit import record_event
 from ..services.barometer import (
-    BarometerError,
     propose_barometer,
     tally,
     vote_on_barometer,
     withdraw_proposal,
 )
 from ..services.expectations import (
-    ExpectationInvalid,
     create_expectation,
     delete_expectation,
     refresh_expectation_status,
 )
 from ..services.initiatives import (
-    InitiativeError,
     advance_initiative,
     move_initiative_back,
+    save_initiative,
     verify_initiative_impact,
 )
 
 FORM_PAGE = "linkage/admin/form_page.html"
-
-
-def reads_by_role(user) -> bool:
-    """Staff leaders and analysts read the leadership pages by role (group membership)."""
-    return bool(user.is_active and user.is_staff) and (is_leader(user) or is_analyst(user))
-
-
-class RoleAdmin(admin.ModelAdmin):
-    """Roles grant reading, whatever model permissions the database holds; other staff need
-    the view permission."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return reads_by_role(request.user) or super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return reads_by_role(request.user) or super().has_view_permission(request, obj)
-
-
-class ReadOnlyAdmin(RoleAdmin):
-    """History written by services only: viewable, never edited from the admin."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def form_page(request: HttpRequest, model_admin: admin.ModelAdmin, **context) -> HttpResponse:
@@ -224,15 +194,6 @@ class BarometerAdmin(ReadOnlyAdmin):
     list_filter = ["in_force"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor", "action", "subject"]
-    list_filter = ["action"]
-    list_select_related = ["actor"]
-    search_fields = ["action", "subject", "actor__username"]
-    date_hierarchy = "created_at"
-
-
 @admin.register(PerformanceExpectation)
 class PerformanceExpectationAdmin(RoleAdmin):
     list_display = ["title", "status", "target_text", "latest_text", "end_date"]
@@ -324,9 +285,7 @@ class InitiativeAdmin(RoleAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def save_model(self, request: HttpRequest, obj: Initiative, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        action = "initiative.changed" if change else "initiative.created"
-        record_event(request.user, action, obj, {"fields": form.changed_data})
+        save_initiative(actor=request.user, initiative=obj, changed_fields=form.changed_data)
 
     def get_urls(self):
         move_back = self.admin_site.admin_view(require_POST(self.move_back_view))

@@ -15,8 +15,10 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from common.roles import is_leader
 from surveys import periods as period_labels
-from surveys.models import OrgUnit
+from surveys.models import Metric, OrgUnit
+from surveys.selectors import metric_values_snapshot_at
 
 from ..charts import (
     SIGNIFICANT_Q,
@@ -26,11 +28,11 @@ from ..charts import (
     lagged_unit_means,
     scatter_plot,
 )
-from ..models import ChainLink, LinkageResult, LinkageRun, Metric
-from ..permissions import is_leader, sees_every_unit
-from ..selectors import chain_links, linkage_results, metric_values_snapshot_at
+from ..exceptions import InvalidLinkageRun
+from ..models import ChainLink, LinkageResult, LinkageRun
+from ..selectors import chain_links, linkage_results
 from ..services.chain import edit_chain_link, result_verdict
-from ..services.runs import MAX_LAG, InvalidLinkageRun, run_panel, start_linkage_run
+from ..services.runs import MAX_LAG, run_panel, start_linkage_run
 
 CAUSATION = (
     "Correlation is not causation: a link can run the other way (better-performing units make "
@@ -240,16 +242,11 @@ def _diagram_parts(run: LinkageRun, metrics: list[Metric], results: list[Linkage
     return nodes, edges
 
 
-def _scope(request: HttpRequest):
-    """None (every unit) for leaders, analysts and superusers; else the user's own units."""
-    return None if sees_every_unit(request.user) else request.user
-
-
 def _scatters(run, metrics, results, lag, request) -> list[dict[str, Any]]:
     """One scatter per pair at `lag`: unit means of X (t) against Y (t + lag)."""
     if lag is None:
         return []
-    panel = run_panel(run, user=_scope(request))
+    panel = run_panel(run, reader=request.user)
     index = {key: position for position, key in enumerate(panel.metric_keys)}
     codes = dict(OrgUnit.objects.filter(pk__in=panel.unit_ids).values_list("pk", "code"))
     granularity = period_labels.granularity_of(run.first_period)

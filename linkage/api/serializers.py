@@ -1,86 +1,27 @@
-"""Serializers of the linkage API: metrics and their values, linkage runs and results,
-outcome imports, the barometer and performance expectations."""
+"""Serializers of the linkage API: linkage runs and results, outcome imports, the barometer
+and performance expectations."""
 
 import math
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from surveys.api.common import StrictSerializer
-from surveys.api.filters import PeriodField, UnitPeriodQuerySerializer
+from common.api.serializers import StrictSerializer
+from surveys.api.filters import PeriodField
+from surveys.api.serializers import MAX_METRIC_KEYS, MetricSerializer
 from surveys.models import OrgUnit
 
 from ..models import (
     Barometer,
     LinkageResult,
     LinkageRun,
-    Metric,
-    MetricValue,
     OutcomeImport,
     PerformanceExpectation,
 )
 from ..services.runs import MAX_LAG
 
-MAX_METRIC_KEYS = 50
 MAX_OUTCOME_ROWS = 50_000
-
-
-class MetricSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Metric
-        fields = [
-            *("key", "name", "description", "source", "aggregation", "direction"),
-            *("chain_stage", "perspective", "level", "unit_label"),
-        ]
-
-
-# ------------------------------------------------------------------ metric values
-
-
-class MetricKeysField(serializers.CharField):
-    """Comma-separated metric keys ("customer.nps,employee.enps")."""
-
-    def to_internal_value(self, data: Any) -> list[str]:
-        text = super().to_internal_value(data)
-        # CharField's NUL check runs on the returned value, here a list, where it sees none.
-        if "\x00" in text:
-            raise serializers.ValidationError("Null characters are not allowed.")
-        keys = [key.strip() for key in text.split(",") if key.strip()]
-        if not keys or len(keys) > MAX_METRIC_KEYS:
-            raise serializers.ValidationError(f"Give 1 to {MAX_METRIC_KEYS} metric keys.")
-        return keys
-
-
-class MetricValueQuerySerializer(UnitPeriodQuerySerializer):
-    """Filters of metric values: metric keys, unit (subtree), period range and unit level."""
-
-    metric = MetricKeysField(max_length=2000, required=False)
-    level = serializers.ChoiceField(choices=OrgUnit.Level.choices, required=False)
-
-
-class MetricValueSerializer(serializers.ModelSerializer):
-    """One cell; suppressed cells have value, interval and n null, and no flags."""
-
-    metric = serializers.CharField(source="metric.key")
-    unit = serializers.CharField(source="unit.code")
-    unit_name = serializers.CharField(source="unit.name")
-    level = serializers.CharField(source="unit.level")
-    n = serializers.IntegerField(allow_null=True)
-    flags = serializers.SerializerMethodField(
-        help_text='Plausibility flags of the estimate: "low_n", "too_good_to_be_true".'
-    )
-
-    class Meta:
-        model = MetricValue
-        fields = [
-            *("metric", "unit", "unit_name", "level", "period", "value"),
-            *("ci_low", "ci_high", "n", "suppressed", "flags", "source", "computed_at"),
-        ]
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_flags(self, row: MetricValue) -> list[str]:
-        return list((row.details or {}).get("flags", []))
 
 
 # ------------------------------------------------------------------ linkage runs

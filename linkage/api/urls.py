@@ -6,16 +6,12 @@ from .views import (
     BarometerViewSet,
     ExpectationViewSet,
     LinkageRunViewSet,
-    MetricValueViewSet,
-    MetricViewSet,
     OutcomeViewSet,
 )
 
 
 def register(router: BaseRouter) -> None:
     """Add this app's viewsets to the shared router."""
-    router.register("metrics", MetricViewSet, basename="metric")
-    router.register("metric-values", MetricValueViewSet, basename="metric-value")
     router.register("linkage-runs", LinkageRunViewSet, basename="linkage-run")
     router.register("outcomes", OutcomeViewSet, basename="outcome")
     router.register("barometer", BarometerViewSet, basename="barometer")

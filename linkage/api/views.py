@@ -1,5 +1,5 @@
-"""Linkage API: metrics, suppression-aware metric values (list and export), linkage runs,
-outcome imports, the barometer in force and performance expectations."""
+"""Linkage API: linkage runs, outcome imports, the barometer in force and performance
+expectations."""
 
 import csv
 import io
@@ -15,28 +15,14 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cxsurvey.api_errors import ApiError
-from surveys.api.common import (
-    ID_PATTERN,
-    ApiViewMixin,
-    IsLeaderOrAnalyst,
-    JSONTextParser,
-    scoped,
-)
-from surveys.api.filters import period_condition
-from surveys.api.idempotency import KEY_PARAMETER, idempotent
-from surveys.api.renderers import (
-    EXPORT_FORMAT_PARAMETER,
-    EXPORT_RESPONSES,
-    CSVRenderer,
-    XLSXRenderer,
-)
-from surveys.exports import metric_value_rows, streaming_export
-from surveys.models import OrgUnit
+from common.api.errors import ApiError
+from common.api.idempotency import KEY_PARAMETER, idempotent
+from common.api.parsers import JSONTextParser
+from common.api.views import ID_PATTERN, ApiViewMixin
+from surveys.api.permissions import HasRole, IsLeaderOrAnalyst
 
-from ..models import LinkageRun, Metric, MetricValue, OutcomeImport, PerformanceExpectation
-from ..permissions import sees_every_unit
-from ..selectors import linkage_results, metric_values
+from ..models import Barometer, LinkageRun, OutcomeImport, PerformanceExpectation
+from ..selectors import linkage_results, linkage_runs, readable_expectations
 from ..services.barometer import barometer_in_force
 from ..services.outcomes import HEADER, import_outcomes
 from ..services.runs import start_linkage_run
@@ -46,79 +32,10 @@ from .serializers import (
     LinkageResultSerializer,
     LinkageRunInputSerializer,
     LinkageRunSerializer,
-    MetricSerializer,
-    MetricValueQuerySerializer,
-    MetricValueSerializer,
     OutcomeImportSerializer,
     OutcomeInputSerializer,
     OutcomeOptionsSerializer,
 )
-
-METRIC_KEY_PATTERN = r"[a-z0-9_.]{1,80}"
-
-
-class MetricViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
-    """The metric catalogue: keys to ask metric values and linkage runs for."""
-
-    queryset = Metric.objects.order_by("chain_stage", "key")
-    serializer_class = MetricSerializer
-    lookup_field = "key"
-    lookup_value_regex = METRIC_KEY_PATTERN
-    filterset_fields = ["source", "chain_stage", "perspective", "level"]
-
-
-class MetricValueViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Metric values by metric, unit subtree, period range and level. Groups below the
-    anonymity threshold come back with value, interval and n null and `suppressed: true`."""
-
-    serializer_class = MetricValueSerializer
-    filter_backends: list = []
-
-    def get_queryset(self) -> QuerySet[MetricValue]:
-        query = MetricValueQuerySerializer(data=self.request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        return _metric_values(self.request.user, query.validated_data)
-
-    @extend_schema(parameters=[MetricValueQuerySerializer])
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        parameters=[MetricValueQuerySerializer, EXPORT_FORMAT_PARAMETER],
-        responses=EXPORT_RESPONSES,
-    )
-    @action(
-        detail=False,
-        methods=["get"],
-        renderer_classes=[CSVRenderer, XLSXRenderer],
-        pagination_class=None,
-    )
-    def export(self, request: Request, **kwargs: Any):
-        """Stream the filtered metric values as CSV or XLSX (suppressed cells empty)."""
-        return streaming_export(
-            metric_value_rows(self.get_queryset()),
-            export_format=request.accepted_renderer.format,
-            file_stem="metric-values",
-        )
-
-
-def _metric_values(user, data: dict[str, Any]) -> QuerySet[MetricValue]:
-    unit = None
-    if "unit" in data:
-        unit = scoped(OrgUnit.objects.filter(code=data["unit"]), user, field="").first()
-        if unit is None:
-            message = f"Unit '{data['unit']}' is not known."
-            raise ApiError(message, fields={"unit": [message]})
-    values = metric_values(
-        # None: a caller who sees every unit; leaders and analysts are not unit managers.
-        user=None if sees_every_unit(user) else user,
-        metric_keys=data.get("metric"),
-        unit=unit,
-        level=data.get("level"),
-    ).filter(period_condition(data))
-    if unit is not None and not data["subtree"]:
-        values = values.filter(unit=unit)
-    return values
 
 
 class LinkageRunViewSet(
@@ -135,7 +52,7 @@ class LinkageRunViewSet(
     filterset_fields = ["status", "level"]
 
     def get_queryset(self) -> QuerySet[LinkageRun]:
-        return LinkageRun.objects.select_related("created_by").order_by("-created_at", "-pk")
+        return linkage_runs()
 
     @extend_schema(
         request=LinkageRunInputSerializer,
@@ -252,9 +169,11 @@ def _outcome_items(errors: list[dict[str, Any]], *, from_rows: bool) -> dict[str
 class BarometerViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """The one barometer the leadership team agreed on."""
 
+    permission_classes = [HasRole]
+
     serializer_class = BarometerSerializer
     pagination_class = None
-    queryset = MetricValue.objects.none()
+    queryset = Barometer.objects.none()
 
     @extend_schema(responses={200: BarometerSerializer})
     def list(self, request: Request) -> Response:
@@ -271,10 +190,11 @@ class BarometerViewSet(ApiViewMixin, viewsets.GenericViewSet):
 class ExpectationViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """Performance expectations with their computed baseline, progress and status."""
 
+    permission_classes = [HasRole]
+
     serializer_class = ExpectationSerializer
     lookup_value_regex = ID_PATTERN
     filterset_fields = ["status"]
 
     def get_queryset(self) -> QuerySet[PerformanceExpectation]:
-        expectations = PerformanceExpectation.objects.select_related("metric", "unit", "owner")
-        return scoped(expectations.order_by("end_date", "title", "pk"), self.request.user)
+        return readable_expectations(self.request.user)

@@ -22,34 +22,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ..models import Barometer, BarometerProposal, BarometerVote, Metric
-from ..permissions import LEADERSHIP_GROUP, require_leader
-from .audit import record_event
+from common.roles import LEADERSHIP_GROUP, AnyUser, is_leader
+from common.services import record_event
+from surveys.models import Metric
+
+from ..exceptions import BarometerConflict, InvalidProposal, NotALeader, ProposalClosed
+from ..models import Barometer, BarometerProposal, BarometerVote
 
 Rule = BarometerProposal.Rule
 Decision = BarometerVote.Decision
 OPEN = BarometerProposal.Status.OPEN
-
-
-class BarometerError(Exception):
-    """Base class: `message` is safe to show to a leader."""
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message or self.__doc__ or self.__class__.__name__)
-        self.message = str(self.args[0])
-
-
-class InvalidProposal(BarometerError):
-    """The proposal is not complete."""
-
-
-class ProposalClosed(BarometerError):
-    """This proposal has already been decided or withdrawn; it takes no more votes."""
-
-
-class BarometerConflict(BarometerError):
-    """Another barometer was agreed at the same moment. Nothing was changed and this proposal
-    stays open: reload the page and vote again if it should replace the new barometer."""
 
 
 @dataclass(frozen=True)
@@ -258,3 +240,9 @@ def withdraw_proposal(
         locked.save(update_fields=["status", "decided_at", "updated_at"])
         record_event(actor, "barometer.proposal_withdrawn", locked, {"reason": reason.strip()})
     return locked
+
+
+def require_leader(user: AnyUser | None) -> None:
+    """Raise NotALeader unless `user` belongs to the leadership team."""
+    if not is_leader(user):
+        raise NotALeader()

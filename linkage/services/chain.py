@@ -22,12 +22,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from common.services import record_event
 from surveys import periods as period_labels
+from surveys.models import Metric
+from surveys.selectors import metric_keys_with_values
 
-from ..models import ChainLink, LinkageResult, LinkageRun, Metric
-from ..selectors import metric_keys_with_values
+from ..exceptions import InvalidChainLink
+from ..models import ChainLink, LinkageResult, LinkageRun
 from ..stats import FEW_UNITS
-from .audit import record_event
 
 SUPPORT_Q = 0.05
 MAX_LAG = 6  # periods; also the largest lag a run may test
@@ -122,14 +124,6 @@ def result_verdict(result: LinkageResult) -> str:
     _, r, q = result.verdict_basis
     sign = expected_sign(result.x_metric, result.y_metric)
     return verdict_for(r=r, q=q, n_units=result.n_units, sign=sign)
-
-
-class InvalidChainLink(Exception):
-    """An edit of a chain link was refused; nothing was changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @transaction.atomic

@@ -22,13 +22,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.services import record_event
 from surveys import periods
 from surveys.aggregation import GroupValue, compute_group_value
-from surveys.models import OrgUnit
+from surveys.models import Metric, OrgUnit
+from surveys.selectors import metric_values
+from surveys.visibility import SYSTEM
 
-from ..models import Metric, PerformanceExpectation
-from ..selectors import metric_values
-from .audit import record_event
+from ..exceptions import ExpectationInvalid
+from ..models import PerformanceExpectation
 
 Status = PerformanceExpectation.Status
 TargetKind = PerformanceExpectation.TargetKind
@@ -45,15 +47,6 @@ NEEDS_EXTENT = (
 )
 NEEDS_TIME_FRAME = "A performance expectation needs a time frame: "
 NEEDS_BASELINE = "A performance expectation needs a baseline: "
-
-
-class ExpectationInvalid(Exception):
-    """The expectation is incomplete; `errors` maps form field names to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
-        self.message = " ".join(message for messages in errors.values() for message in messages)
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -135,7 +128,11 @@ def target_group_value(
         )
     if segment_filter:
         raise ValueError(f"{metric} is imported per unit, without segments: leave it empty.")
-    row = metric_values(metric_keys=[metric.key], periods=[period]).filter(unit=unit).first()
+    row = (
+        metric_values(reader=SYSTEM, metric_keys=[metric.key], periods=[period])
+        .filter(unit=unit)
+        .first()
+    )
     if row is None or row.value is None:
         return GroupValue(value=None, n=0, suppressed=bool(row and row.suppressed))
     return GroupValue(

@@ -10,6 +10,7 @@ metric (and none got significantly worse), the claimed amount counts as verified
 the verified amount is 0, so an unsupported claim adds nothing to "retained".
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -17,23 +18,47 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from common.services import record_event
 from surveys import periods
 from surveys.aggregation import GroupValue, compute_group_value
-from surveys.models import OrgUnit
+from surveys.models import Metric, OrgUnit
 
 from ..comparisons import compare_group_values, comparison_as_json
-from ..models import Initiative, Metric
-from .audit import record_event
+from ..exceptions import InitiativeError
+from ..models import Initiative
 
 Stage = Initiative.Stage
 
 
-class InitiativeError(Exception):
-    """The initiative cannot move this way; `message` says why."""
+@transaction.atomic
+def create_initiative(
+    *,
+    actor: AbstractBaseUser | None,
+    title: str,
+    metrics: Iterable[Metric] = (),
+    details: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Initiative:
+    """Create an initiative as an idea with its linked metrics; audited as `actor`'s."""
+    initiative = Initiative.objects.create(title=title, **fields)
+    initiative.metrics.set(list(metrics))
+    record_event(actor, "initiative.created", initiative, details or {})
+    return initiative
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+@transaction.atomic
+def save_initiative(
+    *, actor: AbstractBaseUser | None, initiative: Initiative, changed_fields: Iterable[str]
+) -> Initiative:
+    """Save an edit (or a new initiative) made in a form; audited with the changed fields.
+
+    Stages change only through `advance_initiative`, `move_initiative_back` and
+    `verify_initiative_impact`, never here (the admin shows the stage read-only).
+    """
+    action = "initiative.changed" if initiative.pk else "initiative.created"
+    initiative.save()
+    record_event(actor, action, initiative, {"fields": list(changed_fields)})
+    return initiative
 
 
 def advance_initiative(*, actor: AbstractBaseUser | None, initiative: Initiative) -> Initiative:

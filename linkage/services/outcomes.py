@@ -17,12 +17,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Max, Q, Sum
 
-from surveys.models import OrgUnit
+from surveys.catalogue import KNOWN_METRICS
+from surveys.models import Metric, MetricValue, OrgUnit
 from surveys.periods import PeriodError, granularity_of
+from surveys.services.metrics import ensure_metrics
 
-from ..catalogue import KNOWN_METRICS
-from ..models import Metric, MetricValue, OutcomeImport
-from .metrics import ensure_metrics
+from ..models import OutcomeImport
 
 HEADER = ("unit_code", "period", "metric_key", "value")
 MAX_STORED_ERRORS = 1000

@@ -20,16 +20,18 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from surveys import periods as period_labels
-from surveys.models import OrgUnit
-
-from ..models import LinkageResult, LinkageRun, Metric
-from ..selectors import (
+from surveys.models import Metric, OrgUnit
+from surveys.selectors import (
     MetricPanel,
     metric_keys_with_values,
     metric_value_panel,
     metric_values_snapshot_at,
     periods_with_values,
 )
+from surveys.visibility import SYSTEM, Reader
+
+from ..exceptions import InvalidLinkageRun
+from ..models import LinkageResult, LinkageRun
 from ..stats import FEW_UNITS, LinkageStat, key_drivers, linkage_stats, sample_size_note
 from ..tasks import run_linkage_task
 from .chain import MAX_LAG, ensure_default_chain, update_chain_evidence
@@ -50,19 +52,6 @@ STAT_FIELDS = (
     *("between_r", "between_p", "slope_within", "slope_within_low", "slope_within_high", "q"),
     "within_q",
 )
-
-
-class InvalidLinkageRun(Exception):
-    """The settings of a linkage run are not valid; nothing was started.
-
-    `errors` maps a field name (level, first_period, last_period, metric_keys, max_lag) to
-    messages that are safe to show next to that field.
-    """
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        self.errors = errors
-        super().__init__(" ".join(message for lines in errors.values() for message in lines))
-        self.message = str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -252,13 +241,14 @@ def requeue_stalled_linkage_runs() -> int:
 # ------------------------------------------------------------------ computing a run
 
 
-def run_panel(run: LinkageRun, *, user: AbstractBaseUser | None = None) -> MetricPanel:
-    """The run's metrics × units × periods values as stored now (suppressed cells NaN)."""
+def run_panel(run: LinkageRun, *, reader: Reader) -> MetricPanel:
+    """The run's metrics × units × periods values as stored now (suppressed cells NaN), for
+    the units `reader` may read (SYSTEM when computing the run)."""
     return metric_value_panel(
         metric_keys=list(run.metric_keys),
         level=run.level,
         periods=period_labels.period_range(run.first_period, run.last_period),
-        user=user,
+        reader=reader,
     )
 
 
@@ -307,7 +297,7 @@ def compute_linkage_run(run_id: int) -> None:
             level=run.level,
             periods=period_labels.period_range(run.first_period, run.last_period),
         )
-        panel = run_panel(run)
+        panel = run_panel(run, reader=SYSTEM)
         _set_progress(run.id, PROGRESS_LOADED)
         statistics = _run_statistics(run, panel)
         _set_progress(run.id, PROGRESS_COMPUTED)

@@ -1,5 +1,6 @@
-"""Admin for the surveys app, one module per area so each stays small."""
+"""Admin for the surveys app, one module per area so each stays small; importing a module
+registers its model admins."""
 
-from . import invitations, responses, surveys, units, webhooks
+from . import invitations, metrics, responses, surveys, units, webhooks
 
-__all__ = ["invitations", "responses", "surveys", "units", "webhooks"]
+__all__ = ["invitations", "metrics", "responses", "surveys", "units", "webhooks"]

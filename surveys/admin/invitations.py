@@ -8,8 +8,9 @@ from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from ..exports import invitation_rows
 from ..models import Invitation
-from ..selectors import invitation_csv_rows, invitations_for_export
+from ..selectors import invitations_for_export
 
 
 class UsedFilter(admin.SimpleListFilter):
@@ -68,7 +69,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Download selected invitations as CSV", permissions=["view"])
     def download_csv(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> HttpResponse:
-        rows = invitation_csv_rows(invitations_for_export(queryset))
+        rows = invitation_rows(invitations_for_export(queryset))
         return csv_download(rows, "invitations.csv")
 
 

@@ -13,13 +13,14 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from linkage.services.metrics import ensure_metrics_for_questions
-
 from ..exceptions import InvalidInvitationRequest, SlugTaken, SurveyError, UnknownUnit
-from ..library import create_survey_from_template
+from ..exports import invitation_rows
 from ..models import Choice, Invitation, OrgUnit, Question, Survey
-from ..selectors import invitation_csv_rows, surveys_with_counts
+from ..selectors import surveys_with_counts
 from ..services import close_survey, issue_invitations, open_survey
+from ..services.authoring import save_question
+from ..services.library import create_survey_from_template
+from ..services.metrics import ensure_metrics_for_questions
 from .forms import IssueInvitationsForm, SurveyAdminForm, SurveyFromTemplateForm
 from .invitations import csv_download
 
@@ -240,7 +241,7 @@ def _error_field(error: SurveyError) -> str | None:
 def _invitations_csv(survey: Survey, unit: OrgUnit, invitations: list[Invitation]) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"invitations-{survey.slug}-{unit.code}-{stamp}.csv"
-    return csv_download(invitation_csv_rows(invitations), filename)
+    return csv_download(invitation_rows(invitations), filename)
 
 
 class ChoiceInline(admin.TabularInline):
@@ -265,5 +266,4 @@ class QuestionAdmin(admin.ModelAdmin):
         return ()
 
     def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        ensure_metrics_for_questions([obj])
+        save_question(question=obj)

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from ..models import OrgUnit
+from ..services.units import save_unit
 
 
 @admin.register(OrgUnit)
@@ -15,6 +16,10 @@ class OrgUnitAdmin(admin.ModelAdmin):
     filter_horizontal = ("managers",)
     fields = ("name", "code", "level", "parent", "managers")
     list_per_page = 200
+
+    def save_model(self, request, obj: OrgUnit, form, change: bool) -> None:
+        # Moving a unit re-roots its subtree and recomputes every roll-up (the service).
+        save_unit(unit=obj, changed_fields=form.changed_data if change else ())
 
     @admin.display(description="Name", ordering="path")
     def indented_name(self, unit: OrgUnit) -> str:

@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
 
-from linkage.models import Metric
-
 from .. import scoring
-from ..models import Answer, OrgUnit, Question, Response
+from ..models import Answer, Metric, OrgUnit, Question, Response
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.

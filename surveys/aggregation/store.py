@@ -11,8 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from linkage.models import MetricValue
-
+from ..models import MetricValue
 from .cells import STATISTICS, A, Cells, MetricFeed
 
 WRITE_BATCH = 2000

@@ -4,7 +4,7 @@ period-range parameters (validated by a serializer, so bad values are 400s)."""
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -82,19 +82,3 @@ class UnitPeriodQuerySerializer(serializers.Serializer):
                 message = f"A range covers at most {MAX_RANGE_PERIODS} periods."
                 raise serializers.ValidationError({"period_to": [message]})
         return data
-
-
-def period_condition(data: dict[str, Any], field: str = "period") -> Q:
-    """Rows whose period lies in the validated range, of the range's granularity."""
-    first, last = data.get("period_from"), data.get("period_to")
-    condition = Q()
-    if first:
-        condition &= Q(**{f"{field}__gte": first})
-    if last:
-        condition &= Q(**{f"{field}__lte": last})
-    if first or last:
-        # Months and quarters sort apart as text; keep only labels like the range's ends.
-        quarters = Q(**{f"{field}__contains": "Q"})
-        is_quarter = periods.granularity_of(first or last) == periods.QUARTER
-        condition &= quarters if is_quarter else ~quarters
-    return condition

@@ -8,11 +8,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cxsurvey.api_errors import ApiError
-from surveys.models import Choice, Invitation, OrgUnit, Question, Survey
+from common.api.errors import ApiError
+from common.api.serializers import StrictSerializer
+from surveys.models import Choice, Invitation, Metric, MetricValue, OrgUnit, Question, Survey
 from surveys.services import MAX_IMPORT_ROWS, MAX_INVITATIONS
 
-from .common import StrictSerializer
+from .filters import UnitPeriodQuerySerializer
 from .shapes import ShapeError, check_answers, check_bulk_row, check_segment
 
 # ------------------------------------------------------------------ resources (output)
@@ -254,3 +255,62 @@ class InvitationSerializer(serializers.ModelSerializer):
 class InvitationBatchSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     invitations = InvitationSerializer(many=True)
+
+
+# ------------------------------------------------------------------ metrics and values
+
+MAX_METRIC_KEYS = 50
+
+
+class MetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Metric
+        fields = [
+            *("key", "name", "description", "source", "aggregation", "direction"),
+            *("chain_stage", "perspective", "level", "unit_label"),
+        ]
+
+
+class MetricKeysField(serializers.CharField):
+    """Comma-separated metric keys ("customer.nps,employee.enps")."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        text = super().to_internal_value(data)
+        # CharField's NUL check runs on the returned value, here a list, where it sees none.
+        if "\x00" in text:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        keys = [key.strip() for key in text.split(",") if key.strip()]
+        if not keys or len(keys) > MAX_METRIC_KEYS:
+            raise serializers.ValidationError(f"Give 1 to {MAX_METRIC_KEYS} metric keys.")
+        return keys
+
+
+class MetricValueQuerySerializer(UnitPeriodQuerySerializer):
+    """Filters of metric values: metric keys, unit (subtree), period range and unit level."""
+
+    metric = MetricKeysField(max_length=2000, required=False)
+    level = serializers.ChoiceField(choices=OrgUnit.Level.choices, required=False)
+
+
+class MetricValueSerializer(serializers.ModelSerializer):
+    """One cell; suppressed cells have value, interval and n null, and no flags."""
+
+    metric = serializers.CharField(source="metric.key")
+    unit = serializers.CharField(source="unit.code")
+    unit_name = serializers.CharField(source="unit.name")
+    level = serializers.CharField(source="unit.level")
+    n = serializers.IntegerField(allow_null=True)
+    flags = serializers.SerializerMethodField(
+        help_text='Plausibility flags of the estimate: "low_n", "too_good_to_be_true".'
+    )
+
+    class Meta:
+        model = MetricValue
+        fields = [
+            *("metric", "unit", "unit_name", "level", "period", "value"),
+            *("ci_low", "ci_high", "n", "suppressed", "flags", "source", "computed_at"),
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_flags(self, row: MetricValue) -> list[str]:
+        return list((row.details or {}).get("flags", []))

@@ -2,7 +2,13 @@
 
 from rest_framework.routers import BaseRouter
 
-from .views import OrgUnitViewSet, SubmissionViewSet, SurveyViewSet
+from .views import (
+    MetricValueViewSet,
+    MetricViewSet,
+    OrgUnitViewSet,
+    SubmissionViewSet,
+    SurveyViewSet,
+)
 
 
 def register(router: BaseRouter) -> None:
@@ -10,3 +16,5 @@ def register(router: BaseRouter) -> None:
     router.register("surveys", SurveyViewSet, basename="survey")
     router.register("units", OrgUnitViewSet, basename="unit")
     router.register("submissions", SubmissionViewSet, basename="submission")
+    router.register("metrics", MetricViewSet, basename="metric")
+    router.register("metric-values", MetricValueViewSet, basename="metric-value")

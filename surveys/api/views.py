@@ -1,9 +1,10 @@
-"""Survey API: surveys with questions, org units, invitations, submissions (public and bulk)
-and response exports. Views check shape and scope and hand writes to the services."""
+"""Survey API: surveys with questions, org units, invitations, submissions (public and bulk),
+response exports, the metric catalogue and suppression-aware metric values (list and export).
+Views check shape, read through selectors and hand writes to the services."""
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,32 +12,41 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cxsurvey.api_errors import ApiError
-from surveys.exceptions import UnknownUnit
-from surveys.exports import RawExportRefused, response_rows, streaming_export
-from surveys.models import OrgUnit, Question, Survey
-from surveys.models import Response as SurveyResponse
-from surveys.selectors import surveys_with_counts
-from surveys.services import import_responses, issue_invitations, submit_response
-
-from .common import (
-    SLUG_PATTERN,
-    ApiViewMixin,
-    IsStaffWithRole,
-    PublicSubmitThrottle,
-    managed_paths,
-    scoped,
-    unit_scope,
-    visible_unit_ids,
+from common.api.errors import ApiError
+from common.api.idempotency import KEY_PARAMETER, idempotent
+from common.api.renderers import (
+    EXPORT_FORMAT_PARAMETER,
+    EXPORT_RESPONSES,
+    CSVRenderer,
+    XLSXRenderer,
 )
-from .filters import OrgUnitFilter, SurveyFilter, UnitPeriodQuerySerializer, period_condition
-from .idempotency import KEY_PARAMETER, idempotent
-from .renderers import EXPORT_FORMAT_PARAMETER, EXPORT_RESPONSES, CSVRenderer, XLSXRenderer
+from common.api.views import SLUG_PATTERN, ApiViewMixin, PublicSubmitThrottle
+from common.exports import streaming_export
+
+from ..exceptions import UnknownUnit
+from ..exports import metric_value_rows, response_rows
+from ..models import MetricValue, OrgUnit, Survey
+from ..models import Response as SurveyResponse
+from ..selectors import (
+    metric_catalogue,
+    metric_values,
+    public_survey,
+    readable_responses,
+    readable_surveys,
+    unit_by_code,
+)
+from ..services import import_responses, issue_invitations, submit_response
+from ..visibility import SYSTEM, readable_unit_ids, readable_units, reads_every_unit
+from .filters import OrgUnitFilter, SurveyFilter, UnitPeriodQuerySerializer
+from .permissions import HasRole, IsStaffWithRole
 from .serializers import (
     BulkResultSerializer,
     BulkSubmissionInputSerializer,
     InvitationBatchInputSerializer,
     InvitationBatchSerializer,
+    MetricSerializer,
+    MetricValueQuerySerializer,
+    MetricValueSerializer,
     OrgUnitSerializer,
     SubmissionInputSerializer,
     SubmissionResultSerializer,
@@ -53,31 +63,29 @@ def unknown_unit(code: str) -> str:
 class OrgUnitViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """The organisation tree, limited to the units the caller may see."""
 
+    permission_classes = [HasRole]
+
     serializer_class = OrgUnitSerializer
     lookup_field = "code"
     lookup_value_regex = SLUG_PATTERN
     filterset_class = OrgUnitFilter
 
     def get_queryset(self) -> QuerySet[OrgUnit]:
-        units = OrgUnit.objects.select_related("parent").order_by("path")
-        return scoped(units, self.request.user, field="")
+        return readable_units(self.request.user).select_related("parent")
 
 
 class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     """Surveys with their questions and choices; verbs for invitations, bulk responses and
     exports hang below one survey."""
 
+    permission_classes = [HasRole]
+
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     filterset_class = SurveyFilter
 
     def get_queryset(self) -> QuerySet[Survey]:
-        surveys = surveys_with_counts(Survey.objects.order_by("-created_at", "pk"))
-        if self.action == "retrieve":
-            questions = Question.objects.order_by("order", "id").prefetch_related("choices")
-            surveys = surveys.prefetch_related(Prefetch("questions", queryset=questions))
-        condition = _survey_scope(self.request.user)
-        return surveys if condition is None else surveys.filter(condition)
+        return readable_surveys(self.request.user, with_questions=self.action == "retrieve")
 
     def get_serializer_class(self):
         return SurveyDetailSerializer if self.action == "retrieve" else SurveySerializer
@@ -95,7 +103,7 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         serializer = InvitationBatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        unit = scoped(OrgUnit.objects.filter(code=data["unit"]), request.user, field="").first()
+        unit = unit_by_code(request.user, data["unit"])
         if unit is None:
             raise UnknownUnit(unknown_unit(data["unit"]))
         created = issue_invitations(
@@ -145,35 +153,19 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         survey = self.get_object()
         query = UnitPeriodQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        responses = _filtered_responses(request.user, query.validated_data)
-        try:
-            rows = response_rows(survey, responses)
-        except RawExportRefused as error:
-            raise ApiError(error.message, status_code=403, code="raw_export_refused") from None
+        responses = readable_responses(request.user, **_unit_and_periods(request.user, query))
         return streaming_export(
-            rows,
+            response_rows(survey, responses),
             export_format=request.accepted_renderer.format,
             file_stem=f"{survey.slug}-responses",
         )
 
 
-def _survey_scope(user) -> Q | None:
-    """Surveys a unit manager may read: any unit, or a root unit inside or above their
-    subtrees (None: every survey)."""
-    if unit_scope(user) is None:
-        return None
-    condition = Q(root_unit__isnull=True)
-    for path in managed_paths(user):
-        ancestors = [int(segment) for segment in path.strip("/").split("/")]
-        condition |= Q(root_unit__path__startswith=path) | Q(root_unit_id__in=ancestors)
-    return condition
-
-
 def _check_row_units(user, rows: list[dict[str, Any]]) -> None:
     """Refuse rows about units outside the caller's scope, as if the units did not exist."""
-    if unit_scope(user) is None:
+    if reads_every_unit(user):
         return
-    visible = visible_unit_ids(user, (row["unit"] for row in rows))
+    visible = readable_unit_ids(user, (row["unit"] for row in rows))
     items = {
         str(index): {"unit": [unknown_unit(row["unit"])]}
         for index, row in enumerate(rows)
@@ -187,19 +179,22 @@ def _check_row_units(user, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def _filtered_responses(user, data: dict[str, Any]) -> QuerySet[SurveyResponse]:
-    responses = scoped(SurveyResponse.objects.all(), user).filter(period_condition(data))
+def _unit_and_periods(user, query: UnitPeriodQuerySerializer) -> dict[str, Any]:
+    """The unit (looked up in the caller's scope), subtree flag and period range of a query;
+    a unit outside the scope answers like an unknown one."""
+    data = query.validated_data
+    unit = None
     if "unit" in data:
-        unit = scoped(OrgUnit.objects.filter(code=data["unit"]), user, field="").first()
+        unit = unit_by_code(user, data["unit"])
         if unit is None:
-            raise ApiError(
-                unknown_unit(data["unit"]), fields={"unit": [unknown_unit(data["unit"])]}
-            )
-        if data["subtree"]:
-            responses = responses.filter(unit__path__startswith=unit.path)
-        else:
-            responses = responses.filter(unit=unit)
-    return responses
+            message = unknown_unit(data["unit"])
+            raise ApiError(message, fields={"unit": [message]})
+    return {
+        "unit": unit,
+        "subtree": data["subtree"],
+        "period_from": data.get("period_from"),
+        "period_to": data.get("period_to"),
+    }
 
 
 class SubmissionViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -223,17 +218,12 @@ class SubmissionViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.GenericV
         serializer = SubmissionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        survey = (
-            Survey.objects.select_related("root_unit")
-            .exclude(status=Survey.Status.DRAFT)
-            .filter(slug=data["survey"])
-            .first()
-        )
+        survey = public_survey(data["survey"])
         if survey is None:
             raise ApiError("There is no survey with this slug.", status_code=404, code="not_found")
         unit = None
         if "unit" in data:
-            unit = OrgUnit.objects.filter(code=data["unit"]).first()
+            unit = unit_by_code(SYSTEM, data["unit"])
             if unit is None:
                 raise UnknownUnit(unknown_unit(data["unit"]))
         response = submit_response(
@@ -246,3 +236,62 @@ class SubmissionViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.GenericV
         )
         body = {"received": True, "survey": survey.slug, "period": response.period}
         return Response(SubmissionResultSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+# ------------------------------------------------------------------ metrics and values
+
+METRIC_KEY_PATTERN = r"[a-z0-9_.]{1,80}"
+
+
+class MetricViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """The metric catalogue: keys to ask metric values and linkage runs for."""
+
+    permission_classes = [HasRole]
+
+    queryset = metric_catalogue()
+    serializer_class = MetricSerializer
+    lookup_field = "key"
+    lookup_value_regex = METRIC_KEY_PATTERN
+    filterset_fields = ["source", "chain_stage", "perspective", "level"]
+
+
+class MetricValueViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Metric values by metric, unit subtree, period range and level. Groups below the
+    anonymity threshold come back with value, interval and n null and `suppressed: true`."""
+
+    permission_classes = [HasRole]
+
+    serializer_class = MetricValueSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[MetricValue]:
+        query = MetricValueQuerySerializer(data=self.request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        return metric_values(
+            reader=self.request.user,
+            metric_keys=query.validated_data.get("metric"),
+            level=query.validated_data.get("level"),
+            **_unit_and_periods(self.request.user, query),
+        )
+
+    @extend_schema(parameters=[MetricValueQuerySerializer])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[MetricValueQuerySerializer, EXPORT_FORMAT_PARAMETER],
+        responses=EXPORT_RESPONSES,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        renderer_classes=[CSVRenderer, XLSXRenderer],
+        pagination_class=None,
+    )
+    def export(self, request: Request, **kwargs: Any):
+        """Stream the filtered metric values as CSV or XLSX (suppressed cells empty)."""
+        return streaming_export(
+            metric_value_rows(self.get_queryset()),
+            export_format=request.accepted_renderer.format,
+            file_stem="metric-values",
+        )

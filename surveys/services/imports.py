@@ -12,8 +12,10 @@ from django.utils import timezone
 from ..answers import CleanAnswer, clean_answers
 from ..exceptions import BulkInvalid, ImportTooLarge, SurveyClosed, UnknownUnit
 from ..models import Answer, OrgUnit, Response, Survey
-from ..webhooks import notify_response_submitted
-from .submissions import _check_unit, _response_fields, mark_scores_dirty, questions_for
+from ..selectors import questions_for
+from .scores import mark_scores_dirty
+from .submissions import check_unit, response_fields
+from .webhooks import notify_response_submitted
 
 MAX_IMPORT_ROWS = 10_000
 # Longest accepted text per response field; longer values would fail in the database.
@@ -104,7 +106,7 @@ def _prepare_rows(
         if row_errors:
             errors[index] = row_errors
             continue
-        fields = _response_fields(survey, None, meta, now)
+        fields = response_fields(survey, None, meta, now)
         prepared.append((Response(survey=survey, unit=unit, channel=channel, **fields), cleaned))
     return prepared, errors
 
@@ -151,7 +153,7 @@ def _row_unit(
         row_errors["unit"] = [f"Unit '{value}' is not known."]
         return None
     try:
-        return _check_unit(survey, unit)
+        return check_unit(survey, unit)
     except UnknownUnit as error:
         row_errors["unit"] = [error.message]
         return None

@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from linkage.models import AuditEvent
+from common.services import record_event
 
 from ..exceptions import InvalidContactRow, InvalidInvitationRequest, SurveyClosed
 from ..models import Invitation, OrgUnit, Survey
-from .submissions import _check_unit
+from .submissions import check_unit
 
 MAX_INVITATIONS = 10_000
 MAX_EXPIRY_DAYS = 365
@@ -45,7 +45,7 @@ def issue_invitations(
     """
     if survey.status == Survey.Status.CLOSED:
         raise SurveyClosed("This survey is closed; re-open it before issuing invitations.")
-    _check_unit(survey, unit)
+    check_unit(survey, unit)
     rows = _invitation_rows(count, contacts)
     expires_at = _expiry(expires_in_days)
     invitations = [
@@ -53,11 +53,11 @@ def issue_invitations(
     ]
     with transaction.atomic():
         created = Invitation.objects.bulk_create(invitations, batch_size=1000)
-        AuditEvent.objects.create(
-            actor=created_by,
-            action="invitations.issued",
-            subject=f"{survey.title} / {unit.code}"[:200],
-            details={"survey_id": survey.pk, "unit": unit.code, "count": len(created)},
+        record_event(
+            created_by,
+            "invitations.issued",
+            f"{survey.title} / {unit.code}",
+            {"survey_id": survey.pk, "unit": unit.code, "count": len(created)},
         )
     return created
 

@@ -1,4 +1,4 @@
-"""One response at a time (`submit_response`), and the dirty-cell marks that queue recomputes."""
+"""One response at a time (`submit_response`): validated, stored, its scores marked dirty."""
 
 import logging
 from collections.abc import Mapping
@@ -17,16 +17,12 @@ from ..exceptions import (
     SurveyClosed,
     UnknownUnit,
 )
-from ..models import Answer, DirtyScoreCell, Invitation, OrgUnit, Response, Survey
-from ..tasks import recompute_scores_task
-from ..webhooks import notify_response_submitted
+from ..models import Answer, Invitation, OrgUnit, Response, Survey
+from ..selectors import questions_for
+from .scores import mark_scores_dirty
+from .webhooks import notify_response_submitted
 
 logger = logging.getLogger(__name__)
-
-
-def questions_for(survey: Survey) -> list:
-    """The survey's questions with their choices, in display order."""
-    return list(survey.questions.prefetch_related("choices").order_by("order", "id"))
 
 
 def find_invitation(token: str) -> Invitation:
@@ -41,7 +37,7 @@ def find_invitation(token: str) -> Invitation:
     return invitation
 
 
-def _check_unit(survey: Survey, unit: OrgUnit | None) -> OrgUnit:
+def check_unit(survey: Survey, unit: OrgUnit | None) -> OrgUnit:
     if unit is None:
         raise UnknownUnit("Choose the store or team this answer is about.")
     if survey.root_unit_id and not unit.path.startswith(survey.root_unit.path):
@@ -117,9 +113,9 @@ def submit_response(
             meta.setdefault("language", invitation.language)
         response = Response.objects.create(
             survey=survey,
-            unit=_check_unit(survey, unit),
+            unit=check_unit(survey, unit),
             channel=channel,
-            **_response_fields(survey, invitation, meta, now),
+            **response_fields(survey, invitation, meta, now),
         )
         _write_answers(response, cleaned)
         mark_scores_dirty(survey_id=survey.pk, period=response.period)
@@ -127,7 +123,7 @@ def submit_response(
     return response
 
 
-def _response_fields(
+def response_fields(
     survey: Survey, invitation: Invitation | None, meta: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     submitted_at = meta.get("submitted_at") or now
@@ -150,58 +146,3 @@ def _response_fields(
         "invitation": invitation,
         "respondent_key": meta.get("respondent_key") or "",
     }
-
-
-def mark_scores_dirty(*, survey_id: int, period: str) -> None:
-    """Record that (survey, period) needs a recompute and queue one after commit.
-
-    At most one recompute per cell is queued at a time; later submissions only bump
-    `marked_at`, which the running task notices and re-queues itself for. The mark is made
-    twice: in the transaction, so it is stored with the answers even if the broker is down,
-    and again after commit, so a recompute that started before the commit (and so could not
-    see these answers) finds a newer mark and runs once more instead of settling the cell.
-    """
-    _mark_dirty(survey_id=survey_id, period=period)
-    # Robust: the answers are committed by then; if this step fails (database gone for a
-    # moment), the in-transaction mark stays for the sweep and the respondent still gets a
-    # success rather than an error inviting a duplicate resubmission.
-    transaction.on_commit(
-        lambda: _mark_dirty_and_queue(survey_id=survey_id, period=period), robust=True
-    )
-
-
-def _mark_dirty(*, survey_id: int, period: str) -> None:
-    now = timezone.now()
-    DirtyScoreCell.objects.bulk_create(
-        [DirtyScoreCell(survey_id=survey_id, period=period, marked_at=now)], ignore_conflicts=True
-    )
-    DirtyScoreCell.objects.filter(survey_id=survey_id, period=period).update(marked_at=now)
-
-
-def _mark_dirty_and_queue(*, survey_id: int, period: str) -> None:
-    _mark_dirty(survey_id=survey_id, period=period)
-    cells = DirtyScoreCell.objects.filter(survey_id=survey_id, period=period, queued_at=None)
-    if cells.update(queued_at=timezone.now()):
-        queue_recompute(survey_id=survey_id, period=period)
-
-
-def queue_recompute(*, survey_id: int, period: str, delay: float = 0.0) -> bool:
-    """Send the recompute task (after `delay` seconds); if the broker is unreachable leave
-    the cell for the sweep.
-
-    In eager mode (no broker) `.delay` runs the recompute inline, so an exception can also
-    come from the recompute itself: it is logged as an error with its traceback rather than
-    as a broker problem. Either way the submission stands and the sweep retries the cell.
-    """
-    try:
-        recompute_scores_task.apply_async((survey_id, period), countdown=delay or None)
-    except Exception:  # broker down, or (eager) the recompute failed: the sweep retries
-        if recompute_scores_task.app.conf.task_always_eager:
-            logger.exception("Recompute of survey %s %s failed", survey_id, period)
-        else:
-            logger.warning(
-                "Could not queue recompute of survey %s %s", survey_id, period, exc_info=True
-            )
-        DirtyScoreCell.objects.filter(survey_id=survey_id, period=period).update(queued_at=None)
-        return False
-    return True

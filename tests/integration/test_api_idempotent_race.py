@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from surveys.models import IdempotencyRecord, Question, Response
+from common.models import IdempotencyRecord
+from surveys.models import Question, Response
 from surveys.services import import_responses
 from tests.conftest import skip_or_fail
 from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory, UserFactory
@@ -33,7 +34,7 @@ def slow_import(monkeypatch):
         return result
 
     monkeypatch.setattr("surveys.api.views.import_responses", import_slowly)
-    monkeypatch.setattr("surveys.services.submissions.queue_recompute", lambda **kwargs: True)
+    monkeypatch.setattr("surveys.services.scores.queue_recompute", lambda **kwargs: True)
 
 
 def race(user, body: dict) -> list:

@@ -6,10 +6,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from cxsurvey.celery import app as celery_app
-from linkage.models import LinkageRun, Metric, MetricValue
+from linkage.models import LinkageRun
 from linkage.services.runs import STALLED_AFTER, start_linkage_run
 from linkage.tasks import requeue_stalled_linkage_runs_task
-from surveys.models import DirtyScoreCell, Response
+from surveys.models import DirtyScoreCell, Metric, MetricValue, Response
 from surveys.services import submit_response
 from surveys.tasks import recompute_dirty_cells_task
 from tests.factories import (

@@ -5,12 +5,9 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from linkage.exceptions import BarometerConflict
 from linkage.models import Barometer, BarometerProposal, BarometerVote
-from linkage.services.barometer import (
-    BarometerConflict,
-    propose_barometer,
-    vote_on_barometer,
-)
+from linkage.services.barometer import propose_barometer, vote_on_barometer
 from tests.conftest import skip_or_fail
 from tests.factories import LeaderFactory, MetricFactory
 

@@ -26,7 +26,7 @@ def postgresql_only():
 @pytest.fixture(autouse=True)
 def no_score_recompute(monkeypatch):
     """The race is about the token; the recompute queued after commit is not under test."""
-    monkeypatch.setattr("surveys.services.submissions.queue_recompute", lambda **kwargs: True)
+    monkeypatch.setattr("surveys.services.scores.queue_recompute", lambda **kwargs: True)
 
 
 def race(survey_id: int, token: str) -> list[object]:

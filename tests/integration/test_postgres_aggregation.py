@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from linkage.models import MetricValue
-from linkage.services.metrics import ensure_metrics_for_questions
-from surveys.aggregation import recompute_all
-from surveys.models import Answer, OrgUnit, Question, Response
+from surveys.models import Answer, MetricValue, OrgUnit, Question, Response
+from surveys.services.metrics import ensure_metrics_for_questions
+from surveys.services.scores import recompute_all
 from tests.conftest import skip_or_fail
 from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
 

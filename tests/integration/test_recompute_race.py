@@ -8,11 +8,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cxsurvey.celery import app as celery_app
-from linkage.models import MetricValue
-from linkage.services.metrics import ensure_metrics_for_questions
-from surveys.aggregation import recompute_dirty_cell
-from surveys.models import DirtyScoreCell
+from surveys.models import DirtyScoreCell, MetricValue
 from surveys.services import submit_response
+from surveys.services.metrics import ensure_metrics_for_questions
+from surveys.services.scores import recompute_dirty_cell
 from tests.conftest import skip_or_fail
 from tests.factories import QuestionFactory, SurveyFactory, add_answers
 

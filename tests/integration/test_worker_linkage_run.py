@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from linkage.models import LinkageResult, LinkageRun, Metric, MetricValue
+from linkage.models import LinkageResult, LinkageRun
 from linkage.services.runs import start_linkage_run
 from linkage.stats import lagged_pairs
+from surveys.models import Metric, MetricValue
 from tests.factories import MetricFactory, OrgUnitFactory
 from tests.integration.services import wait_for
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from linkage.models import MetricValue
-from surveys.models import DirtyScoreCell
+from surveys.models import DirtyScoreCell, MetricValue
 from surveys.services import submit_response
 from tests.factories import QuestionFactory, SurveyFactory
 from tests.integration.services import wait_for

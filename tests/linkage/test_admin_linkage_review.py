@@ -13,8 +13,9 @@ from linkage.charts import (
     chain_diagram,
     lagged_unit_means,
 )
-from linkage.models import ChainLink, LinkageRun, Metric, MetricValue
+from linkage.models import ChainLink, LinkageRun
 from linkage.services.runs import start_linkage_run
+from surveys.models import Metric, MetricValue
 from tests.factories import LeaderFactory, MetricFactory, OrgUnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from linkage.models import Metric, MetricValue, OutcomeImport
+from linkage.models import OutcomeImport
+from surveys.models import Metric, MetricValue
 from tests.factories import MetricFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

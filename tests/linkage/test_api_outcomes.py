@@ -5,7 +5,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from linkage.models import Metric, MetricValue, OutcomeImport
+from linkage.models import OutcomeImport
+from surveys.models import Metric, MetricValue
 from tests.factories import AnalystFactory, LeaderFactory, MetricFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
+from linkage.exceptions import NotALeader
 from linkage.models import BarometerProposal, BarometerVote
-from linkage.permissions import NotALeader
 from linkage.services.barometer import propose_barometer, vote_on_barometer, withdraw_proposal
 from tests.factories import GroupFactory, LeaderFactory, MetricFactory, UserFactory
 
@@ -69,7 +69,7 @@ def test_admin_non_leader_vote_and_propose_posts_are_forbidden(client, proposal,
 def test_admin_staff_without_role_or_permission_gets_403(client, proposal, unit_member):
     client.force_login(unit_member)
     assert client.get(PROPOSALS).status_code == 403
-    assert client.get("/admin/linkage/auditevent/").status_code == 403
+    assert client.get("/admin/common/auditevent/").status_code == 403
 
 
 def test_admin_anonymous_is_sent_to_login(client, proposal):
@@ -112,9 +112,9 @@ def test_admin_propose_form_shows_service_refusal(client, proposal):
 
 def test_admin_audit_log_and_history_are_read_only(client, proposal):
     client.force_login(LeaderFactory())
-    for page in ("auditevent", "barometer", "barometervote"):
-        assert client.get(f"/admin/linkage/{page}/").status_code == 200
-        assert client.get(f"/admin/linkage/{page}/add/").status_code == 403
+    for page in ("common/auditevent", "linkage/barometer", "linkage/barometervote"):
+        assert client.get(f"/admin/{page}/").status_code == 200
+        assert client.get(f"/admin/{page}/add/").status_code == 403
 
 
 def test_admin_vote_table_shows_when_a_changed_vote_was_last_cast(client, proposal):

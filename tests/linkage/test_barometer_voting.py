@@ -2,10 +2,10 @@
 
 import pytest
 
-from linkage.models import AuditEvent, Barometer, BarometerProposal, BarometerVote
+from common.models import AuditEvent
+from linkage.exceptions import InvalidProposal, ProposalClosed
+from linkage.models import Barometer, BarometerProposal, BarometerVote
 from linkage.services.barometer import (
-    InvalidProposal,
-    ProposalClosed,
     evaluate_rule,
     propose_barometer,
     vote_on_barometer,

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from linkage.models import ChainLink, LinkageResult, LinkageRun, Metric, MetricValue
+from linkage.models import ChainLink, LinkageResult, LinkageRun
 from linkage.services.chain import ensure_default_chain, verdict_for
 from linkage.services.runs import start_linkage_run
+from surveys.models import Metric, MetricValue
 from tests.factories import MetricFactory, MetricValueFactory, OrgUnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,14 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from linkage.models import (
-    Barometer,
-    BarometerProposal,
-    Metric,
-    MetricValue,
-    PerformanceExpectation,
-)
-from linkage.services.metrics import ensure_metrics
+from linkage.models import Barometer, BarometerProposal, PerformanceExpectation
+from surveys.models import Metric, MetricValue
+from surveys.services.metrics import ensure_metrics
 from tests.factories import InitiativeFactory, LeaderFactory, MetricValueFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from linkage.models import AuditEvent, ChainLink, LinkageRun, Metric, MetricValue
-from linkage.services.chain import InvalidChainLink, edit_chain_link, statement_for
+from common.models import AuditEvent
+from linkage.exceptions import InvalidChainLink
+from linkage.models import ChainLink, LinkageRun
+from linkage.services.chain import edit_chain_link, statement_for
 from linkage.services.runs import start_linkage_run
+from surveys.models import Metric, MetricValue
 from tests.factories import AnalystFactory, LeaderFactory, MetricFactory, OrgUnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,17 +5,18 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from linkage.models import AuditEvent, Metric, PerformanceExpectation
+from common.models import AuditEvent
+from linkage.models import PerformanceExpectation
 from linkage.services.expectations import (
     Reading,
     create_expectation,
     judge_status,
     refresh_expectation_status,
 )
-from linkage.services.metrics import ensure_metrics_for_questions
 from linkage.tasks import refresh_expectation_statuses_task
 from surveys import periods
-from surveys.models import Question
+from surveys.models import Metric, Question
+from surveys.services.metrics import ensure_metrics_for_questions
 from tests.factories import LeaderFactory, QuestionFactory, SurveyFactory, add_answers
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from linkage.management.commands.import_outcomes import Command
-from linkage.models import Metric, MetricValue, OutcomeImport
+from linkage.models import OutcomeImport
 from linkage.services.outcomes import import_outcomes
+from surveys.models import Metric, MetricValue
 from tests.factories import MetricFactory, MetricValueFactory
 
 pytestmark = pytest.mark.django_db

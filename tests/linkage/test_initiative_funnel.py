@@ -4,16 +4,17 @@ from decimal import Decimal
 
 import pytest
 
+from common.models import AuditEvent
+from linkage.exceptions import InitiativeError
 from linkage.leadership_selectors import funnel_summary
-from linkage.models import AuditEvent, Initiative, Metric
+from linkage.models import Initiative
 from linkage.services.initiatives import (
-    InitiativeError,
     advance_initiative,
     move_initiative_back,
     verify_initiative_impact,
 )
-from linkage.services.metrics import ensure_metrics_for_questions
-from surveys.models import Question
+from surveys.models import Metric, Question
+from surveys.services.metrics import ensure_metrics_for_questions
 from tests.factories import InitiativeFactory, LeaderFactory, QuestionFactory, add_answers
 
 pytestmark = pytest.mark.django_db

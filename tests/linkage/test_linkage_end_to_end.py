@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from linkage.models import LinkageResult, LinkageRun, MetricValue
+from linkage.models import LinkageResult, LinkageRun
 from linkage.services.runs import start_linkage_run
-from surveys.aggregation import recompute_all
+from surveys.models import MetricValue
+from surveys.services.scores import recompute_all
 
 pytestmark = pytest.mark.django_db
 

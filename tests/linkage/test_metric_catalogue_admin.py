@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from linkage.models import Metric, MetricValue
-from surveys.aggregation import recompute_all
-from surveys.models import Question
+from surveys.models import Metric, MetricValue, Question
+from surveys.services.scores import recompute_all
 from tests.factories import (
     MetricFactory,
     MetricValueFactory,
@@ -20,16 +19,16 @@ pytestmark = pytest.mark.django_db
 def test_metric_catalogue_sync_button_creates_metrics_from_questions(client, owner):
     QuestionFactory(metric_key="customer.nps")
     client.force_login(owner)
-    page = client.get(reverse("admin:linkage_metric_changelist"))
+    page = client.get(reverse("admin:surveys_metric_changelist"))
     assert b"Sync metrics from questions" in page.content
-    response = client.post(reverse("admin:linkage_metric_sync"))
+    response = client.post(reverse("admin:surveys_metric_sync"))
     assert response.status_code == 302
     assert Metric.objects.get(key="customer.nps").aggregation == Metric.Aggregation.NPS
 
 
 def test_metric_catalogue_is_closed_to_outsiders(client, outsider):
     client.force_login(outsider)
-    response = client.post(reverse("admin:linkage_metric_sync"))
+    response = client.post(reverse("admin:surveys_metric_sync"))
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not Metric.objects.exists()
 
@@ -40,9 +39,9 @@ def test_metric_value_admin_hides_suppressed_values_and_counts(client, owner):
     MetricValueFactory(metric=metric, unit=hidden_unit, value=None, n=0, suppressed=True)
     MetricValueFactory(metric=metric, unit=shown_unit, value=42.5, n=417)
     client.force_login(owner)
-    page = client.get(reverse("admin:linkage_metricvalue_changelist")).content.decode()
+    page = client.get(reverse("admin:surveys_metricvalue_changelist")).content.decode()
     assert "hidden (below threshold)" in page and "42.50" in page and "417" in page
-    assert client.get(reverse("admin:linkage_metricvalue_add")).status_code == 403
+    assert client.get(reverse("admin:surveys_metricvalue_add")).status_code == 403
 
 
 def _change_form_data(metric: Metric, **changes) -> dict:
@@ -63,7 +62,7 @@ def test_metric_catalogue_edit_of_aggregation_recomputes_stored_values(
     metric = Metric.objects.get(key="customer.csat")
     assert MetricValue.objects.get(metric=metric, unit=store).value == 50.0  # top-2-box
     client.force_login(owner)
-    url = reverse("admin:linkage_metric_change", args=[metric.pk])
+    url = reverse("admin:surveys_metric_change", args=[metric.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, _change_form_data(metric, aggregation="mean"))
     assert response.status_code == 302
@@ -79,7 +78,7 @@ def test_metric_catalogue_edit_of_labels_recomputes_nothing(
     QuestionFactory(type=Question.Type.CSAT, metric_key="customer.csat")
     metric = MetricFactory(key="customer.csat", aggregation=Metric.Aggregation.TOP_BOX)
     client.force_login(owner)
-    url = reverse("admin:linkage_metric_change", args=[metric.pk])
+    url = reverse("admin:surveys_metric_change", args=[metric.pk])
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(url, _change_form_data(metric, name="Satisfaction"))
     assert response.status_code == 302 and callbacks == []

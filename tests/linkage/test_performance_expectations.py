@@ -4,15 +4,13 @@ from datetime import date
 
 import pytest
 
-from linkage.models import AuditEvent, Metric, PerformanceExpectation
-from linkage.services.expectations import (
-    ExpectationInvalid,
-    create_expectation,
-    refresh_expectation_status,
-)
-from linkage.services.metrics import ensure_metrics, ensure_metrics_for_questions
+from common.models import AuditEvent
+from linkage.exceptions import ExpectationInvalid
+from linkage.models import PerformanceExpectation
+from linkage.services.expectations import create_expectation, refresh_expectation_status
 from surveys.aggregation import recompute_cells
-from surveys.models import Question
+from surveys.models import Metric, Question
+from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from tests.factories import (
     LeaderFactory,
     MetricValueFactory,

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from linkage.models import LinkageRun, Metric
+from linkage.models import LinkageRun
 from linkage.services.runs import STALLED_AFTER, requeue_stalled_linkage_runs, start_linkage_run
+from surveys.models import Metric
 from tests.factories import MetricFactory, MetricValueFactory, OrgUnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from scipy import stats
 
-from linkage.models import LinkageRun, Metric, MetricValue
+from linkage.models import LinkageRun
 from linkage.stats import lagged_pairs
+from surveys.models import Metric, MetricValue
 from tests.factories import MetricFactory, OrgUnitFactory
 
 pytestmark = pytest.mark.django_db

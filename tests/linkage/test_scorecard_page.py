@@ -12,10 +12,10 @@ from linkage.models import (
     ChainLink,
     LinkageResult,
     LinkageRun,
-    Metric,
     PerformanceExpectation,
 )
-from linkage.services.metrics import ensure_metrics
+from surveys.models import Metric
+from surveys.services.metrics import ensure_metrics
 from tests.factories import (
     LeaderFactory,
     MetricValueFactory,

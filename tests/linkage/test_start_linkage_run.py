@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from linkage.models import LinkageResult, LinkageRun, Metric, MetricValue
-from linkage.services.runs import InvalidLinkageRun, compute_linkage_run, start_linkage_run
+from linkage.exceptions import InvalidLinkageRun
+from linkage.models import LinkageResult, LinkageRun
+from linkage.services.runs import compute_linkage_run, start_linkage_run
 from linkage.stats import lagged_pairs
-from surveys.models import OrgUnit
+from surveys.models import Metric, MetricValue, OrgUnit
 from tests.factories import MetricFactory, OrgUnitFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from linkage.models import ChainLink, LinkageResult, LinkageRun, Metric
+from linkage.models import ChainLink, LinkageResult, LinkageRun
 from linkage.services.chain import Step, propagate_change, update_chain_evidence
+from surveys.models import Metric
 from tests.factories import MetricFactory
 
 pytestmark = pytest.mark.django_db

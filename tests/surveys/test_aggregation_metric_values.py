@@ -7,10 +7,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linkage.models import Metric, MetricValue
-from linkage.services.metrics import ensure_metrics_for_questions
-from surveys.aggregation import compute_group_value, recompute_all, recompute_cells
-from surveys.models import Answer, DirtyScoreCell, Question, Response
+from surveys.aggregation import compute_group_value, recompute_cells
+from surveys.models import Answer, DirtyScoreCell, Metric, MetricValue, Question, Response
+from surveys.services.metrics import ensure_metrics_for_questions
+from surveys.services.scores import recompute_all
 from tests.factories import MetricValueFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db

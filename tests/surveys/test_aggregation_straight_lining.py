@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from linkage.models import MetricValue
-from linkage.services.metrics import ensure_metrics_for_questions
 from surveys.aggregation import recompute_cells
-from surveys.models import Answer, Question, Response
+from surveys.models import Answer, MetricValue, Question, Response
 from surveys.scoring import straight_lining, straight_lining_cells
+from surveys.services.metrics import ensure_metrics_for_questions
 from tests.factories import QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db

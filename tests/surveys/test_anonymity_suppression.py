@@ -5,11 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.models import Metric, MetricValue
-from linkage.selectors import metric_value_panel, metric_values
-from linkage.services.metrics import ensure_metrics_for_questions
-from surveys.aggregation import compute_group_value, recompute_cells, suppression_mask
-from surveys.models import Answer, OrgUnit, Response
+from surveys.aggregation import compute_group_value, recompute_cells
+from surveys.aggregation.cells import suppression_mask
+from surveys.models import Answer, Metric, MetricValue, OrgUnit, Response
+from surveys.selectors import metric_value_panel, metric_values
+from surveys.services.metrics import ensure_metrics_for_questions
+from surveys.visibility import SYSTEM
 from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,24 +183,26 @@ def test_suppression_mask_leaves_no_small_group_derivable_from_visible_cells(dat
 
 
 def test_metric_values_selector_masks_suppressed_rows(scored):
-    rows = {row.unit.code: row for row in metric_values(metric_keys=["employee.enps"])}
+    rows = {
+        row.unit.code: row for row in metric_values(reader=SYSTEM, metric_keys=["employee.enps"])
+    }
     assert rows["a1"].n is None and rows["a1"].value is None and rows["a1"].details == {}
     assert rows["a3"].n == 7 and rows["a3"].value == pytest.approx(-100.0)
-    level_rows = metric_values(level=OrgUnit.Level.REGION, periods=["2026-01"])
+    level_rows = metric_values(reader=SYSTEM, level=OrgUnit.Level.REGION, periods=["2026-01"])
     assert sorted(row.unit.code for row in level_rows) == ["A", "B"]
 
 
 def test_metric_values_selector_limits_users_to_their_units(tree, scored, owner, outsider):
     manager = owner.__class__.objects.create(username="a-manager", is_staff=True)
     manager.managed_units.add(tree["A"])
-    assert {row.unit.code for row in metric_values(user=manager)} == {"A", "a1", "a2", "a3"}
-    assert metric_values(user=outsider).count() == 0
-    assert metric_values(user=owner).count() == len(scored)
+    assert {row.unit.code for row in metric_values(reader=manager)} == {"A", "a1", "a2", "a3"}
+    assert metric_values(reader=outsider).count() == 0
+    assert metric_values(reader=owner).count() == len(scored)
 
 
 def test_metric_value_panel_leaves_out_and_counts_suppressed_cells(tree, scored):
     panel = metric_value_panel(
-        metric_keys=["employee.enps"], level=OrgUnit.Level.STORE, periods=["2026-01"]
+        reader=SYSTEM, metric_keys=["employee.enps"], level=OrgUnit.Level.STORE, periods=["2026-01"]
     )
     codes = [OrgUnit.objects.get(pk=unit_id).code for unit_id in panel.unit_ids]
     assert codes == ["a1", "a2", "a3", "b1", "b2"]

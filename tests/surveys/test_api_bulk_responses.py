@@ -161,7 +161,7 @@ def test_bulk_invalid_idempotency_key_is_a_field_error(survey, owner):
 def test_bulk_expired_key_runs_again(survey, owner):
     from django.utils import timezone
 
-    from surveys.models import IdempotencyRecord
+    from common.models import IdempotencyRecord
 
     client = client_for(owner)
     body = {"responses": rows(1)}

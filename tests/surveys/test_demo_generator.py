@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from surveys.demo.generator import demo_periods, plan_stores, simulate
+from demo.generator import demo_periods, plan_stores, simulate
 
 SEED = 7
 

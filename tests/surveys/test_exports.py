@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from surveys.exports import csv_chunks, neutralise, xlsx_chunks
+from common.exports import csv_chunks, xlsx_chunks
+from common.spreadsheet import neutralise
 from surveys.models import Question, Survey
 from surveys.services import import_responses
 from tests.factories import ChoiceFactory, QuestionFactory, SurveyFactory

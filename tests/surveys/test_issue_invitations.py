@@ -7,15 +7,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from linkage.models import AuditEvent
+from common.models import AuditEvent
 from surveys.exceptions import (
     InvalidContactRow,
     InvalidInvitationRequest,
     SurveyClosed,
     UnknownUnit,
 )
+from surveys.exports import INVITATION_COLUMNS as INVITATION_CSV_HEADER
 from surveys.models import Invitation, Survey
-from surveys.selectors import INVITATION_CSV_HEADER
 from surveys.services import issue_invitations
 from tests.factories import OrgUnitFactory, SurveyFactory
 

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.library import create_survey_from_template
 from surveys.models import Answer, Invitation, OrgUnit, Question, Response, Survey
 from surveys.services import open_survey
+from surveys.services.library import create_survey_from_template
 from tests.factories import (
     ChoiceFactory,
     InvitationFactory,

@@ -8,11 +8,10 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from linkage.models import MetricValue
-from linkage.services.metrics import ensure_metrics_for_questions
-from surveys.aggregation import recompute_dirty_cell, sweep_dirty_cells
-from surveys.models import DirtyScoreCell, Response
+from surveys.models import DirtyScoreCell, MetricValue, Response
 from surveys.services import submit_response
+from surveys.services.metrics import ensure_metrics_for_questions
+from surveys.services.scores import recompute_dirty_cell, sweep_dirty_cells
 from surveys.tasks import recompute_dirty_cells_task, recompute_scores_task
 from tests.factories import QuestionFactory, SurveyFactory
 
@@ -102,7 +101,7 @@ def test_submission_stands_when_the_step_after_commit_fails(
     # see an error for answers that are stored, or a retry would store them twice.
     with (
         patch(
-            "surveys.services.submissions._mark_dirty_and_queue",
+            "surveys.services.scores._mark_dirty_and_queue",
             side_effect=OperationalError("server closed the connection unexpectedly"),
         ),
         django_capture_on_commit_callbacks(execute=True),
@@ -132,7 +131,7 @@ def test_recompute_dirty_cell_requeues_when_marked_during_the_run(survey, store,
         return 0
 
     with (
-        patch("surveys.aggregation.recompute_cells", side_effect=submission_arrives),
+        patch("surveys.services.scores.recompute_cells", side_effect=submission_arrives),
         patch("surveys.tasks.recompute_scores_task.apply_async") as delay,
     ):
         recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
@@ -158,7 +157,7 @@ def test_failing_eager_recompute_is_logged_as_error_and_left_for_the_sweep(
     survey, store, django_capture_on_commit_callbacks, caplog
 ):
     with (
-        patch("surveys.aggregation.recompute_cells", side_effect=RuntimeError("bug")),
+        patch("surveys.services.scores.recompute_cells", side_effect=RuntimeError("bug")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = submit_response(survey=survey, unit=store, answers={"nps": 10})

@@ -8,11 +8,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from common.models import AuditEvent
+from demo.generator import demo_periods, plan_stores, simulate
 from linkage.leadership_selectors import funnel_summary
-from linkage.models import AuditEvent, ChainLink, Initiative, LinkageRun, MetricValue, OutcomeImport
+from linkage.models import ChainLink, Initiative, LinkageRun, OutcomeImport
 from surveys import periods
-from surveys.demo.generator import demo_periods, plan_stores, simulate
-from surveys.models import Answer, OrgUnit, Response, Survey
+from surveys.models import Answer, MetricValue, OrgUnit, Response, Survey
 
 pytestmark = pytest.mark.django_db
 

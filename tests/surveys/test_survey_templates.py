@@ -1,14 +1,15 @@
 import pytest
 from django.db.models import Count
 
-from linkage.catalogue import KNOWN_METRICS
-from linkage.models import Metric, MetricValue
-from surveys.aggregation import recompute_all
 from surveys.answers import clean_answers
+from surveys.catalogue import KNOWN_METRICS
 from surveys.exceptions import SlugTaken, UnknownTemplate
-from surveys.library import TEMPLATES, create_survey_from_template
-from surveys.models import Question, Survey
-from surveys.services import open_survey, questions_for, submit_response
+from surveys.library import TEMPLATES
+from surveys.models import Metric, MetricValue, Question, Survey
+from surveys.selectors import questions_for
+from surveys.services import open_survey, submit_response
+from surveys.services.library import create_survey_from_template
+from surveys.services.scores import recompute_all
 from tests.factories import SurveyFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,17 +9,17 @@ from collections import deque
 import pytest
 
 from cxsurvey.celery import app as celery_app
-from surveys.aggregation import recompute_dirty_cell
 from surveys.models import DirtyScoreCell, Question, Survey, WebhookDelivery
 from surveys.services import import_responses, submit_response
-from surveys.tasks import WEBHOOK_MAX_RETRIES, deliver_webhook_task
-from surveys.webhooks import (
+from surveys.services.scores import recompute_dirty_cell
+from surveys.services.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     notify_score_changed,
     sign,
     verify_signature,
 )
+from surveys.tasks import WEBHOOK_MAX_RETRIES, deliver_webhook_task
 from tests.factories import (
     MetricFactory,
     MetricValueFactory,
@@ -175,7 +175,7 @@ def test_anonymous_customer_payload_has_answers_but_no_identity(org_tree, subscr
 
 
 def test_bulk_import_sends_batches_of_responses(survey, subscriber, monkeypatch):
-    monkeypatch.setattr("surveys.webhooks.RESPONSES_PER_DELIVERY", 2)
+    monkeypatch.setattr("surveys.services.webhooks.RESPONSES_PER_DELIVERY", 2)
     WebhookSubscriptionFactory(survey=survey, url=subscriber.url)
 
     import_responses(survey=survey, rows=[{"unit": "n1", "answers": {"nps": 5}}] * 5)

@@ -10,9 +10,10 @@ import math
 
 from django.core.management.base import BaseCommand, CommandError
 
+from linkage.exceptions import InvalidLinkageRun
 from linkage.models import LinkageRun
 from linkage.selectors import linkage_results
-from linkage.services.runs import InvalidLinkageRun, compute_linkage_run, start_linkage_run
+from linkage.services.runs import compute_linkage_run, start_linkage_run
 from surveys.models import OrgUnit
 
 FIELDS = [

@@ -3,10 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from linkage.services.metrics import ensure_metrics_for_questions
 from surveys import periods as period_labels
-from surveys.aggregation import recompute_all, recompute_cells
 from surveys.models import Survey
+from surveys.services.metrics import ensure_metrics_for_questions
+from surveys.services.scores import recompute_scores
 
 
 class Command(BaseCommand):
@@ -34,11 +34,9 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from error
         created = ensure_metrics_for_questions()
         with tqdm(total=0, unit="metric", disable=options["verbosity"] == 0) as bar:
-            progress = _progress(bar)
-            if survey_ids is None and period is None:
-                written = recompute_all(progress=progress)
-            else:
-                written = recompute_cells(survey_ids=survey_ids, periods=period, progress=progress)
+            written = recompute_scores(
+                survey_ids=survey_ids, periods=period, progress=_progress(bar)
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{written} score cell(s) written (unchanged cells are skipped); "

@@ -10,16 +10,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 
-from linkage.models import Initiative, Metric
-from linkage.services.audit import record_event
+from linkage.exceptions import InitiativeError
+from linkage.models import Initiative
 from linkage.services.initiatives import (
-    InitiativeError,
     advance_initiative,
+    create_initiative,
     verify_initiative_impact,
 )
-from surveys.models import OrgUnit
+from surveys.models import Metric, OrgUnit
 
 Stage = Initiative.Stage
 
@@ -73,7 +72,6 @@ def ensure_initiatives(
     return created
 
 
-@transaction.atomic
 def _create(
     spec: IdeaSpec,
     owner: AbstractBaseUser,
@@ -82,14 +80,14 @@ def _create(
     metrics: dict[str, Metric],
 ) -> Initiative:
     shipped = spec.stage >= Stage.SHIPPED
-    initiative = Initiative.objects.create(
+    return create_initiative(
+        actor=owner,
         title=spec.title,
+        metrics=[metrics[key] for key in spec.metric_keys if key in metrics],
+        details={"demo": True},
         owner=owner,
         unit=company,
         claimed_impact=Decimal(spec.claimed) if spec.claimed else None,
         before_period=periods[0] if shipped else "",
         after_period=periods[1] if shipped else "",
     )
-    initiative.metrics.set([metrics[key] for key in spec.metric_keys if key in metrics])
-    record_event(owner, "initiative.created", initiative, {"demo": True})
-    return initiative

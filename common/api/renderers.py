@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.renderers import BaseRenderer
 
-from surveys.exports import XLSX_TYPE
+from common.exports import XLSX_TYPE
 
 
 class _ExportRenderer(BaseRenderer):

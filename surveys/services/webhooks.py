@@ -30,11 +30,10 @@ from django.db import transaction
 from django.db.models import FloatField, IntegerField
 from django.utils import timezone
 
-from linkage.selectors import metric_values
-
-from .exports import masked_value
-from .models import Answer, Response, Survey, WebhookDelivery, WebhookSubscription
-from .tasks import deliver_webhook_task
+from ..models import Answer, Response, Survey, WebhookDelivery, WebhookSubscription
+from ..selectors import masked_column, metric_values
+from ..tasks import deliver_webhook_task
+from ..visibility import SYSTEM
 
 logger = logging.getLogger(__name__)
 
@@ -156,12 +155,12 @@ def notify_score_changed(*, survey_id: int, period: str, metric_keys: Iterable[s
 def score_values(metric_keys: list[str], period: str) -> list[dict[str, Any]]:
     """Values of the metrics in one period by unit, masked where suppressed."""
     rows = (
-        metric_values(metric_keys=metric_keys, periods=[period])
+        metric_values(reader=SYSTEM, metric_keys=metric_keys, periods=[period])
         .annotate(
-            shown_value=masked_value("value", FloatField()),
-            shown_ci_low=masked_value("ci_low", FloatField()),
-            shown_ci_high=masked_value("ci_high", FloatField()),
-            shown_n=masked_value("n", IntegerField()),
+            shown_value=masked_column("value", FloatField()),
+            shown_ci_low=masked_column("ci_low", FloatField()),
+            shown_ci_high=masked_column("ci_high", FloatField()),
+            shown_n=masked_column("n", IntegerField()),
         )
         .values_list(
             *("metric__key", "unit__code", "shown_value", "shown_ci_low", "shown_ci_high"),

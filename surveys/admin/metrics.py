@@ -44,14 +44,14 @@ class MetricAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         sync = self.admin_site.admin_view(require_POST(self.sync_view))
-        return [path("sync/", sync, name="linkage_metric_sync"), *super().get_urls()]
+        return [path("sync/", sync, name="surveys_metric_sync"), *super().get_urls()]
 
     def sync_view(self, request: HttpRequest) -> HttpResponseRedirect:
         """Changelist button: create metrics for question metric keys that have none."""
         if not self.has_change_permission(request):
             raise PermissionDenied
         self._report_sync(request, ensure_metrics_for_questions())
-        return HttpResponseRedirect(reverse("admin:linkage_metric_changelist"))
+        return HttpResponseRedirect(reverse("admin:surveys_metric_changelist"))
 
     @admin.action(description="Sync metrics from questions", permissions=["change"])
     def sync_from_questions(self, request: HttpRequest, queryset) -> None:
@@ -71,8 +71,8 @@ class MetricValueAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest):
-        # The selector masks suppressed cells and limits staff to the units they manage.
-        return metric_values(user=request.user)
+        # The selector masks suppressed cells; the visibility policy limits the units.
+        return metric_values(reader=request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,21 +16,20 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.http.request import RawPostDataException
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cxsurvey.api_errors import ApiError
-from surveys.models import IdempotencyRecord
+from ..models import IdempotencyRecord
+from ..selectors import live_idempotency_record
+from ..services.idempotency import IdempotencyConflict, store_result
+from .errors import ApiError
 
 HEADER = "Idempotency-Key"
-LIFETIME = timedelta(hours=24)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII without spaces
 # Results worth replaying: what the request did or why it was refused. Server errors and
 # rate limits are not stored, so a retry after them runs again.
@@ -80,7 +79,7 @@ def _run_once(view, request: Request, key: str, call: Callable[[], Response]) ->
     fingerprint = request_fingerprint(request)
     with transaction.atomic():
         _lock(user, key, request.path)
-        record = _stored(user, key, request.path)
+        record = live_idempotency_record(user=user, key=key, path=request.path)
         if record is not None:
             return _replay(record, fingerprint)
         try:
@@ -104,17 +103,6 @@ def _lock(user, key: str, path: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
 
 
-def _stored(user, key: str, path: str) -> IdempotencyRecord | None:
-    records = IdempotencyRecord.objects.filter(user=user, key=key)
-    if user is None:
-        records = records.filter(path=path)
-    record = records.first()
-    if record is not None and record.expires_at <= timezone.now():
-        record.delete()
-        return None
-    return record
-
-
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_hash != fingerprint:
         raise ApiError(
@@ -133,27 +121,14 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
 def _store(user, key: str, request: Request, fingerprint: str, response: Response) -> None:
     body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else {}
     try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                user=user,
-                key=key,
-                method=request.method,
-                path=request.path[:500],
-                request_hash=fingerprint,
-                response_status=response.status_code,
-                response_body=body,
-                expires_at=timezone.now() + LIFETIME,
-            )
-    except IntegrityError:
-        # Only without advisory locks (SQLite): another request with this key won the race.
-        raise ApiError(
-            f"Another request with this {HEADER} is being processed; retry in a moment.",
-            status_code=409,
-            code="idempotency_conflict",
-        ) from None
-
-
-def delete_expired_records() -> int:
-    """Remove stored results past their lifetime; returns how many were removed."""
-    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+        store_result(
+            user=user,
+            key=key,
+            method=request.method or "POST",
+            path=request.path,
+            request_hash=fingerprint,
+            status=response.status_code,
+            body=body,
+        )
+    except IdempotencyConflict as conflict:
+        raise ApiError(conflict.message, status_code=409, code=conflict.error_code) from None

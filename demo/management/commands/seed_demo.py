@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from demo.generator import DEFAULT_SEED
+from demo.seed import DemoError, DemoOptions, SeedReport, seed_demo
 from linkage.leadership_selectors import funnel_summary
-from surveys.demo.generator import DEFAULT_SEED
-from surveys.demo.seed import DemoError, DemoOptions, SeedReport, seed_demo
 
 BASE_URL = "http://127.0.0.1:8000"
 

@@ -1,15 +1,15 @@
-"""The audit trail of leadership decisions: every step writes one AuditEvent."""
+"""The audit trail: decisions and sensitive actions each write one AuditEvent."""
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
 from ..models import AuditEvent
 
 
 def record_event(
-    actor: AbstractBaseUser | None,
+    actor: AbstractBaseUser | AnonymousUser | None,
     action: str,
     subject: models.Model | str,
     details: dict[str, Any] | None = None,

@@ -15,16 +15,18 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from linkage.models import Initiative, LinkageRun, MetricValue, OutcomeImport
-from linkage.services.metrics import ensure_metrics, ensure_metrics_for_questions
+from linkage.exceptions import InvalidLinkageRun
+from linkage.models import Initiative, LinkageRun, OutcomeImport
 from linkage.services.outcomes import import_outcomes
-from linkage.services.runs import InvalidLinkageRun, compute_linkage_run, start_linkage_run
+from linkage.services.runs import compute_linkage_run, start_linkage_run
 from surveys import periods
-from surveys.aggregation import recompute_all
 from surveys.exceptions import BulkInvalid
-from surveys.library import ChoiceSpec, QuestionSpec, create_survey_from_template
-from surveys.models import Choice, DirtyScoreCell, OrgUnit, Question, Response, Survey
+from surveys.library import ChoiceSpec, QuestionSpec
+from surveys.models import Choice, DirtyScoreCell, MetricValue, OrgUnit, Question, Response, Survey
 from surveys.services import MAX_IMPORT_ROWS, import_responses
+from surveys.services.library import create_survey_from_template
+from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
+from surveys.services.scores import recompute_all
 
 from .generator import (
     COMPANY,

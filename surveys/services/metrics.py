@@ -4,11 +4,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from surveys.models import Question
-from surveys.tasks import recompute_metric_scores_task
-
 from ..catalogue import AGGREGATION_FOR_QUESTION_TYPE, KNOWN_METRICS
-from ..models import Metric
+from ..models import Metric, Question
+from ..tasks import recompute_metric_scores_task
 
 # Catalogue fields that change how a survey metric's stored values are computed.
 SCORING_FIELDS = frozenset({"aggregation", "top_box_min"})

@@ -1,0 +1,111 @@
+"""Ad-hoc scores of a unit subtree over periods and a segment (expectations, initiatives),
+under the same formulas and anonymity rules as stored cells."""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Q
+
+from ..models import Metric, OrgUnit
+from .cells import (
+    STATISTICS,
+    MetricFeed,
+    UnitTree,
+    aggregates,
+    answers_of,
+    compute_cells,
+    metric_feeds,
+    score_statistics,
+)
+from .store import cell_details, number
+
+_SEGMENT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    """An ad-hoc score for a unit subtree; a suppressed group has no value and n = 0."""
+
+    value: float | None
+    n: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    suppressed: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def compute_group_value(
+    *,
+    metric: Metric,
+    unit: OrgUnit,
+    periods: Iterable[str],
+    segment: Mapping[str, Any] | None = None,
+) -> GroupValue:
+    """Score one metric for a unit's subtree over one or more periods, pooled.
+
+    `segment` filters on response segment attributes, e.g. {"product": "X"}. Same formulas
+    and the same anonymity rules as stored cells: a group with fewer respondents than the
+    threshold comes back suppressed (value None, n 0), and so does a unit hidden by the
+    stored cells' suppression in any of `periods` (`_reveals_hidden_group`), so an ad-hoc
+    value never reveals what the pages hide. A metric under an anonymity threshold takes no
+    segment: a segment and the rest of its unit could be told apart by subtraction. A metric
+    no question feeds yet (or an imported one) gives value None and n 0. Raises ValueError
+    for a bad segment key or a segment on a metric with an anonymity threshold.
+    """
+    feeds = metric_feeds([metric.key])
+    if not feeds or not feeds[0].question_ids:
+        return GroupValue(value=None, n=0)
+    feed, periods = feeds[0], list(periods)
+    if feed.threshold and segment:
+        raise ValueError(
+            f"{metric} comes from anonymous answers (anonymity threshold {feed.threshold}): "
+            "it cannot be narrowed by a segment, because the segment and the rest of its unit "
+            "could reveal a small group. Choose a unit as the target group instead."
+        )
+    answers = answers_of(feed, periods).filter(
+        _segment_filter(segment or {}), response__unit__path__startswith=unit.path
+    )
+    row = answers.aggregate(**aggregates(feed))
+    statistics = [float(row[name] or 0) for name in STATISTICS[metric.aggregation]]
+    respondents = int(row.get("respondents", statistics[0]) or 0)
+    if respondents == 0:
+        return GroupValue(value=None, n=0)
+    if respondents < feed.threshold or _reveals_hidden_group(feed, unit=unit, periods=periods):
+        return GroupValue(value=None, n=0, suppressed=True, details={"threshold": feed.threshold})
+    scored = score_statistics(metric, np.array([statistics]))
+    extra = {name: number(array[0]) for name, array in scored.extra.items()}
+    return GroupValue(
+        value=number(scored.values[0]),
+        n=respondents,
+        ci_low=number(scored.ci_low[0]),
+        ci_high=number(scored.ci_high[0]),
+        details=cell_details(metric.aggregation, statistics, scored.flags[0], extra),
+    )
+
+
+def _reveals_hidden_group(feed: MetricFeed, *, unit: OrgUnit, periods: list[str]) -> bool:
+    """Whether a group value would let a hidden group be recovered by subtraction.
+
+    The unit's cells are scored as stored, with complementary suppression (fresh from the
+    answers, not from possibly stale MetricValue rows). A unit hidden in any of the periods
+    stays hidden when pooled: pooled minus the visible periods would show it.
+    """
+    if not feed.threshold:
+        return False
+    cells = compute_cells(feed, tree=UnitTree.load(), periods=periods)
+    return bool(cells.suppressed[cells.unit_ids == unit.pk].any())
+
+
+def _segment_filter(segment: Mapping[str, Any]) -> Q:
+    condition = Q()
+    for key, value in segment.items():
+        # A key like "product__contains" would become a lookup, not an attribute name.
+        if not isinstance(key, str) or not _SEGMENT_KEY.match(key) or "__" in key:
+            raise ValueError(f"'{key}' is not a segment attribute name (letters, digits, _).")
+        if not isinstance(value, str | int | float | bool):
+            raise ValueError(f"Segment '{key}' must be a single text or number value.")
+        condition &= Q(**{f"response__segment__{key}": value})
+    return condition

@@ -1,0 +1,40 @@
+"""Recompute stored MetricValues of survey metrics from raw answers, by scope."""
+
+from collections.abc import Callable, Iterable
+
+from ..models import Question
+from .cells import UnitTree, compute_cells, metric_feeds
+from .store import write_cells
+
+Progress = Callable[[int, int], None]
+
+
+def recompute_cells(
+    *,
+    survey_ids: Iterable[int] | None = None,
+    periods: Iterable[str] | None = None,
+    metric_keys: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Recompute MetricValues of survey metrics for every unit from raw answers.
+
+    `survey_ids` narrows to the metrics those surveys feed (each metric still pools every
+    survey feeding it), `metric_keys` to those metrics, `periods` to those period labels
+    (None = all). Cells that no longer have answers are deleted. Returns rows written
+    (new or changed; unchanged cells are left as they are).
+    """
+    keys = None if metric_keys is None else set(metric_keys)
+    if survey_ids is not None:
+        fed = Question.objects.filter(survey_id__in=list(survey_ids)).exclude(metric_key="")
+        fed_keys = set(fed.values_list("metric_key", flat=True))
+        keys = fed_keys if keys is None else keys & fed_keys
+    periods = None if periods is None else list(periods)
+    feeds = metric_feeds(keys)
+    tree = UnitTree.load()
+    written = 0
+    for done, feed in enumerate(feeds, start=1):
+        cells = compute_cells(feed, tree=tree, periods=periods)
+        written += write_cells(feed, cells, periods=periods)
+        if progress is not None:
+            progress(done, len(feeds))
+    return written

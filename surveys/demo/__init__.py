@@ -1,1 +1,0 @@
-"""The "Northwind Retail" demo: `generator` (pure, no database) and `seed` (writes it)."""
