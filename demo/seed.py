@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from linkage.exceptions import InvalidLinkageRun
 from linkage.models import Initiative, LinkageRun, OutcomeImport
-from linkage.services.outcomes import import_outcomes
+from linkage.services.outcomes import import_outcome_file
 from linkage.services.runs import compute_linkage_run, start_linkage_run
 from surveys import periods
 from surveys.exceptions import BulkInvalid
@@ -361,7 +361,7 @@ def _seed_outcomes(generated: list[StoreMonth], codes: list[str], labels: list[s
     missing = [item for item in generated if (item.store.code, item.period) not in stored]
     if not missing:
         return 0
-    record = import_outcomes(lines=io.StringIO(outcome_csv(missing)), file_name=OUTCOME_FILE)
+    record = import_outcome_file(lines=io.StringIO(outcome_csv(missing)), file_name=OUTCOME_FILE)
     if record.status != OutcomeImport.Status.APPLIED:
         raise DemoError(f"Outcome import refused: {record.errors[:3]}")
     return record.lines_written

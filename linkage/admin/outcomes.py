@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from ..models import OutcomeImport
-from ..services.outcomes import HEADER, import_outcomes
+from ..services.outcomes import HEADER, import_outcome_file
 
 UPLOAD_TEMPLATE = "admin/linkage/outcomeimport/upload.html"
 
@@ -77,7 +77,7 @@ class OutcomeImportAdmin(admin.ModelAdmin):
         record = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            record = import_outcomes(
+            record = import_outcome_file(
                 lines=upload,
                 skip_bad=form.cleaned_data["skip_bad"],
                 create_metrics=form.cleaned_data["create_metrics"],
@@ -110,9 +110,14 @@ class OutcomeImportAdmin(admin.ModelAdmin):
         items = format_html_join(
             "",
             "<li>{}{}</li>",
-            (
-                (f"line {error['line']}: " if error["line"] else "", error["message"])
-                for error in record.errors
-            ),
+            ((_where(error), error["message"]) for error in record.errors),
         )
         return format_html("<ul>{}</ul>", items)
+
+
+def _where(error: dict) -> str:
+    """ "line 3: " for a file's problem, "item 2: " for a list's, "" for a summary."""
+    for position in ("line", "item"):
+        if error.get(position) is not None:
+            return f"{position} {error[position]}: "
+    return ""

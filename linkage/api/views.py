@@ -1,8 +1,6 @@
 """Linkage API: linkage runs, outcome imports, the barometer in force and performance
 expectations."""
 
-import csv
-import io
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,7 +22,7 @@ from surveys.api.permissions import HasRole, IsLeaderOrAnalyst
 from ..models import Barometer, LinkageRun, OutcomeImport, PerformanceExpectation
 from ..selectors import linkage_results, linkage_runs, readable_expectations
 from ..services.barometer import barometer_in_force
-from ..services.outcomes import HEADER, import_outcomes
+from ..services.outcomes import OutcomeRow, import_outcome_file, import_outcomes
 from ..services.runs import start_linkage_run
 from .serializers import (
     BarometerSerializer,
@@ -115,53 +113,55 @@ class OutcomeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
         JSON `rows` errors are keyed by item index; CSV errors by line (header = line 1).
         """
-        lines, options, from_rows = _outcome_lines(request)
-        record = import_outcomes(
-            lines=lines,
-            uploaded_by=request.user,
-            file_name="api.json" if from_rows else "api.csv",
-            **options,
-        )
+        record, position = _import_outcomes(request)
         if record.status == OutcomeImport.Status.REFUSED:
             raise ApiError(
                 f"{len(record.errors)} problem(s) found; nothing was imported.",
                 code="outcomes_refused",
-                items=_outcome_items(record.errors, from_rows=from_rows),
+                items=_outcome_items(record.errors, position=position),
             )
         body = OutcomeImportSerializer(record).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-def _outcome_lines(request: Request) -> tuple[list[str], dict[str, bool], bool]:
-    """CSV lines, import options, and whether the lines were made from JSON rows."""
+def _import_outcomes(request: Request) -> tuple[OutcomeImport, str]:
+    """Run the import for a CSV body, a JSON `csv` text or JSON `rows`; also returns what
+    the import's problems are numbered by ("line" of the CSV, or "item" of the rows)."""
     if isinstance(request.data, CSVText):
         options = OutcomeOptionsSerializer(data=request.query_params.dict())
         options.is_valid(raise_exception=True)
-        return request.data.splitlines(), dict(options.validated_data), False
+        record = import_outcome_file(
+            lines=request.data.splitlines(),
+            uploaded_by=request.user,
+            file_name="api.csv",
+            **options.validated_data,
+        )
+        return record, "line"
     serializer = OutcomeInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     options = {"skip_bad": data["skip_bad"], "create_metrics": data["create_metrics"]}
     if "csv" in data:
-        return data["csv"].splitlines(), options, False
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    for row in data["rows"]:
-        writer.writerow([row["unit"], row["period"], row["metric"], repr(row["value"])])
-    return buffer.getvalue().splitlines(), options, True
+        lines = data["csv"].splitlines()
+        return import_outcome_file(
+            lines=lines, uploaded_by=request.user, file_name="api.csv", **options
+        ), "line"
+    rows = [
+        OutcomeRow(index, row["unit"], row["period"], row["metric"], row["value"])
+        for index, row in enumerate(data["rows"])
+    ]
+    record = import_outcomes(
+        rows=rows, uploaded_by=request.user, file_name="api.json", position="item", **options
+    )
+    return record, "item"
 
 
-def _outcome_items(errors: list[dict[str, Any]], *, from_rows: bool) -> dict[str, dict]:
+def _outcome_items(errors: list[dict[str, Any]], *, position: str) -> dict[str, dict]:
+    """The import's problems as the API's per-item errors, keyed by line or item index."""
     items: dict[str, dict] = {}
     for error in errors:
-        line = error.get("line")
-        if line is None:
-            key = "more"
-        elif from_rows and line > 1:
-            key = str(line - 2)  # line 2 of the generated CSV is item 0
-        else:
-            key = str(line)
+        number = error.get(position)
+        key = "more" if number is None else str(number)
         items.setdefault(key, {"row": []})["row"].append(error["message"])
     return items
 

@@ -73,18 +73,35 @@ class _Content:
         return (self.value, self.rolled_up_from or 1, IMPORTED, bool(self.rolled_up_from))
 
 
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One value to import; `position` names it in messages: its line in a file (the header
+    is line 1) or its index in a list of rows."""
+
+    position: int
+    unit_code: str
+    period: str
+    metric_key: str
+    value: str | float
+
+
 @dataclass
-class _Parsed:
+class OutcomeFile:
+    """The rows read from an outcome CSV, and the lines that could not be read as rows."""
+
+    rows: list[OutcomeRow] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
     header_ok: bool = False
-    total: int = 0
+    data_lines: int = 0
+
+
+@dataclass
+class _Checked:
     good: list[_GoodLine] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def refuse_line(self, number: int, message: str) -> None:
-        self.errors.append({"line": number, "message": message})
 
-
-def import_outcomes(
+def import_outcome_file(
     *,
     lines: Lines,
     skip_bad: bool = False,
@@ -93,112 +110,175 @@ def import_outcomes(
     file_name: str = "",
     progress: Callable[[int], object] | None = None,
 ) -> OutcomeImport:
-    """Check every line of an outcome CSV, write the values and record the import.
+    """Read an outcome CSV (`read_outcome_csv`) and import its rows (`import_outcomes`).
 
-    `lines` is any iterable of text or bytes lines (an open file, an upload, a list).
-    Values are upserted into MetricValue (source imported), so re-importing a file changes
-    nothing. Ancestor units without a value of their own then get one rolled up from their
-    children in SQL: SUM for `sum` metrics, the mean of the children for `mean`/`rate`.
-    Bad lines (unknown unit or metric, bad period, non-finite value, duplicate, wrong
-    columns) are recorded with their 1-based line number (the header is line 1). With any
-    bad line nothing is written (status refused) unless `skip_bad`, which writes the good
-    lines (status partial). `create_metrics` adds unknown metric keys as outcome metrics
-    (aggregation from the catalogue when known, else mean). `progress(n)` is called as
-    lines are read. Returns the saved OutcomeImport.
+    Problems carry 1-based line numbers (the header is line 1). `progress(n)` is called as
+    lines are read.
     """
-    parsed = _parse(lines, _LineChecker(create_metrics=create_metrics), progress)
-    refused = not parsed.header_ok or bool(parsed.errors and not skip_bad)
+    read = read_outcome_csv(lines, progress=progress)
+    return import_outcomes(
+        rows=read.rows,
+        skip_bad=skip_bad,
+        create_metrics=create_metrics,
+        uploaded_by=uploaded_by,
+        file_name=file_name,
+        problems=read.problems,
+        total=read.data_lines,
+        refuse=not read.header_ok,
+    )
+
+
+def import_outcomes(
+    *,
+    rows: Iterable[OutcomeRow],
+    skip_bad: bool = False,
+    create_metrics: bool = False,
+    uploaded_by: AbstractBaseUser | None = None,
+    file_name: str = "",
+    position: str = "line",
+    problems: Iterable[dict[str, Any]] = (),
+    total: int | None = None,
+    refuse: bool = False,
+) -> OutcomeImport:
+    """Check every row against units and metrics, write the values and record the import.
+
+    Values are upserted into MetricValue (source imported), so re-importing changes nothing.
+    Ancestor units without a value of their own then get one rolled up from their children
+    in SQL: SUM for `sum` metrics, the mean of the children for `mean`/`rate`. Bad rows
+    (unknown unit or metric, bad period, non-finite value, duplicate) are recorded under
+    `position` ("line" for a file, "item" for a list) with the rows' positions, after the
+    `problems` found while reading. With any problem nothing is written (status refused)
+    unless `skip_bad`, which writes the good rows (status partial); `refuse` refuses at once
+    (e.g. a file without its header). `create_metrics` adds unknown metric keys as outcome
+    metrics (aggregation from the catalogue when known, else mean). Returns the saved
+    OutcomeImport.
+    """
+    rows = list(rows)
+    checked = _check_rows(rows, create_metrics=create_metrics, position=position)
+    errors = [*problems, *checked.errors]
+    refused = refuse or bool(errors and not skip_bad)
     with transaction.atomic():
-        written = 0 if refused else _apply(parsed.good, create_metrics=create_metrics)
+        written = 0 if refused else _apply(checked.good, create_metrics=create_metrics)
         if refused:
             status = OutcomeImport.Status.REFUSED
         else:
-            status = OutcomeImport.Status.PARTIAL if parsed.errors else OutcomeImport.Status.APPLIED
+            status = OutcomeImport.Status.PARTIAL if errors else OutcomeImport.Status.APPLIED
         return OutcomeImport.objects.create(
             file_name=file_name[:255],
             uploaded_by=uploaded_by,
             status=status,
-            lines_total=parsed.total,
+            lines_total=len(rows) if total is None else total,
             lines_written=written,
-            errors=_errors_to_store(parsed.errors),
+            errors=_errors_to_store(errors),
         )
 
 
-def _parse(
-    lines: Lines, checker: "_LineChecker", progress: Callable[[int], object] | None
-) -> _Parsed:
-    parsed = _Parsed()
+def read_outcome_csv(
+    lines: Lines, *, progress: Callable[[int], object] | None = None
+) -> OutcomeFile:
+    """Rows of an outcome CSV (header `unit_code,period,metric_key,value`), any iterable of
+    text or bytes lines (an open file, an upload, a list); lines that are not UTF-8, hold a
+    NUL character or have the wrong number of columns become problems with their line."""
+    read = OutcomeFile()
     number = 0
     for number, raw in enumerate(lines, start=1):
         if progress and number % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
-        try:
-            text = (
-                raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                if isinstance(raw, bytes)
-                else raw
-            )
-        except UnicodeDecodeError:
-            parsed.total += number > 1  # a data line, even if unreadable, counts in the total
-            parsed.refuse_line(number, "not UTF-8 text")
+        fields = _fields(number, raw, read)
+        if fields is None:
             continue
-        if "\x00" in text:  # would end up in the stored messages, which JSON columns refuse
-            parsed.refuse_line(number, "the line contains a NUL character")
-            continue
-        fields = [value.strip() for value in next(csv.reader([text.lstrip("\ufeff")]), [])]
         if number == 1:
-            parsed.header_ok = _check_header(fields, parsed)
+            read.header_ok = _check_header(fields, read)
         elif any(fields):
-            parsed.total += 1
-            checker.check(number, fields, parsed)
+            read.data_lines += 1
+            _add_row(number, fields, read)
     if progress and number % PROGRESS_EVERY:
         progress(number % PROGRESS_EVERY)
     if number == 0:
-        parsed.refuse_line(1, f"the file is empty; expected the header {','.join(HEADER)}")
-    return parsed
+        read.problems.append(_problem("line", 1, EMPTY_FILE))
+    return read
 
 
-def _check_header(fields: list[str], parsed: _Parsed) -> bool:
+EMPTY_FILE = f"the file is empty; expected the header {','.join(HEADER)}"
+
+
+def _problem(position: str, number: int, message: str) -> dict[str, Any]:
+    return {position: number, "message": message}
+
+
+def _fields(number: int, raw: str | bytes, read: OutcomeFile) -> list[str] | None:
+    try:
+        text = (
+            raw.decode("utf-8-sig" if number == 1 else "utf-8") if isinstance(raw, bytes) else raw
+        )
+    except UnicodeDecodeError:
+        read.data_lines += number > 1  # a data line, even if unreadable, counts in the total
+        read.problems.append(_problem("line", number, "not UTF-8 text"))
+        return None
+    if "\x00" in text:  # would end up in the stored messages, which JSON columns refuse
+        read.problems.append(_problem("line", number, "the line contains a NUL character"))
+        return None
+    return [value.strip() for value in next(csv.reader([text.lstrip("\ufeff")]), [])]
+
+
+def _add_row(number: int, fields: list[str], read: OutcomeFile) -> None:
+    if len(fields) != len(HEADER):
+        kind = "missing" if len(fields) < len(HEADER) else "extra"
+        expected = f"expected {len(HEADER)} ({','.join(HEADER)}), found {len(fields)}"
+        read.problems.append(_problem("line", number, f"{kind} columns: {expected}"))
+        return
+    read.rows.append(OutcomeRow(number, *fields))
+
+
+def _check_header(fields: list[str], read: OutcomeFile) -> bool:
     if tuple(value.lower() for value in fields) == HEADER:
         return True
-    parsed.refuse_line(1, f"bad header '{','.join(fields)}'; expected {','.join(HEADER)}")
+    message = f"bad header '{','.join(fields)}'; expected {','.join(HEADER)}"
+    read.problems.append(_problem("line", 1, message))
     return False
 
 
-class _LineChecker:
-    """Checks data lines against units and metrics loaded once (no query per line)."""
+def _check_rows(rows: list[OutcomeRow], *, create_metrics: bool, position: str) -> _Checked:
+    checker = _RowChecker(create_metrics=create_metrics, position=position)
+    checked = _Checked()
+    for row in rows:
+        problems = checker.problems(row)
+        for problem in problems:
+            checked.errors.append(_problem(position, row.position, problem))
+        if not problems:
+            unit_id = checker.units[row.unit_code]
+            checked.good.append(_GoodLine(unit_id, row.period, row.metric_key, float(row.value)))
+    return checked
 
-    def __init__(self, *, create_metrics: bool) -> None:
+
+class _RowChecker:
+    """Checks rows against units and metrics loaded once (no query per row)."""
+
+    def __init__(self, *, create_metrics: bool, position: str) -> None:
         self.create_metrics = create_metrics
+        self.position = position
         self.units = dict(OrgUnit.objects.values_list("code", "id"))
         self.metric_sources = dict(Metric.objects.values_list("key", "source"))
-        self.first_line: dict[tuple[str, str, str], int] = {}
+        self.first_row: dict[tuple[str, str, str], int] = {}
         self.metric_problems: dict[str, str] = {}
         # One period kind per metric: months and quarters mixed would not line up in a run.
         stored = MetricValue.objects.values_list("metric__key").annotate(sample=Max("period"))
         self.granularities = {key: granularity_of(sample) for key, sample in stored}
 
-    def check(self, number: int, fields: list[str], parsed: _Parsed) -> None:
-        if len(fields) != len(HEADER):
-            kind = "missing" if len(fields) < len(HEADER) else "extra"
-            expected = f"expected {len(HEADER)} ({','.join(HEADER)}), found {len(fields)}"
-            parsed.refuse_line(number, f"{kind} columns: {expected}")
-            return
-        unit_code, period, metric_key, raw_value = fields
-        problems = [self._unit_problem(unit_code), _period_problem(period)]
-        if metric_key not in self.metric_problems:
-            self.metric_problems[metric_key] = self._metric_problem(metric_key)
-        problems += [self.metric_problems[metric_key], _value_problem(raw_value)]
+    def problems(self, row: OutcomeRow) -> list[str]:
+        problems = [self._unit_problem(row.unit_code), _period_problem(row.period)]
+        if row.metric_key not in self.metric_problems:
+            self.metric_problems[row.metric_key] = self._metric_problem(row.metric_key)
+        problems += [self.metric_problems[row.metric_key], _value_problem(row.value)]
         if not any(problems):
-            first = self.first_line.setdefault((unit_code, period, metric_key), number)
-            if first != number:
-                problems.append(f"duplicate of line {first} (same unit, period and metric)")
-            problems.append(self._granularity_problem(metric_key, period))
-        for problem in filter(None, problems):
-            parsed.refuse_line(number, problem)
-        if not any(problems):
-            unit_id = self.units[unit_code]
-            parsed.good.append(_GoodLine(unit_id, period, metric_key, float(raw_value)))
+            cell = (row.unit_code, row.period, row.metric_key)
+            first = self.first_row.setdefault(cell, row.position)
+            if first != row.position:
+                problems.append(
+                    f"duplicate of {self.position} {first} (same unit, period and metric)"
+                )
+            problems.append(self._granularity_problem(row.metric_key, row.period))
+        return [problem for problem in problems if problem]
 
     def _granularity_problem(self, key: str, period: str) -> str:
         kind = granularity_of(period)
@@ -235,8 +315,8 @@ def _period_problem(label: str) -> str:
     return ""
 
 
-def _value_problem(raw: str) -> str:
-    if not raw:
+def _value_problem(raw: str | float) -> str:
+    if raw == "":
         return "value is missing"
     try:
         number = float(raw)
@@ -360,3 +440,15 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
     for cell in own_values.intersection(contents):
         del contents[cell]
     return _upsert(contents, unit_ids={unit_id for _, unit_id, _ in contents})
+
+
+@transaction.atomic
+def refresh_outcome_roll_ups() -> int:
+    """Roll up every imported outcome again from its units' own values (after the tree
+    changed): stale roll-ups are removed first, so a moved unit counts under its new parent
+    only. Returns the number of roll-up rows written."""
+    imported = MetricValue.objects.filter(source=IMPORTED)
+    imported.filter(details__has_key=ROLLED_UP_FROM).delete()
+    metric_ids = set(imported.values_list("metric_id", flat=True).distinct())
+    periods = set(imported.values_list("period", flat=True).distinct())
+    return _roll_up(metric_ids, periods)

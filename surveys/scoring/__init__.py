@@ -22,27 +22,15 @@ Conventions used throughout (STATISTICS.md §0-§1):
 
 One module per job: `net_promoter`, `proportions` (top-box, rates, distributions), `means`,
 `comparisons` (`compare`) and `flags` (plausibility, straight-lining); `common` holds the
-array types and shared helpers. Every name stays importable from ``surveys.scoring``.
+array types and shared helpers. The package exports the public names; private helpers stay
+in their modules (a test patches the module that uses a name).
 """
 
 from .common import LOW_N
 from .common import BoolArray as BoolArray
 from .common import FloatArray as FloatArray
 from .common import Population as Population
-from .common import _critical_z as _critical_z
-from .common import _floats as _floats
-from .common import _fpc_factor as _fpc_factor
-from .common import _optional as _optional
-from .common import _valid_counts as _valid_counts
-from .common import _warnings as _warnings
-from .comparisons import _COMPARERS as _COMPARERS
 from .comparisons import Comparison, compare
-from .comparisons import _compare_means as _compare_means
-from .comparisons import _compare_nps as _compare_nps
-from .comparisons import _compare_proportions as _compare_proportions
-from .comparisons import _pair_warnings as _pair_warnings
-from .comparisons import _tested as _tested
-from .comparisons import _untested as _untested
 from .flags import (
     CEILING_MIN_N,
     CEILING_SHARE,
@@ -53,7 +41,6 @@ from .flags import (
     straight_lining,
     straight_lining_cells,
 )
-from .means import _CANCELLATION as _CANCELLATION
 from .means import (
     MeanArrays,
     MeanResult,
@@ -76,7 +63,6 @@ from .net_promoter import (
     nps_counts,
 )
 from .net_promoter import NPS_SCALE_MAX as NPS_SCALE_MAX
-from .net_promoter import _trinomial as _trinomial
 from .proportions import (
     Distribution,
     ProportionArrays,
@@ -87,7 +73,6 @@ from .proportions import (
     top_box,
     top_box_arrays,
 )
-from .proportions import _wilson as _wilson
 
 __all__ = [
     "CEILING_MIN_N",

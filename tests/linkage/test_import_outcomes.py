@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from linkage.management.commands.import_outcomes import Command
 from linkage.models import OutcomeImport
-from linkage.services.outcomes import import_outcomes
+from linkage.services.outcomes import import_outcome_file
 from surveys.models import Metric, MetricValue
 from tests.factories import MetricFactory, MetricValueFactory
 
@@ -46,7 +46,7 @@ def stored(key: str, period: str = "2026-01") -> dict[str, float]:
 
 
 def test_import_outcomes_writes_values_and_rolls_up_sums_and_means(metrics):
-    record = import_outcomes(lines=[HEADER, *GOOD_LINES], file_name="q1.csv")
+    record = import_outcome_file(lines=[HEADER, *GOOD_LINES], file_name="q1.csv")
     assert (record.status, record.lines_total, record.lines_written) == ("applied", 7, 7)
     revenue = stored("outcome.revenue")
     assert revenue == {
@@ -61,7 +61,7 @@ def test_import_outcomes_writes_values_and_rolls_up_sums_and_means(metrics):
 
 
 def test_import_outcomes_keeps_a_parents_own_value(metrics):
-    import_outcomes(lines=[HEADER, *GOOD_LINES[:4], "north,2026-01,outcome.revenue,999"])
+    import_outcome_file(lines=[HEADER, *GOOD_LINES[:4], "north,2026-01,outcome.revenue,999"])
     revenue = stored("outcome.revenue")
     assert revenue["north"] == 999 and revenue["acme"] == 999 + 50
     own = MetricValue.objects.get(metric__key="outcome.revenue", unit__code="north")
@@ -87,7 +87,7 @@ def test_import_outcomes_keeps_a_parents_own_value(metrics):
 )
 def test_import_outcomes_refuses_file_naming_the_bad_line(metrics, bad_line, message):
     lines = [HEADER, GOOD_LINES[0], GOOD_LINES[4], bad_line, GOOD_LINES[1]]
-    record = import_outcomes(lines=lines)
+    record = import_outcome_file(lines=lines)
     assert record.status == OutcomeImport.Status.REFUSED and record.lines_written == 0
     assert [error["line"] for error in record.errors] == [4]
     assert message in record.errors[0]["message"]
@@ -95,48 +95,48 @@ def test_import_outcomes_refuses_file_naming_the_bad_line(metrics, bad_line, mes
 
 
 def test_import_outcomes_refuses_quarters_for_a_metric_stored_by_month(metrics):
-    import_outcomes(lines=[HEADER, GOOD_LINES[0]])
-    record = import_outcomes(lines=[HEADER, "n2,2026-Q2,outcome.revenue,5"])
+    import_outcome_file(lines=[HEADER, GOOD_LINES[0]])
+    record = import_outcome_file(lines=[HEADER, "n2,2026-Q2,outcome.revenue,5"])
     assert record.status == OutcomeImport.Status.REFUSED
     assert record.errors[0]["message"] == (
         "metric 'outcome.revenue' is kept by month, but '2026-Q2' is a quarter"
     )
-    quarterly = import_outcomes(lines=[HEADER, "n2,2026-Q2,outcome.retention_rate,5"])
+    quarterly = import_outcome_file(lines=[HEADER, "n2,2026-Q2,outcome.retention_rate,5"])
     assert quarterly.status == OutcomeImport.Status.APPLIED  # a new metric may be quarterly
 
 
 def test_import_outcomes_refuses_bad_header_even_when_skipping(metrics):
-    record = import_outcomes(lines=["unit,period,value", GOOD_LINES[0]], skip_bad=True)
+    record = import_outcome_file(lines=["unit,period,value", GOOD_LINES[0]], skip_bad=True)
     assert record.status == "refused" and record.errors[0]["line"] == 1
     assert "bad header" in record.errors[0]["message"]
     assert not MetricValue.objects.exists()
 
 
 def test_import_outcomes_refuses_empty_file(metrics):
-    record = import_outcomes(lines=[])
+    record = import_outcome_file(lines=[])
     assert record.status == "refused" and "empty" in record.errors[0]["message"]
 
 
 def test_import_outcomes_skip_bad_writes_the_good_lines(metrics):
     lines = [HEADER, GOOD_LINES[0], "zz,2026-01,outcome.revenue,1", GOOD_LINES[1]]
-    record = import_outcomes(lines=lines, skip_bad=True)
+    record = import_outcome_file(lines=lines, skip_bad=True)
     assert (record.status, record.lines_total, record.lines_written) == ("partial", 3, 2)
     assert record.errors == [{"line": 3, "message": "unknown unit 'zz'"}]
     assert stored("outcome.revenue") == {"n1": 100, "n2": 50.5, "north": 150.5, "acme": 150.5}
 
 
 def test_import_outcomes_reimport_changes_nothing(metrics):
-    import_outcomes(lines=[HEADER, *GOOD_LINES])
+    import_outcome_file(lines=[HEADER, *GOOD_LINES])
     columns = ("metric_id", "unit_id", "period", "value", "n", "details", "computed_at")
     before = sorted(MetricValue.objects.values_list(*columns))
-    again = import_outcomes(lines=[HEADER, *GOOD_LINES])
+    again = import_outcome_file(lines=[HEADER, *GOOD_LINES])
     assert again.status == "applied" and again.lines_written == 7
     assert sorted(MetricValue.objects.values_list(*columns)) == before
 
 
 def test_import_outcomes_updates_changed_values_and_roll_ups(metrics):
-    import_outcomes(lines=[HEADER, *GOOD_LINES])
-    import_outcomes(lines=[HEADER, "n1,2026-01,outcome.revenue,200"])
+    import_outcome_file(lines=[HEADER, *GOOD_LINES])
+    import_outcome_file(lines=[HEADER, "n1,2026-01,outcome.revenue,200"])
     revenue = stored("outcome.revenue")
     assert (revenue["n1"], revenue["north"], revenue["acme"]) == (200, 250.5, 300.5)
 
@@ -148,7 +148,7 @@ def test_import_outcomes_create_metrics_adds_outcome_metrics(metrics):
         "n2,2026-Q1,outcome.footfall,800",
         "n1,2026-Q1,outcome.profit,10",
     ]
-    record = import_outcomes(lines=lines, create_metrics=True)
+    record = import_outcome_file(lines=lines, create_metrics=True)
     assert record.status == "applied"
     footfall = Metric.objects.get(key="outcome.footfall")
     assert (footfall.source, footfall.aggregation) == ("outcome", "mean")
@@ -157,21 +157,21 @@ def test_import_outcomes_create_metrics_adds_outcome_metrics(metrics):
 
 
 def test_import_outcomes_create_metrics_rejects_malformed_keys(metrics):
-    record = import_outcomes(lines=[HEADER, "n1,2026-01,Foot Fall,3"], create_metrics=True)
+    record = import_outcome_file(lines=[HEADER, "n1,2026-01,Foot Fall,3"], create_metrics=True)
     assert record.status == "refused" and "is not valid" in record.errors[0]["message"]
     assert not Metric.objects.filter(name__icontains="foot").exists()
 
 
 def test_import_outcomes_reads_bytes_with_byte_order_mark(metrics):
     lines = [("\ufeff" + HEADER + "\r\n").encode(), b"n1,2026-01,outcome.revenue,5\r\n"]
-    record = import_outcomes(lines=lines)
+    record = import_outcome_file(lines=lines)
     assert record.status == "applied" and stored("outcome.revenue")["n1"] == 5
 
 
 def test_import_outcomes_counts_a_line_that_is_not_utf8_in_the_total(metrics):
     latin = "n\xf6,2026-01,outcome.revenue,1".encode("latin-1")
     lines = [HEADER.encode(), b"n1,2026-01,outcome.revenue,5", latin]
-    record = import_outcomes(lines=lines)
+    record = import_outcome_file(lines=lines)
     assert (record.status, record.lines_total, record.lines_written) == ("refused", 2, 0)
     assert record.errors == [{"line": 3, "message": "not UTF-8 text"}]
 
@@ -207,5 +207,5 @@ def test_import_outcomes_command_reports_missing_file(tmp_path):
 
 def test_import_outcomes_does_not_roll_up_over_computed_values(metrics, org_tree):
     MetricValueFactory(metric=metrics["revenue"], unit=org_tree["north"], value=1, period="2026-01")
-    import_outcomes(lines=[HEADER, *GOOD_LINES[:4]])
+    import_outcome_file(lines=[HEADER, *GOOD_LINES[:4]])
     assert stored("outcome.revenue")["north"] == 1

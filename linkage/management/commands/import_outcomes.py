@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from linkage.models import OutcomeImport
-from linkage.services.outcomes import HEADER, import_outcomes
+from linkage.services.outcomes import HEADER, import_outcome_file
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 file.open("rb") as handle,
                 tqdm(total=total, unit="line", disable=options["verbosity"] == 0 or None) as bar,
             ):
-                record = import_outcomes(
+                record = import_outcome_file(
                     lines=handle,
                     skip_bad=skip_bad,
                     create_metrics=create_metrics,
