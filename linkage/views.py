@@ -5,24 +5,28 @@ Views check who may see which unit and delegate the reading to `leadership_selec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from common.roles import is_leader
 from surveys.models import OrgUnit
-from surveys.visibility import can_read_unit, readable_units, top_readable_units
+from surveys.selectors import unit_by_code
+from surveys.visibility import SYSTEM, can_read_unit, readable_units, top_readable_units
 
 from .forms import UnitPickerForm
 from .leadership_selectors import dashboard as dashboard_data
-from .leadership_selectors import reading_as_json, readings_for_unit, scorecard
+from .leadership_selectors import readings_for_unit, scorecard
 from .models import LinkageRun
+from .presentation import reading_as_json
 
 
 def _unit_for(request: HttpRequest, code: str | None) -> OrgUnit:
     """The unit asked for, if the user may see it; default: the top of their visible tree."""
     if code:
-        unit = get_object_or_404(OrgUnit, code=code)
+        unit = unit_by_code(SYSTEM, code)
+        if unit is None:
+            raise Http404("There is no unit with this code.")
         if not can_read_unit(request.user, unit):
             raise PermissionDenied("This unit is outside the part of the organisation you see.")
         return unit
@@ -45,7 +49,7 @@ def _run_url(run: LinkageRun | None) -> str:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The barometer in force for the chosen unit, diagnostics below it, and where to go next."""
     unit = _unit_for(request, request.GET.get("unit"))
-    data = dashboard_data(unit, reader=request.user, children=unit.children.order_by("name"))
+    data = dashboard_data(unit, reader=request.user)
     picker = UnitPickerForm(initial={"unit": unit.code}, units=readable_units(request.user))
     context = {
         "data": data,

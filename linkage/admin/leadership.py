@@ -19,7 +19,7 @@ from common.roles import LEADERSHIP_GROUP, is_leader
 
 from ..exceptions import BarometerError, ExpectationInvalid, InitiativeError
 from ..forms import ExpectationForm, MoveInitiativeBackForm, ProposeBarometerForm, VoteForm
-from ..leadership_selectors import expectation_row, funnel_summary
+from ..leadership_selectors import funnel_summary
 from ..models import (
     Barometer,
     BarometerProposal,
@@ -27,6 +27,7 @@ from ..models import (
     Initiative,
     PerformanceExpectation,
 )
+from ..presentation import baseline_text, latest_text, target_text
 from ..services.barometer import (
     propose_barometer,
     tally,
@@ -196,7 +197,7 @@ class BarometerAdmin(ReadOnlyAdmin):
 
 @admin.register(PerformanceExpectation)
 class PerformanceExpectationAdmin(RoleAdmin):
-    list_display = ["title", "status", "target_text", "latest_text", "end_date"]
+    list_display = ["title", "status", "target_shown", "latest_shown", "end_date"]
     list_filter = ["status", "metric"]
     list_select_related = ["metric", "unit", "owner"]
     actions = ["refresh_status"]
@@ -223,13 +224,12 @@ class PerformanceExpectationAdmin(RoleAdmin):
             delete_expectation(actor=request.user, expectation=expectation)
 
     @admin.display(description="baseline → target")
-    def target_text(self, expectation: PerformanceExpectation) -> str:
-        row = expectation_row(expectation)
-        return f"{row.baseline_text} → {row.target_text}"
+    def target_shown(self, expectation: PerformanceExpectation) -> str:
+        return f"{baseline_text(expectation)} → {target_text(expectation)}"
 
     @admin.display(description="latest")
-    def latest_text(self, expectation: PerformanceExpectation) -> str:
-        return expectation_row(expectation).latest_text
+    def latest_shown(self, expectation: PerformanceExpectation) -> str:
+        return latest_text(expectation)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         if not self.has_add_permission(request):

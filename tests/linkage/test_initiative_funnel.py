@@ -8,6 +8,7 @@ from common.models import AuditEvent
 from linkage.exceptions import InitiativeError
 from linkage.leadership_selectors import funnel_summary
 from linkage.models import Initiative
+from linkage.presentation import funnel_text
 from linkage.services.initiatives import (
     advance_initiative,
     move_initiative_back,
@@ -34,7 +35,7 @@ def test_funnel_summary_counts_everything_that_reached_each_stage():
     summary = funnel_summary()
     assert (summary.ideas, summary.prioritised, summary.shipped, summary.measured) == (8, 5, 3, 2)
     assert summary.retained == Decimal("2000000")
-    assert summary.text == (
+    assert funnel_text(summary) == (
         "8 ideas → 5 prioritised → 3 shipped → $2.0M retained "
         "($500K of it claimed, not yet verified)"
     )
@@ -42,7 +43,7 @@ def test_funnel_summary_counts_everything_that_reached_each_stage():
 
 def test_funnel_summary_all_verified_has_no_claimed_label():
     _funnel(55, 15, 0, [(Decimal("400000"), None)] * 5)
-    assert funnel_summary().text == "75 ideas → 20 prioritised → 5 shipped → $2.0M retained"
+    assert funnel_text(funnel_summary()) == "75 ideas → 20 prioritised → 5 shipped → $2.0M retained"
 
 
 def test_advance_moves_one_stage_and_sets_shipped_date():

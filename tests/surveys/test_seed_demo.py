@@ -12,6 +12,7 @@ from common.models import AuditEvent
 from demo.generator import demo_periods, plan_stores, simulate
 from linkage.leadership_selectors import funnel_summary
 from linkage.models import ChainLink, Initiative, LinkageRun, OutcomeImport
+from linkage.presentation import funnel_text
 from surveys import periods
 from surveys.models import Answer, MetricValue, OrgUnit, Response, Survey
 
@@ -136,7 +137,7 @@ def test_seed_demo_fills_the_initiative_funnel_through_its_stages(client):
     measured = Initiative.objects.filter(stage=Initiative.Stage.MEASURED)
     # Verified only by the before/after test on the seeded answers, never written directly.
     assert measured.count() == 2 and all(item.verification["metrics"] for item in measured)
-    assert f"Initiative funnel: {funnel.text}." in output
+    assert f"Initiative funnel: {funnel_text(funnel)}." in output
 
 
 def test_seed_demo_reset_reseeds_from_scratch():

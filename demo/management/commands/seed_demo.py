@@ -6,6 +6,7 @@ from tqdm import tqdm
 from demo.generator import DEFAULT_SEED
 from demo.seed import DemoError, DemoOptions, SeedReport, seed_demo
 from linkage.leadership_selectors import funnel_summary
+from linkage.presentation import funnel_text
 
 BASE_URL = "http://127.0.0.1:8000"
 
@@ -74,7 +75,7 @@ def _summary(report: SeedReport) -> str:
     if run is not None:
         summary += f"\n{run} {run.get_status_display().lower()}: the results chain has evidence."
     if report.initiatives:
-        summary += f"\nInitiative funnel: {funnel_summary().text}."
+        summary += f"\nInitiative funnel: {funnel_text(funnel_summary())}."
     return summary
 
 

@@ -1,0 +1,205 @@
+"""How leaders read numbers on the pages: values in the metric's own format (NPS +23, CSAT
+85.0 %, CES 5.82/7, revenue $1,200), intervals, tested changes, flags, sparkline geometry,
+expectations, the initiative funnel and a link's evidence. Selectors return data; this module
+(and the template filters in `templatetags.leadership`) turns it into text and geometry."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from surveys import periods
+from surveys.models import Metric
+
+from .leadership_selectors import FunnelSummary, MetricReading
+from .models import ChainLink, PerformanceExpectation
+
+PERCENT_AGGREGATIONS = (Metric.Aggregation.TOP_BOX, Metric.Aggregation.RATE)
+SPARK_WIDTH, SPARK_HEIGHT = 120, 28
+# Plausibility flags (surveys.scoring) as a leader reads them next to a value.
+FLAG_TEXT = {
+    "low_n": "few answers (under 30): read with care",
+    "too_good_to_be_true": "too good to be true? Check the listening channel",
+    "straight_lining": "many identical answers across a grid",
+}
+
+
+# ------------------------------------------------------------------ numbers
+
+
+def currency() -> str:
+    """The money symbol (settings.CURRENCY_SYMBOL, default "$")."""
+    return getattr(settings, "CURRENCY_SYMBOL", "$")
+
+
+def format_value(metric: Metric, value: float | None) -> str:
+    """A metric value as leaders read it: NPS +23, CSAT 85.0 %, CES 5.82/7, revenue $1,200."""
+    if value is None:
+        return "—"
+    if metric.aggregation == Metric.Aggregation.NPS:
+        return f"{value:+.0f}"
+    if metric.aggregation in PERCENT_AGGREGATIONS or metric.unit_label == "%":
+        return f"{value:.1f} %"
+    if metric.unit_label == "$":
+        return f"{currency()}{value:,.0f}"
+    suffix = metric.unit_label if metric.unit_label.startswith("/") else f" {metric.unit_label}"
+    return f"{value:.2f}{suffix.rstrip()}"
+
+
+def format_change(metric: Metric, change: float) -> str:
+    """A difference: points for NPS and shares (percentage points), metric units otherwise."""
+    if metric.aggregation == Metric.Aggregation.NPS:
+        return f"{change:+.0f} pts"
+    if metric.aggregation in PERCENT_AGGREGATIONS or metric.unit_label == "%":
+        return f"{change:+.1f} pts"
+    if metric.unit_label == "$":
+        return f"{'+' if change >= 0 else '−'}{currency()}{abs(change):,.0f}"
+    return f"{change:+.2f}"
+
+
+def format_money(amount: Decimal) -> str:
+    """$2.0M, $750K, $900 in the configured currency symbol."""
+    symbol = currency()
+    value = float(amount)
+    if abs(value) >= 1_000_000:
+        return f"{symbol}{value / 1_000_000:.1f}M"
+    if abs(value) >= 1_000:
+        return f"{symbol}{value / 1_000:.0f}K"
+    return f"{symbol}{value:,.0f}"
+
+
+# ------------------------------------------------------------------ readings
+
+
+def hidden_text(reading: MetricReading) -> str:
+    return f"hidden (fewer than {reading.threshold} responses)"
+
+
+def value_text(reading: MetricReading) -> str:
+    return hidden_text(reading) if reading.hidden else format_value(reading.metric, reading.value)
+
+
+def ci_text(reading: MetricReading) -> str:
+    if reading.hidden or reading.ci_low is None or reading.ci_high is None:
+        return ""
+    low, high = (format_value(reading.metric, bound) for bound in (reading.ci_low, reading.ci_high))
+    return f"95 % CI {low} to {high}"
+
+
+def change_text(reading: MetricReading) -> str:
+    """Change vs the previous period, with the significance test where counts allow one."""
+    if reading.change is None:
+        return "no previous period to compare"
+    shifted = periods.shift(reading.period, -1)
+    text = f"{format_change(reading.metric, reading.change)} vs {shifted}"
+    comparison = reading.comparison
+    if comparison is None:
+        return text + " (no counts to test)"
+    if comparison.p_value is None:  # e.g. 0 % complaints in both periods
+        return text + " (not testable: no variation in the answers)"
+    verdict = "significant" if comparison.significant else "not significant"
+    return text + f" ({verdict}, p = {comparison.p_value:.3f})"
+
+
+def flag_texts(reading: MetricReading) -> list[str]:
+    return [FLAG_TEXT.get(flag, flag.replace("_", " ")) for flag in reading.flags]
+
+
+def sparkline(reading: MetricReading) -> list[str]:
+    """SVG polyline point lists; a hidden or missing period breaks the line."""
+    values = [point.value for point in reading.history if point.value is not None]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = SPARK_WIDTH / max(len(reading.history) - 1, 1)
+    lines: list[list[str]] = [[]]
+    for index, point in enumerate(reading.history):
+        if point.value is None:
+            lines.append([])
+            continue
+        y = SPARK_HEIGHT - 2 - (point.value - low) / span * (SPARK_HEIGHT - 4)
+        lines[-1].append(f"{index * step:.1f},{y:.1f}")
+    return [" ".join(line) for line in lines if line]
+
+
+def reading_as_json(reading: MetricReading) -> dict[str, Any]:
+    """A reading for chart code: hidden cells carry no value, interval or count."""
+    comparison = reading.comparison
+    return {
+        "metric": reading.metric.key,
+        "name": reading.metric.name,
+        "level": reading.metric.level,
+        "perspective": reading.metric.perspective,
+        "higher_is_better": reading.metric.higher_is_better,
+        "period": reading.period,
+        "in_progress": reading.in_progress,
+        "hidden": reading.hidden,
+        "value": reading.value,
+        "ci_low": reading.ci_low,
+        "ci_high": reading.ci_high,
+        "n": reading.n,
+        "change": reading.change,
+        "p_value": comparison.p_value if comparison else None,
+        "significant": bool(comparison and comparison.significant),
+        "flags": list(reading.flags),
+        "history": [
+            {"period": point.period, "value": point.value, "hidden": point.hidden}
+            for point in reading.history
+        ],
+    }
+
+
+# ------------------------------------------------------------------ expectations, funnel, links
+
+
+def baseline_text(expectation: PerformanceExpectation) -> str:
+    value = format_value(expectation.metric, expectation.baseline_value)
+    return f"{value} ({expectation.baseline_period})"
+
+
+def target_text(expectation: PerformanceExpectation) -> str:
+    return format_value(expectation.metric, expectation.target_value)
+
+
+def latest_text(expectation: PerformanceExpectation) -> str:
+    """The latest reading with its period, interval and n, or "—" before the first."""
+    metric = expectation.metric
+    if expectation.latest_value is None:
+        return "—"
+    details = [expectation.latest_period]
+    if expectation.latest_ci_low is not None and expectation.latest_ci_high is not None:
+        low = format_value(metric, expectation.latest_ci_low)
+        high = format_value(metric, expectation.latest_ci_high)
+        details.append(f"95 % CI {low} to {high}")
+    if expectation.latest_n:
+        details.append(f"n = {expectation.latest_n}")
+    return f"{format_value(metric, expectation.latest_value)} ({', '.join(details)})"
+
+
+def segment_text(expectation: PerformanceExpectation) -> str:
+    return ", ".join(f"{key} = {value}" for key, value in expectation.segment_filter.items())
+
+
+def funnel_text(summary: FunnelSummary) -> str:
+    """e.g. "75 ideas → 20 prioritised → 5 shipped → $2.0M retained"."""
+    money = f"{format_money(summary.retained)} retained"
+    if summary.claimed:
+        money += f" ({format_money(summary.claimed)} of it claimed, not yet verified)"
+    return (
+        f"{summary.ideas} idea{'s' if summary.ideas != 1 else ''} → "
+        f"{summary.prioritised} prioritised → {summary.shipped} shipped → {money}"
+    )
+
+
+def link_evidence(link: ChainLink) -> str:
+    """ "supported, within-unit r = 0.41 (lag 1, 40 units)" — the verdict with the numbers
+    it rests on."""
+    text = link.get_verdict_display().lower()
+    result = link.latest_result
+    if result is not None:
+        basis, r, _ = result.verdict_basis
+        if r is not None:
+            kind = "within-unit r" if basis == "within" else "r"
+            text += f", {kind} = {r:.2f} (lag {result.lag}, {result.n_units} units)"
+    return text
