@@ -5,25 +5,27 @@ The leadership team is exactly the members of the "Leadership" group; analysts a
 propose nor vote unless they join the group. Inactive users have no role at all.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import TypeGuard
+
+from django.contrib.auth.models import AnonymousUser, User
 
 LEADERSHIP_GROUP = "Leadership"
 ANALYSTS_GROUP = "Analysts"
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 
-def is_active_user(user: AnyUser | None) -> bool:
+def is_active_user(user: AnyUser | None) -> TypeGuard[User]:
     """Logged in and not deactivated."""
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def _group_names(user: AnyUser) -> set[str]:
+def _group_names(user: User) -> set[str]:
     # Read once per user object (one request) and kept on it.
     cached: set[str] | None = getattr(user, "_role_group_names", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))
-        user._role_group_names = cached
+        setattr(user, "_role_group_names", cached)  # noqa: B010 (a cache, not a field)
     return cached
 
 
@@ -41,4 +43,4 @@ def sees_whole_organisation(user: AnyUser | None) -> bool:
     """Leaders, analysts and superusers read results for every unit (active users only)."""
     if not is_active_user(user):
         return False
-    return bool(user.is_superuser) or is_leader(user) or is_analyst(user)
+    return user.is_superuser or is_leader(user) or is_analyst(user)

@@ -25,7 +25,7 @@ def neutralise(value: Any) -> Any:
 def neutralised(expression: Any) -> Case:
     """SQL twin of `neutralise` for a text column or expression."""
     text = expression if hasattr(expression, "resolve_expression") else F(expression)
-    starts_formula = In(Substr(text, 1, 1), sorted(FORMULA_START))
+    starts_formula: In = In(Substr(text, 1, 1), sorted(FORMULA_START))
     return Case(
         When(starts_formula, then=Concat(Value("'"), text, output_field=TextField())),
         default=text,

@@ -9,7 +9,7 @@ import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from linkage.exceptions import InitiativeError
 from linkage.models import Initiative
@@ -49,7 +49,7 @@ IDEAS = (
 
 
 def ensure_initiatives(
-    *, owner: AbstractBaseUser, company: OrgUnit, first_period: str, last_period: str
+    *, owner: User, company: OrgUnit, first_period: str, last_period: str
 ) -> int:
     """Create the demo's initiatives once (by title) and move them to their stages.
 
@@ -74,7 +74,7 @@ def ensure_initiatives(
 
 def _create(
     spec: IdeaSpec,
-    owner: AbstractBaseUser,
+    owner: User,
     company: OrgUnit,
     periods: tuple[str, str],
     metrics: dict[str, Metric],

@@ -77,4 +77,4 @@ class UnitPickerForm(forms.Form):
     def __init__(self, *args, units=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if units is not None:
-            self.fields["unit"].queryset = units
+            self.fields["unit"].queryset = units  # type: ignore[attr-defined]

@@ -51,7 +51,7 @@ class OrgUnit(TimeStamped):
 
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
-        new_path = (self.parent.path if self.parent_id else "") + f"{self.pk:08d}/"
+        new_path = (self.parent.path if self.parent else "") + f"{self.pk:08d}/"
         if new_path != self.path:
             old_path, self.path = self.path, new_path
             self.depth = new_path.count("/")
@@ -60,7 +60,7 @@ class OrgUnit(TimeStamped):
                 self._move_descendants(old_path)
 
     def clean(self) -> None:
-        if self.parent_id and self.pk and self.parent.path.startswith(self.path or "\0"):
+        if self.parent and self.pk and self.parent.path.startswith(self.path or "\0"):
             raise ValidationError({"parent": "A unit cannot be moved below itself."})
 
     def _move_descendants(self, old_path: str) -> None:
@@ -179,8 +179,13 @@ class Question(models.Model):
         TEXT = "text", "Open text"
 
     # Fixed scales per type; rating and number use the question's own bounds.
-    SCALES = {Type.NPS: (0, 10), Type.CSAT: (1, 5), Type.CES: (1, 7), Type.LIKERT: (1, 5)}
-    DEFAULT_LABELS = {
+    SCALES: dict[str, tuple[int, int]] = {
+        Type.NPS: (0, 10),
+        Type.CSAT: (1, 5),
+        Type.CES: (1, 7),
+        Type.LIKERT: (1, 5),
+    }
+    DEFAULT_LABELS: dict[str, tuple[str, str]] = {
         Type.NPS: ("Not at all likely", "Extremely likely"),
         Type.CSAT: ("Very dissatisfied", "Very satisfied"),
         Type.CES: ("Strongly disagree", "Strongly agree"),
@@ -220,7 +225,8 @@ class Question(models.Model):
     def clean(self) -> None:
         if self.type == self.Type.RATING and (self.min_value is None or self.max_value is None):
             raise ValidationError("A rating question needs a minimum and a maximum.")
-        if None not in (self.min_value, self.max_value) and self.min_value >= self.max_value:
+        low, high = self.min_value, self.max_value
+        if low is not None and high is not None and low >= high:
             raise ValidationError({"max_value": "Maximum must be greater than minimum."})
 
     @property

@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 
 from ..models import AuditEvent
 
 
 def record_event(
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     action: str,
     subject: models.Model | str,
     details: dict[str, Any] | None = None,

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ class IdempotencyConflict(DomainError):
 
 def store_result(
     *,
-    user: AbstractBaseUser | None,
+    user: User | None,
     key: str,
     method: str,
     path: str,

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -117,7 +117,7 @@ def _check_proposal(*, metric: Metric, rationale: str, rule: str, quorum_share: 
 
 def propose_barometer(
     *,
-    proposer: AbstractBaseUser,
+    proposer: User,
     metric: Metric,
     rationale: str,
     rule: str = Rule.UNANIMOUS,
@@ -145,9 +145,7 @@ def propose_barometer(
     return proposal
 
 
-def _cast_vote(
-    proposal: BarometerProposal, voter: AbstractBaseUser, decision: str, comment: str
-) -> None:
+def _cast_vote(proposal: BarometerProposal, voter: User, decision: str, comment: str) -> None:
     previous = BarometerVote.objects.filter(proposal=proposal, voter=voter).first()
     BarometerVote.objects.update_or_create(
         proposal=proposal, voter=voter, defaults={"decision": decision, "comment": comment}
@@ -161,7 +159,7 @@ def _cast_vote(
 
 def vote_on_barometer(
     *,
-    voter: AbstractBaseUser,
+    voter: User,
     proposal: BarometerProposal,
     decision: str,
     comment: str = "",
@@ -191,16 +189,14 @@ def vote_on_barometer(
     return locked
 
 
-def _close(
-    proposal: BarometerProposal, *, actor: AbstractBaseUser, status: str, standing: Tally
-) -> None:
+def _close(proposal: BarometerProposal, *, actor: User, status: str, standing: Tally) -> None:
     proposal.status = status
     proposal.decided_at = timezone.now()
     proposal.save(update_fields=["status", "decided_at", "updated_at"])
     record_event(actor, f"barometer.proposal_{status}", proposal, standing.__dict__)
 
 
-def _put_in_force(proposal: BarometerProposal, *, actor: AbstractBaseUser, standing: Tally) -> None:
+def _put_in_force(proposal: BarometerProposal, *, actor: User, standing: Tally) -> None:
     """End the barometer in force and start the agreed one, inside the caller's transaction.
 
     The in-force row is locked first, so a concurrent agreement waits here; when it resumes
@@ -225,7 +221,7 @@ def _put_in_force(proposal: BarometerProposal, *, actor: AbstractBaseUser, stand
 
 
 def withdraw_proposal(
-    *, actor: AbstractBaseUser, proposal: BarometerProposal, reason: str = ""
+    *, actor: User, proposal: BarometerProposal, reason: str = ""
 ) -> BarometerProposal:
     """The proposer withdraws an open proposal; raises NotALeader/ProposalClosed/InvalidProposal."""
     require_leader(actor)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -176,7 +176,7 @@ def target_value(*, baseline: float, target_kind: str, target_change: float) -> 
 
 def create_expectation(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     title: str,
     metric: Metric | None,
     unit: OrgUnit | None,
@@ -227,7 +227,7 @@ def create_expectation(
 
 
 @transaction.atomic
-def delete_expectation(*, actor: AbstractBaseUser, expectation: PerformanceExpectation) -> None:
+def delete_expectation(*, actor: User, expectation: PerformanceExpectation) -> None:
     """Withdraw an expectation; the audit trail keeps what it said and who removed it."""
     record_event(actor, "expectation.deleted", expectation, _summary(expectation))
     expectation.delete()

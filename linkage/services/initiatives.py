@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ Stage = Initiative.Stage
 @transaction.atomic
 def create_initiative(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     title: str,
     metrics: Iterable[Metric] = (),
     details: dict[str, Any] | None = None,
@@ -48,7 +48,7 @@ def create_initiative(
 
 @transaction.atomic
 def save_initiative(
-    *, actor: AbstractBaseUser | None, initiative: Initiative, changed_fields: Iterable[str]
+    *, actor: User | None, initiative: Initiative, changed_fields: Iterable[str]
 ) -> Initiative:
     """Save an edit (or a new initiative) made in a form; audited with the changed fields.
 
@@ -61,7 +61,7 @@ def save_initiative(
     return initiative
 
 
-def advance_initiative(*, actor: AbstractBaseUser | None, initiative: Initiative) -> Initiative:
+def advance_initiative(*, actor: User | None, initiative: Initiative) -> Initiative:
     """Move an idea to prioritised, or a prioritised initiative to shipped (one step)."""
     with transaction.atomic():
         locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
@@ -82,7 +82,7 @@ def advance_initiative(*, actor: AbstractBaseUser | None, initiative: Initiative
 
 
 def move_initiative_back(
-    *, actor: AbstractBaseUser | None, initiative: Initiative, stage: int, reason: str
+    *, actor: User | None, initiative: Initiative, stage: int, reason: str
 ) -> Initiative:
     """Return an initiative to an earlier stage, with a reason; evidence after it is cleared."""
     if not reason.strip():
@@ -148,9 +148,7 @@ def _metric_evidence(metric: Metric, unit: OrgUnit, initiative: Initiative) -> d
     }
 
 
-def verify_initiative_impact(
-    *, initiative: Initiative, actor: AbstractBaseUser | None = None
-) -> Initiative:
+def verify_initiative_impact(*, initiative: Initiative, actor: User | None = None) -> Initiative:
     """Compare each linked metric between the before and after periods and mark it measured.
 
     Group values are recomputed from raw answers for the initiative's unit subtree (the whole

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Max, Q, Sum
 
@@ -106,7 +106,7 @@ def import_outcome_file(
     lines: Lines,
     skip_bad: bool = False,
     create_metrics: bool = False,
-    uploaded_by: AbstractBaseUser | None = None,
+    uploaded_by: User | None = None,
     file_name: str = "",
     progress: Callable[[int], object] | None = None,
 ) -> OutcomeImport:
@@ -133,7 +133,7 @@ def import_outcomes(
     rows: Iterable[OutcomeRow],
     skip_bad: bool = False,
     create_metrics: bool = False,
-    uploaded_by: AbstractBaseUser | None = None,
+    uploaded_by: User | None = None,
     file_name: str = "",
     position: str = "line",
     problems: Iterable[dict[str, Any]] = (),

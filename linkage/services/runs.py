@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
@@ -168,7 +168,7 @@ def check_linkage_run(
 @transaction.atomic
 def start_linkage_run(
     *,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     level: str = OrgUnit.Level.STORE,
     first_period: str | None = None,
     last_period: str | None = None,

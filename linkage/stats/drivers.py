@@ -116,7 +116,7 @@ def key_drivers(X: npt.ArrayLike, y: npt.ArrayLike) -> KeyDriverResult:  # noqa:
     if n < drivers + 2 or constant or drivers == 0:
         warnings = _driver_warnings(n, drivers, constant, False)
         return _driver_result(math.nan, missing, missing, n, warnings)
-    correlations = np.corrcoef(data, rowvar=False)
+    correlations = np.asarray(np.corrcoef(data, rowvar=False), dtype=np.float64)
     singular = bool(np.linalg.eigvalsh(correlations[:drivers, :drivers]).min() < _COLLINEAR)
     if drivers <= MAX_SHAPLEY_DRIVERS:
         subsets = _subset_r_squared(correlations, drivers, singular)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -32,7 +32,7 @@ def issue_invitations(
     count: int | None = None,
     contacts: Iterable[Mapping[str, Any]] | None = None,
     expires_in_days: int | None = 30,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> list[Invitation]:
     """Create single-use personal invitations to one unit of a survey, all or none.
 
