@@ -63,16 +63,12 @@ def mean_interval_arrays(
 ) -> MeanArrays:
     """Vectorised means with t intervals from sufficient statistics (COUNT, SUM, SUM of squares).
 
-    Method: mean = total/n; sample SD with ddof=1 from the sum of squared deviations
-    total_squares - total·mean, clamped at 0 (and set to 0 below the precision of the sum of
-    squares) so rounding never gives a negative variance; SE = SD/sqrt(n) times the FPC factor
-    when ``population`` is given; CI = mean ± t(n - 1)·SE (Student t, assumes roughly normal
-    means). Cells with fewer than two answers get NaN SD, SE and interval; empty cells NaN.
-
-    Intervals that never collapse: cells with fewer than ``min_n`` answers (at least 2) get no
-    interval, and with ``zero_width_interval=False`` neither do cells whose answers are all
-    equal (SD 0): a zero-width t interval claims certainty that identical answers from a
-    sample do not give.
+    Method: mean = total/n; sample SD (ddof=1) from total_squares - total·mean, clamped at 0
+    (and 0 below the sum of squares' precision) so rounding never gives a negative variance;
+    SE = SD/sqrt(n) times the FPC factor for ``population``; CI = mean ± t(n - 1)·SE (Student
+    t, roughly normal means). Below two answers: NaN SD, SE and interval; empty cells NaN.
+    No interval below ``min_n`` answers, nor (``zero_width_interval=False``) for identical
+    answers: a zero-width interval claims a certainty a sample does not give.
     """
     _critical_z(confidence)
     n, total, total_squares = _floats(n, total, total_squares)
@@ -85,8 +81,7 @@ def mean_interval_arrays(
         squares = np.where(squares > _CANCELLATION * np.abs(total_squares), squares, 0.0)
         sd = np.where(spread, np.sqrt(squares / (n - 1)), np.nan)
         se = sd / np.sqrt(n) * _fpc_factor(n, population)
-    if not zero_width_interval:
-        shown &= sd > 0
+    shown &= zero_width_interval | (sd > 0)
     critical = stats.t.ppf(0.5 + confidence / 2.0, np.where(shown, n - 1, np.nan))
     return MeanArrays(
         value=np.where(valid, mean, np.nan),

@@ -108,6 +108,11 @@ def _trinomial(
     return 100.0 * value, 100.0 * se, low, high
 
 
+def _check_interval(interval: str) -> None:
+    if interval not in NPS_INTERVALS:
+        raise ValueError(f"interval must be one of {NPS_INTERVALS}, got {interval!r}")
+
+
 def nps_arrays(
     promoters: npt.ArrayLike,
     passives: npt.ArrayLike,
@@ -126,13 +131,11 @@ def nps_arrays(
     centres its interval on the adjusted NPS. Intervals are clipped to [-100, 100] only after
     computing. ``population`` applies the finite population correction to both SEs.
 
-    ``interval="adjusted_wald"`` makes the adjusted Wald the primary interval (ci_low/ci_high):
-    it never collapses to a point at NPS ±100 or n = 1, and Rocks (2016, The American
-    Statistician 70(4)) and Sauro & Lewis (MeasuringU 2021) found it covers best at small n
-    (STATISTICS.md rule 3). ``se`` stays the plain trinomial SE either way.
+    ``interval="adjusted_wald"`` puts the adjusted Wald in ci_low/ci_high: it never collapses
+    at NPS ±100 or n = 1 and covers best at small n (Rocks 2016, Am. Stat. 70(4); Sauro &
+    Lewis 2021; STATISTICS.md rule 3). ``se`` stays the plain trinomial SE.
     """
-    if interval not in NPS_INTERVALS:
-        raise ValueError(f"interval must be one of {NPS_INTERVALS}, got {interval!r}")
+    _check_interval(interval)
     z = _critical_z(confidence)
     promoters, passives, detractors = _floats(promoters, passives, detractors)
     n = promoters + passives + detractors
@@ -144,10 +147,8 @@ def nps_arrays(
     adjusted = (promoters + extra_promoters, detractors + extra_detractors, adjusted_n)
     value, se, low, high = _trinomial(promoters, detractors, n, factor, z)
     *_, adjusted_low, adjusted_high = _trinomial(*adjusted, factor, z)
-    scored = [value, se, low, high, adjusted_low, adjusted_high]
-    value, se, low, high, adjusted_low, adjusted_high = (
-        np.where(valid, array, np.nan) for array in scored
-    )
+    scored = (value, se, low, high, adjusted_low, adjusted_high)
+    value, se, low, high, adjusted_low, adjusted_high = (np.where(valid, a, np.nan) for a in scored)
     primary = (adjusted_low, adjusted_high) if interval == "adjusted_wald" else (low, high)
     counts = (value, n, promoters, passives, detractors, se)
     return NpsArrays(*counts, *primary, adjusted_low, adjusted_high, interval, low, high)
@@ -169,14 +170,8 @@ def nps(
     (the adjusted-Wald interval is the one to show then, as for any small n: pass
     ``interval="adjusted_wald"`` to make it ci_low/ci_high).
     """
-    cell = nps_arrays(
-        promoters,
-        passives,
-        detractors,
-        confidence=confidence,
-        population=population,
-        interval=interval,
-    )
+    counts = (promoters, passives, detractors)
+    cell = nps_arrays(*counts, confidence=confidence, population=population, interval=interval)
     n = promoters + passives + detractors
     valid = _valid_counts(promoters, passives, detractors)
     warnings = _warnings(n, valid=valid, population=population)
