@@ -230,7 +230,7 @@ def _signed_shapley(correlations: FloatArray, drivers: int) -> FloatArray:
     β* = R_xx⁻¹ r_xy (pseudo-inverse for collinear samples); a sample with a constant column
     (NaN correlations) gives NaN weights.
     """
-    finite = np.isfinite(correlations).all(axis=(1, 2))
+    finite = np.asarray(np.isfinite(correlations).all(axis=(1, 2)), dtype=bool)
     safe = np.where(finite[:, None, None], correlations, np.eye(drivers + 1))
     rxx, rxy = safe[:, :drivers, :drivers], safe[:, :drivers, drivers]
     singular = np.linalg.eigvalsh(rxx).min(axis=1) < _COLLINEAR
@@ -328,7 +328,7 @@ def key_driver_verdict(
     if math.isnan(base.r_squared) or drivers > MAX_SHAPLEY_DRIVERS or constant:
         missing = np.full(drivers, np.nan)
         return _verdict(fit, missing, (missing, missing), base.warnings)
-    weights = _signed_shapley(np.corrcoef(data, rowvar=False)[None], drivers)[0]
+    weights = _signed_shapley(_correlations(data[None]), drivers)[0]
     low, high, dropped = _bootstrap_limits(data, rng, resamples, confidence)
     warnings = base.warnings + (("bootstrap_degenerate",) if dropped > 0.05 else ())
     return _verdict(fit, weights, (low, high), warnings)
