@@ -13,6 +13,7 @@ from .common import _critical_z
 from .means import MeanResult
 from .net_promoter import NpsResult
 from .proportions import ProportionResult, _wilson
+from .significance import is_significant
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _tested(
         p_value=p_value,
         ci_low=difference - critical * se,
         ci_high=difference + critical * se,
-        significant=p_value < 1.0 - confidence,
+        significant=is_significant(p_value, confidence),
         method=method,
         warnings=tuple(warnings),
         df=df,
@@ -170,8 +171,9 @@ def compare(first: Any, second: Any, *, confidence: float = 0.95) -> Comparison:
     ProportionResult → pooled z score test with Newcombe CI (percentage points); MeanResult →
     Welch t with Welch-Satterthwaite df (scale units). Assumes independent samples (the same
     respondents twice need a paired analysis) and ignores any finite population correction
-    ("fpc_ignored"). ``significant`` means p < 1 - confidence. Raises ValueError for results of
-    different kinds, TypeError for anything else.
+    ("fpc_ignored"). ``significant`` means p < α with α = 1 − confidence rounded to 12
+    decimals (`significance_level`: p = 0.05 exactly is not significant at 95 %). Raises
+    ValueError for results of different kinds, TypeError for anything else.
     """
     if type(first) is not type(second):
         raise ValueError(

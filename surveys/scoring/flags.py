@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
-from .common import LOW_N, BoolArray
+from .common import LOW_N, BoolArray, FloatArray, _critical_z
+from .proportions import _wilson
 
 CEILING_SHARE = 95.0  # top-box share (percent) that is suspicious on a large sample ...
 CEILING_MIN_N = 100  # ... of at least this many answers
@@ -123,3 +126,131 @@ def straight_lining_cells(
     total = np.asarray(respondents, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (total > 0) & (lined / total >= share)
+
+
+CEILING_CONFIDENCE = 0.95  # two-sided level of the Wilson bound the ceiling rule reads
+STRAIGHT_LINING_ALPHA = 0.01  # one-sided level of the straight-lining excess test
+
+
+def best_side_counts(
+    aggregation: str,
+    statistics: npt.ArrayLike,
+    *,
+    higher_is_better: bool = True,
+    scale: tuple[float, float] | None = None,
+) -> FloatArray:
+    """Answers per cell at the metric's best end, from rows of sufficient statistics.
+
+    Columns as `plausibility_flags_cells` (n first): "nps" → promoters; "top_box"/"rate" →
+    hits, or misses when lower is better (0 % complaints: every answer at the best end);
+    "mean" (n, sum, …) → a lower bound on the answers at the best scale point of an integer
+    scale ``scale`` = (min, max): n·(mean − (max − 1)), or n·((min + 1) − mean) when lower is
+    better, floored at 0 (any answer below the top point is at most max − 1). Other
+    aggregations, or means without a scale: NaN.
+    """
+    rows = np.atleast_2d(np.asarray(statistics, dtype=np.float64))
+    n = rows[:, 0]
+    if aggregation == "nps" or (aggregation in ("top_box", "rate") and higher_is_better):
+        return rows[:, 1].copy()
+    if aggregation in ("top_box", "rate"):
+        return n - rows[:, 1]
+    if aggregation == "mean" and scale is not None:
+        low, high = scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = rows[:, 1] / n
+        reach = mean - (high - 1.0) if higher_is_better else (low + 1.0) - mean
+        return n * np.clip(reach, 0.0, 1.0)
+    return np.full(n.shape, np.nan)
+
+
+def too_good_to_be_true(
+    best: npt.ArrayLike,
+    n: npt.ArrayLike,
+    *,
+    ceiling_share: float = CEILING_SHARE,
+    confidence: float = CEILING_CONFIDENCE,
+) -> BoolArray:
+    """True where even the Wilson lower bound of the best-end share exceeds ``ceiling_share``.
+
+    Rule: flag when the data reject, by the one-sided score test at (1 − confidence)/2, that
+    the true share at the best end is at most 95 %: real customer and employee populations
+    rarely exceed that (STATISTICS.md §1.4 benchmarks), so such a cell suggests solicited,
+    filtered or gamed answers. Unlike "share ≥ 95 % on ≥ 100 answers" it has no cliff: a
+    perfect score is flagged from n = 73 (n/(n + z²) > 0.95; 99/99 and 100/100 are), never
+    at small n where 100 % is plausible by chance (30/30 arises with probability 0.95³⁰ ≈ 0.21
+    from a 95 % population), and 97/100 is not (its bound 0.915). Wilson (1927).
+    """
+    z = _critical_z(confidence)
+    best_array, n_array = np.broadcast_arrays(
+        np.asarray(best, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    )
+    valid = np.isfinite(best_array) & (n_array > 0) & (best_array >= 0) & (best_array <= n_array)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, _ = _wilson(best_array / n_array, n_array, z)
+    return valid & (low > ceiling_share / 100.0)
+
+
+def plausibility_flags_for_metric(
+    aggregation: str,
+    statistics: npt.ArrayLike,
+    *,
+    higher_is_better: bool = True,
+    scale: tuple[float, float] | None = None,
+    low_n: int = LOW_N,
+) -> list[list[str]]:
+    """Per-cell "low_n" and "too_good_to_be_true" by the Wilson-bound ceiling rule.
+
+    Like `plausibility_flags_cells`, but the ceiling also covers rates in either direction and
+    means at their scale's best end (`best_side_counts`), and it uses `too_good_to_be_true`
+    instead of the share ≥ 95 % on ≥ 100 answers cliff.
+    """
+    rows = np.atleast_2d(np.asarray(statistics, dtype=np.float64))
+    best = best_side_counts(aggregation, rows, higher_is_better=higher_is_better, scale=scale)
+    good = too_good_to_be_true(best, rows[:, 0])
+    few = rows[:, 0] < low_n
+    return [
+        ["low_n"] * bool(small) + ["too_good_to_be_true"] * bool(flag)
+        for small, flag in zip(few.tolist(), good.tolist(), strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class StraightLiningTest:
+    """Straight-liners against what independent answers to the grid's items would give."""
+
+    expected_share: FloatArray
+    observed_share: FloatArray
+    p_value: FloatArray
+    flagged: BoolArray
+
+
+def straight_lining_excess(
+    item_counts: npt.ArrayLike,
+    straight_liners: npt.ArrayLike,
+    respondents: npt.ArrayLike,
+    *,
+    alpha: float = STRAIGHT_LINING_ALPHA,
+) -> StraightLiningTest:
+    """One-sided binomial test of more straight-liners than independent answers predict.
+
+    ``item_counts`` (… × items × values): how often each answer value was given to each item
+    of the grid by the cell's respondents who answered every item; ``respondents`` is their
+    number and ``straight_liners`` how many gave one identical answer to every item. If
+    answers to different items were independent, a respondent straight-lines with probability
+    π = Σ_v Π_items p_item(v); the cell is flagged when P(X ≥ k | Binomial(R, π)) < ``alpha``.
+    Honest grids with skewed answers (most people content) then pass even with a quarter of
+    straight-liners. Real items correlate (halo), so this flags only a clear excess; a grid
+    where every item got one single value has π = 1 and is never flagged here (the ceiling
+    flag covers unanimous top answers).
+    """
+    counts = np.asarray(item_counts, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = counts / counts.sum(axis=-1, keepdims=True)
+        expected = np.prod(shares, axis=-2).sum(axis=-1)
+        lined = np.asarray(straight_liners, dtype=np.float64)
+        total = np.asarray(respondents, dtype=np.float64)
+        observed = lined / total
+    p_value = stats.binom.sf(lined - 1, total, np.clip(expected, 0.0, 1.0))
+    p_value = np.where((total > 0) & np.isfinite(expected), p_value, np.nan)
+    flagged = np.nan_to_num(p_value, nan=1.0) < alpha
+    return StraightLiningTest(expected, observed, p_value, flagged)

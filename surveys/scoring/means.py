@@ -58,26 +58,31 @@ def mean_interval_arrays(
     *,
     confidence: float = 0.95,
     population: Population = None,
+    min_n: int = 2,
+    zero_width_interval: bool = True,
 ) -> MeanArrays:
     """Vectorised means with t intervals from sufficient statistics (COUNT, SUM, SUM of squares).
 
-    Method: mean = total/n; sample SD with ddof=1 from the sum of squared deviations
-    total_squares - total·mean, clamped at 0 (and set to 0 below the precision of the sum of
-    squares) so rounding never gives a negative variance; SE = SD/sqrt(n) times the FPC factor
-    when ``population`` is given; CI = mean ± t(n - 1)·SE (Student t, assumes roughly normal
-    means). Cells with fewer than two answers get NaN SD, SE and interval; empty cells NaN.
+    Method: mean = total/n; sample SD (ddof=1) from total_squares - total·mean, clamped at 0
+    (and 0 below the sum of squares' precision) so rounding never gives a negative variance;
+    SE = SD/sqrt(n) times the FPC factor for ``population``; CI = mean ± t(n - 1)·SE (Student
+    t, roughly normal means). Below two answers: NaN SD, SE and interval; empty cells NaN.
+    No interval below ``min_n`` answers, nor (``zero_width_interval=False``) for identical
+    answers: a zero-width interval claims a certainty a sample does not give.
     """
     _critical_z(confidence)
     n, total, total_squares = _floats(n, total, total_squares)
     valid = np.isfinite(n) & np.isfinite(total) & np.isfinite(total_squares) & (n > 0)
     spread = valid & (n >= 2)
+    shown = spread & (n >= min_n)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = total / n
         squares = total_squares - total * mean
         squares = np.where(squares > _CANCELLATION * np.abs(total_squares), squares, 0.0)
         sd = np.where(spread, np.sqrt(squares / (n - 1)), np.nan)
         se = sd / np.sqrt(n) * _fpc_factor(n, population)
-    critical = stats.t.ppf(0.5 + confidence / 2.0, np.where(spread, n - 1, np.nan))
+    shown &= zero_width_interval | (sd > 0)
+    critical = stats.t.ppf(0.5 + confidence / 2.0, np.where(shown, n - 1, np.nan))
     return MeanArrays(
         value=np.where(valid, mean, np.nan),
         n=n,
@@ -95,22 +100,28 @@ def mean_interval(
     *,
     confidence: float = 0.95,
     population: int | None = None,
+    min_n: int = 2,
+    zero_width_interval: bool = True,
 ) -> MeanResult:
     """Mean of one group from COUNT, SUM and SUM of squares, with a t interval (scale units).
 
     Same method as ``mean_interval_arrays``. One answer: the mean without SD or interval and
     "no_interval"; identical answers: "zero_variance". Also exported as
-    ``mean_interval_from_sums``.
+    ``mean_interval_from_sums``. Fewer than ``min_n`` answers: no interval, "too_few"; with
+    ``zero_width_interval=False``, identical answers give no interval and "no_variation".
     """
     cell = mean_interval_arrays(
-        n, total, total_squares, confidence=confidence, population=population
+        n,
+        total,
+        total_squares,
+        confidence=confidence,
+        population=population,
+        min_n=min_n,
+        zero_width_interval=zero_width_interval,
     )
     valid = _valid_counts(n) and math.isfinite(total) and math.isfinite(total_squares)
     warnings = _warnings(n, valid=valid, population=population)
-    if valid and 0 < n < 2:
-        warnings.append("no_interval")
-    if cell.sd == 0:
-        warnings.append("zero_variance")
+    warnings += _interval_warnings(n if valid else 0.0, cell.sd, min_n, zero_width_interval)
     return MeanResult(
         value=_optional(cell.value),
         n=n,
@@ -124,6 +135,18 @@ def mean_interval(
 
 
 mean_interval_from_sums = mean_interval
+
+
+def _interval_warnings(n: float, sd: FloatArray, min_n: int, zero_width: bool) -> list[str]:
+    """Why a valid, non-empty mean has no interval (or a zero-width one)."""
+    if n <= 0:
+        return []
+    found = ["too_few"] if n < min_n else []
+    if n < max(min_n, 2):
+        found.append("no_interval")
+    if sd == 0:
+        found += ["zero_variance"] if zero_width else ["no_variation", "no_interval"]
+    return list(dict.fromkeys(found))
 
 
 def mean_interval_from_values(

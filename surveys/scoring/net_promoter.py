@@ -23,11 +23,16 @@ NPS_DETRACTOR_MAX = 6
 NPS_SCALE_MAX = 10
 
 ADJUSTED_WALD_PSEUDO = (0.75, 1.5, 0.75)  # promoters, passives, detractors (MeasuringU)
+NPS_INTERVALS = ("wald", "adjusted_wald")  # what ``interval=`` may put in ci_low / ci_high
 
 
 @dataclass(frozen=True)
 class NpsResult:
-    """NPS (or eNPS) of one group, in points; Wald and adjusted-Wald intervals."""
+    """NPS (or eNPS) of one group, in points; Wald and adjusted-Wald intervals.
+
+    ``ci_low``/``ci_high`` hold the interval named by ``interval`` (Wald unless asked
+    otherwise); ``wald_*`` and ``adjusted_*`` always hold both.
+    """
 
     value: float | None
     n: float
@@ -41,11 +46,18 @@ class NpsResult:
     adjusted_high: float | None
     warnings: tuple[str, ...] = ()
     population: float | None = None
+    interval: str = "wald"
+    wald_low: float | None = None
+    wald_high: float | None = None
 
 
 @dataclass(frozen=True)
 class NpsArrays:
-    """NPS per cell (points): float arrays, NaN where a cell has no (valid) answers."""
+    """NPS per cell (points): float arrays, NaN where a cell has no (valid) answers.
+
+    ``ci_low``/``ci_high`` hold the interval named by ``interval``; ``wald_*`` (None only
+    when built by hand) and ``adjusted_*`` always hold both.
+    """
 
     value: FloatArray
     n: FloatArray
@@ -57,6 +69,9 @@ class NpsArrays:
     ci_high: FloatArray
     adjusted_low: FloatArray
     adjusted_high: FloatArray
+    interval: str = "wald"
+    wald_low: FloatArray | None = None
+    wald_high: FloatArray | None = None
 
 
 def nps_counts(
@@ -93,6 +108,11 @@ def _trinomial(
     return 100.0 * value, 100.0 * se, low, high
 
 
+def _check_interval(interval: str) -> None:
+    if interval not in NPS_INTERVALS:
+        raise ValueError(f"interval must be one of {NPS_INTERVALS}, got {interval!r}")
+
+
 def nps_arrays(
     promoters: npt.ArrayLike,
     passives: npt.ArrayLike,
@@ -100,6 +120,7 @@ def nps_arrays(
     *,
     confidence: float = 0.95,
     population: Population = None,
+    interval: str = "wald",
 ) -> NpsArrays:
     """Vectorised NPS in points with Wald and adjusted-Wald intervals, one element per cell.
 
@@ -109,7 +130,12 @@ def nps_arrays(
     (MeasuringU; R ``NPS``) adds 0.75 promoters, 1.5 passives and 0.75 detractors (n + 3) and
     centres its interval on the adjusted NPS. Intervals are clipped to [-100, 100] only after
     computing. ``population`` applies the finite population correction to both SEs.
+
+    ``interval="adjusted_wald"`` puts the adjusted Wald in ci_low/ci_high: it never collapses
+    at NPS ±100 or n = 1 and covers best at small n (Rocks 2016, Am. Stat. 70(4); Sauro &
+    Lewis 2021; STATISTICS.md rule 3). ``se`` stays the plain trinomial SE.
     """
+    _check_interval(interval)
     z = _critical_z(confidence)
     promoters, passives, detractors = _floats(promoters, passives, detractors)
     n = promoters + passives + detractors
@@ -121,13 +147,11 @@ def nps_arrays(
     adjusted = (promoters + extra_promoters, detractors + extra_detractors, adjusted_n)
     value, se, low, high = _trinomial(promoters, detractors, n, factor, z)
     *_, adjusted_low, adjusted_high = _trinomial(*adjusted, factor, z)
-    scored = [value, se, low, high, adjusted_low, adjusted_high]
-    value, se, low, high, adjusted_low, adjusted_high = (
-        np.where(valid, array, np.nan) for array in scored
-    )
-    return NpsArrays(
-        value, n, promoters, passives, detractors, se, low, high, adjusted_low, adjusted_high
-    )
+    scored = (value, se, low, high, adjusted_low, adjusted_high)
+    value, se, low, high, adjusted_low, adjusted_high = (np.where(valid, a, np.nan) for a in scored)
+    primary = (adjusted_low, adjusted_high) if interval == "adjusted_wald" else (low, high)
+    counts = (value, n, promoters, passives, detractors, se)
+    return NpsArrays(*counts, *primary, adjusted_low, adjusted_high, interval, low, high)
 
 
 def nps(
@@ -137,14 +161,17 @@ def nps(
     *,
     confidence: float = 0.95,
     population: int | None = None,
+    interval: str = "wald",
 ) -> NpsResult:
     """NPS of one group in points with SE, Wald and adjusted-Wald intervals.
 
     Same method as ``nps_arrays`` (to which it delegates). No answers: value None and
     "no_data"; all answers in one category: a zero-width Wald interval and "zero_variance"
-    (the adjusted-Wald interval is the one to show then, as for any small n).
+    (the adjusted-Wald interval is the one to show then, as for any small n: pass
+    ``interval="adjusted_wald"`` to make it ci_low/ci_high).
     """
-    cell = nps_arrays(promoters, passives, detractors, confidence=confidence, population=population)
+    counts = (promoters, passives, detractors)
+    cell = nps_arrays(*counts, confidence=confidence, population=population, interval=interval)
     n = promoters + passives + detractors
     valid = _valid_counts(promoters, passives, detractors)
     warnings = _warnings(n, valid=valid, population=population)
@@ -163,6 +190,9 @@ def nps(
         adjusted_high=_optional(cell.adjusted_high),
         warnings=tuple(warnings),
         population=population,
+        interval=interval,
+        wald_low=_optional(cell.wald_low),
+        wald_high=_optional(cell.wald_high),
     )
 
 
