@@ -7,20 +7,27 @@ PORT ?= 8000
 # Development defaults; production sets SECRET_KEY and DEBUG=0 itself.
 export DEBUG ?= 1
 
-.PHONY: run serve test install install-dev lint migrate demo worker beat bench clean
+.PHONY: run serve test install install-dev lint lock migrate demo worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the locks (every package pinned); requirements*.txt hold the direct pins.
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	touch $(VENV)/.runtime $@
+
+# Regenerate the locks after changing a pin in requirements.txt or requirements-dev.txt.
+LOCK_OPTIONS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+lock: install-dev
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements.lock requirements.txt
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements-dev.lock requirements-dev.txt
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
@@ -41,9 +48,13 @@ serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn cxsurvey.wsgi --workers $(WEB_WORKERS) --bind $(HOST):$(PORT) --access-logfile -
 
+# Style, migrations, the layers (import-linter contracts in pyproject.toml) and types (mypy).
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

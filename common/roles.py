@@ -8,6 +8,7 @@ propose nor vote unless they join the group. Inactive users have no role at all.
 from typing import TypeGuard
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 
 LEADERSHIP_GROUP = "Leadership"
 ANALYSTS_GROUP = "Analysts"
@@ -44,3 +45,11 @@ def sees_whole_organisation(user: AnyUser | None) -> bool:
     if not is_active_user(user):
         return False
     return user.is_superuser or is_leader(user) or is_analyst(user)
+
+
+def acting_user(user: AnyUser) -> User:
+    """The logged-in user behind a request that only logged-in users reach (admin pages, API
+    views with a role); anything else is refused rather than recorded as nobody."""
+    if not is_active_user(user):
+        raise PermissionDenied("Log in to do this.")
+    return user

@@ -52,7 +52,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith(API_PREFIX):
         body = error_body(status_code=404, code="not_found", message="Not found.")
         return JsonResponse(body, status=404)
-    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+    return defaults.page_not_found(request, exception or Http404())
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -99,7 +99,7 @@ def _response(
 
 def _validation_error(exc: DjangoValidationError) -> Response:
     if hasattr(exc, "error_dict"):
-        fields = {key: [str(message) for message in value] for key, value in exc}
+        fields = {key: [str(message) for message in messages] for key, messages in exc}  # type: ignore[misc]
     else:
         fields = {NON_FIELD: [str(message) for message in exc.messages]}
     return _response(400, "invalid", "The request is not valid.", fields)

@@ -58,23 +58,25 @@ def _wrap(text: str, width: int = 24, lines: int = 2) -> list[str]:
     return wrapped
 
 
-def _layout(nodes: Sequence[ChainNode]) -> tuple[dict[str, tuple[float, float]], list, float]:
+def _layout(
+    nodes: Sequence[ChainNode],
+) -> tuple[dict[str, tuple[float, float]], list[tuple[float, str]], float]:
     """Top-left corner of each box: one column per stage (left to right), boxes stacked."""
     stages = sorted({node.stage for node in nodes})
     column = {stage: index for index, stage in enumerate(stages)}
     rows: dict[int, int] = {}
-    corners = {}
+    corners: dict[str, tuple[float, float]] = {}
     for node in nodes:
         row = rows.get(node.stage, 0)
         rows[node.stage] = row + 1
         x = MARGIN + column[node.stage] * (BOX_WIDTH + COLUMN_GAP)
         corners[node.key] = (x, MARGIN + HEADER + row * (BOX_HEIGHT + ROW_GAP))
-    headers = [
+    headers: list[tuple[float, str]] = [
         (MARGIN + column[stage] * (BOX_WIDTH + COLUMN_GAP), name)
         for stage, name in sorted({(node.stage, node.stage_name) for node in nodes})
     ]
     depth = max(rows.values(), default=0)
-    return corners, headers, MARGIN * 2 + HEADER + depth * (BOX_HEIGHT + ROW_GAP)
+    return corners, headers, float(MARGIN * 2 + HEADER + depth * (BOX_HEIGHT + ROW_GAP))
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def _edge_svg(
     path = curve.path()
     significant = edge.q is not None and edge.q < SIGNIFICANT_Q
     known = edge.r is not None and math.isfinite(edge.r)
-    width = 1.0 + 7.0 * abs(edge.r) if known else 1.0
+    width = 1.0 + 7.0 * abs(edge.r) if edge.r is not None and known else 1.0
     colour = _colour(edge.r)
     dash = "" if significant else ' stroke-dasharray="6 4"'
     label = (f"r = {edge.r:+.2f}" if known else "r = n/a") + (" ★" if significant else "")

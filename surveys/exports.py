@@ -75,10 +75,9 @@ def _answer_column(question: Question) -> Any:
         return neutralised(Max("answers__choice__value", filter=mine))
     if question.type == Question.Type.TEXT:
         return neutralised(Max("answers__text", filter=mine))
-    number = "answers__number"
-    if question.type in Question.SCALES:  # whole numbers: "9", not "9.0", with no work per cell
-        number = Cast("answers__number", IntegerField())
-    return Max(number, filter=mine, output_field=DriverNumber())
+    # Scales are whole numbers: "9", not "9.0", with no work per cell.
+    number = Cast("answers__number", IntegerField()) if question.type in Question.SCALES else None
+    return Max(number or "answers__number", filter=mine, output_field=DriverNumber())
 
 
 def export_responses_query(survey: Survey, responses: QuerySet[Response]) -> tuple[list, QuerySet]:

@@ -11,7 +11,7 @@ SQL that reads columns directly (exports, webhooks). Unit scope comes from `visi
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.db.models import (
@@ -134,8 +134,8 @@ def readable_responses(
     responses = scoped(Response.objects.all(), reader)
     responses = responses.filter(period_range_condition(period_from, period_to))
     if unit is not None:
-        field = {"unit__path__startswith": unit.path} if subtree else {"unit": unit}
-        responses = responses.filter(**field)
+        within = Q(unit__path__startswith=unit.path) if subtree else Q(unit=unit)
+        responses = responses.filter(within)
     return responses
 
 
@@ -173,7 +173,7 @@ def open_customer_surveys() -> QuerySet[Survey]:
 
 
 def _answering_scope(survey: Survey) -> QuerySet[OrgUnit]:
-    return survey.root_unit.subtree() if survey.root_unit_id else OrgUnit.objects.all()
+    return survey.root_unit.subtree() if survey.root_unit else OrgUnit.objects.all()
 
 
 def unit_in_survey(survey: Survey, code: str) -> OrgUnit | None:
@@ -248,7 +248,8 @@ def metric_values(
     rows = rows.filter(period_range_condition(period_from, period_to))
     if level is not None:
         rows = rows.filter(unit__level=level)
-    return rows.order_by("metric__chain_stage", "metric__key", "unit__path", "period")
+    ordered = rows.order_by("metric__chain_stage", "metric__key", "unit__path", "period")
+    return cast(MetricValueQuerySet, ordered)
 
 
 def metric_catalogue() -> QuerySet[Metric]:

@@ -42,8 +42,8 @@ def managed_paths(reader: Reader) -> list[str]:
         return []
     cached: list[str] | None = getattr(reader, "_managed_unit_paths", None)
     if cached is None:
-        cached = list(reader.managed_units.values_list("path", flat=True))  # type: ignore[union-attr]
-        reader._managed_unit_paths = cached  # type: ignore[union-attr]
+        cached = list(reader.managed_units.values_list("path", flat=True))
+        setattr(reader, "_managed_unit_paths", cached)  # noqa: B010 (a cache, not a field)
     return cached
 
 

@@ -1,6 +1,6 @@
 """OpenAPI schema generation that documents the shared error responses."""
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 
@@ -13,9 +13,11 @@ ERRORS_FOR_WRITES = ("409", "410", "413", "415", "422")
 class ApiSchema(AutoSchema):
     """drf-spectacular schema that documents the shared error responses of every operation."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        codes = ERRORS_FOR_EVERY_OPERATION
+        codes: tuple[str, ...] = ERRORS_FOR_EVERY_OPERATION
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ERRORS_FOR_WRITES
         for code in codes:

@@ -1,7 +1,11 @@
 """What every API view shares: documented errors, pagination, strict JSON, the public-submission
 throttle, and errors always rendered as JSON, also on views that otherwise render files."""
 
-from rest_framework.pagination import PageNumberPagination
+from collections.abc import Sequence
+
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -23,16 +27,17 @@ class PublicSubmitThrottle(ScopedRateThrottle):
     """The public submission rate (PUBLIC_SUBMIT_RATE), read when a request arrives."""
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return None if rate is None else str(rate)
 
 
-class ApiViewMixin:
+class ApiViewMixin(GenericAPIView):
     """Common view settings: documented errors, pagination, and errors always in JSON, also
     on views that otherwise render files (exports)."""
 
     schema = ApiSchema()
-    pagination_class = ApiPagination
-    parser_classes = [JSONTextParser]
+    pagination_class: type[BasePagination] | None = ApiPagination
+    parser_classes: Sequence[type[BaseParser]] = [JSONTextParser]
 
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and response.status_code >= 400:

@@ -25,7 +25,7 @@ def record_event(
         details.setdefault("subject_type", subject._meta.label_lower)
         details.setdefault("subject_id", subject.pk)
     return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if isinstance(actor, User) and actor.pk else None,
         action=action[:60],
         subject=str(subject)[:200],
         details=details,

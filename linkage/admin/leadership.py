@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from common.admin import ReadOnlyAdmin, RoleAdmin, reads_by_role
-from common.roles import LEADERSHIP_GROUP, is_leader
+from common.roles import LEADERSHIP_GROUP, acting_user, is_leader
 
 from ..exceptions import BarometerError, ExpectationInvalid, InitiativeError
 from ..forms import ExpectationForm, MoveInitiativeBackForm, ProposeBarometerForm, VoteForm
@@ -47,6 +47,9 @@ from ..services.initiatives import (
 )
 
 FORM_PAGE = "linkage/admin/form_page.html"
+PROPOSAL_FIELDS = (
+    *("metric", "rationale", "rule_text", "proposed_by", "status", "created_at", "decided_at"),
+)
 
 
 def form_page(request: HttpRequest, model_admin: admin.ModelAdmin, **context) -> HttpResponse:
@@ -65,9 +68,8 @@ class BarometerProposalAdmin(ReadOnlyAdmin):
     list_display = ["metric", "status", "rule_short", "votes_text", "proposed_by", "created_at"]
     list_filter = ["status", "rule"]
     list_select_related = ["metric", "proposed_by"]
-    fields = ["metric", "rationale", "rule_text", "proposed_by", "status", "created_at"]
-    fields += ["decided_at"]
-    readonly_fields = fields
+    fields = PROPOSAL_FIELDS
+    readonly_fields = PROPOSAL_FIELDS
     change_form_template = "linkage/admin/proposal_change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -102,7 +104,9 @@ class BarometerProposalAdmin(ReadOnlyAdmin):
 
     @admin.display(description="votes")
     def votes_text(self, proposal: BarometerProposal) -> str:
-        return f"{proposal.approvals} approve, {proposal.rejections} reject"
+        # approvals and rejections are annotated by get_queryset.
+        approvals, rejections = proposal.approvals, proposal.rejections  # type: ignore[attr-defined]
+        return f"{approvals} approve, {rejections} reject"
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -122,7 +126,9 @@ class BarometerProposalAdmin(ReadOnlyAdmin):
         form = ProposeBarometerForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                proposal = propose_barometer(proposer=request.user, **form.cleaned_data)
+                proposal = propose_barometer(
+                    proposer=acting_user(request.user), **form.cleaned_data
+                )
             except BarometerError as error:
                 form.add_error(None, error.message)
             else:
@@ -154,7 +160,9 @@ class BarometerProposalAdmin(ReadOnlyAdmin):
             self.message_user(request, "Choose approve or reject.", messages.ERROR)
             return HttpResponseRedirect(self._change_url(proposal.pk))
         try:
-            proposal = vote_on_barometer(voter=request.user, proposal=proposal, **form.cleaned_data)
+            proposal = vote_on_barometer(
+                voter=acting_user(request.user), proposal=proposal, **form.cleaned_data
+            )
         except BarometerError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
@@ -169,7 +177,9 @@ class BarometerProposalAdmin(ReadOnlyAdmin):
             raise PermissionDenied("Only members of the Leadership group may withdraw.")
         try:
             withdraw_proposal(
-                actor=request.user, proposal=proposal, reason=request.POST.get("reason", "")
+                actor=acting_user(request.user),
+                proposal=proposal,
+                reason=request.POST.get("reason", ""),
             )
         except BarometerError as error:
             self.message_user(request, error.message, messages.ERROR)
@@ -217,11 +227,11 @@ class PerformanceExpectationAdmin(RoleAdmin):
         return is_leader(request.user) or super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: PerformanceExpectation) -> None:
-        delete_expectation(actor=request.user, expectation=obj)
+        delete_expectation(actor=acting_user(request.user), expectation=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for expectation in queryset.select_related("metric", "unit"):
-            delete_expectation(actor=request.user, expectation=expectation)
+            delete_expectation(actor=acting_user(request.user), expectation=expectation)
 
     @admin.display(description="baseline → target")
     def target_shown(self, expectation: PerformanceExpectation) -> str:
@@ -237,7 +247,7 @@ class PerformanceExpectationAdmin(RoleAdmin):
         form = ExpectationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                create_expectation(owner=request.user, **form.cleaned_data)
+                create_expectation(owner=acting_user(request.user), **form.cleaned_data)
             except ExpectationInvalid as error:
                 for field, field_messages in error.errors.items():
                     for message in field_messages:
@@ -285,7 +295,9 @@ class InitiativeAdmin(RoleAdmin):
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def save_model(self, request: HttpRequest, obj: Initiative, form, change: bool) -> None:
-        save_initiative(actor=request.user, initiative=obj, changed_fields=form.changed_data)
+        save_initiative(
+            actor=acting_user(request.user), initiative=obj, changed_fields=form.changed_data
+        )
 
     def get_urls(self):
         move_back = self.admin_site.admin_view(require_POST(self.move_back_view))
@@ -302,7 +314,9 @@ class InitiativeAdmin(RoleAdmin):
         try:
             if not form.is_valid():
                 raise InitiativeError("Choose an earlier stage and say why.")
-            move_initiative_back(actor=request.user, initiative=initiative, **form.cleaned_data)
+            move_initiative_back(
+                actor=acting_user(request.user), initiative=initiative, **form.cleaned_data
+            )
         except InitiativeError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
@@ -312,7 +326,9 @@ class InitiativeAdmin(RoleAdmin):
     @admin.action(description="Advance to the next stage", permissions=["change"])
     def advance(self, request: HttpRequest, queryset) -> None:
         self._each(
-            request, queryset, lambda item: advance_initiative(actor=request.user, initiative=item)
+            request,
+            queryset,
+            lambda item: advance_initiative(actor=acting_user(request.user), initiative=item),
         )
 
     @admin.action(
@@ -322,7 +338,7 @@ class InitiativeAdmin(RoleAdmin):
         self._each(
             request,
             queryset,
-            lambda item: verify_initiative_impact(actor=request.user, initiative=item),
+            lambda item: verify_initiative_impact(actor=acting_user(request.user), initiative=item),
         )
 
     def _each(self, request: HttpRequest, queryset, step) -> None:

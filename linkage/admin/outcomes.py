@@ -8,9 +8,20 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
+from common.roles import acting_user
+
 from ..models import OutcomeImport
 from ..services.outcomes import HEADER, import_outcome_file
 
+SHOWN_FIELDS = (
+    "file_name",
+    "status",
+    "lines_total",
+    "lines_written",
+    "uploaded_by",
+    "created_at",
+    "problems",
+)
 UPLOAD_TEMPLATE = "admin/linkage/outcomeimport/upload.html"
 
 
@@ -40,16 +51,8 @@ class OutcomeImportAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["file_name"]
-    fields = [
-        "file_name",
-        "status",
-        "lines_total",
-        "lines_written",
-        "uploaded_by",
-        "created_at",
-        "problems",
-    ]
-    readonly_fields = fields
+    fields = SHOWN_FIELDS
+    readonly_fields = SHOWN_FIELDS
     change_list_template = "admin/linkage/outcomeimport/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -81,7 +84,7 @@ class OutcomeImportAdmin(admin.ModelAdmin):
                 lines=upload,
                 skip_bad=form.cleaned_data["skip_bad"],
                 create_metrics=form.cleaned_data["create_metrics"],
-                uploaded_by=request.user,
+                uploaded_by=acting_user(request.user),
                 file_name=upload.name,
             )
             self._report(request, record)

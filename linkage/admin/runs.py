@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from common.roles import is_leader
+from common.roles import acting_user, is_leader
 from surveys import periods as period_labels
 from surveys.models import Metric, OrgUnit
 from surveys.selectors import metric_values_snapshot_at
@@ -66,7 +66,7 @@ class StartLinkageRunForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["metric_keys"].choices = [
+        self.fields["metric_keys"].choices = [  # type: ignore[attr-defined]
             (metric.key, f"{metric.get_chain_stage_display()} · {metric.name} ({metric.key})")
             for metric in Metric.objects.order_by("chain_stage", "key").only(
                 "key", "name", "chain_stage"
@@ -117,7 +117,7 @@ class LinkageRunAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         try:
             return start_linkage_run(
-                created_by=request.user,
+                created_by=acting_user(request.user),
                 level=data["level"],
                 first_period=data["first_period"] or None,
                 last_period=data["last_period"] or None,
@@ -134,7 +134,9 @@ class LinkageRunAdmin(admin.ModelAdmin):
     ):
         run = self.get_object(request, unquote(object_id))
         if run is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         context = {
@@ -299,13 +301,13 @@ def within_between_sentence(result: LinkageResult, level: str, granularity: str)
     x, y, later = result.x_metric.name, result.y_metric.name, _lag_phrase(result.lag, granularity)
     between = f"Between units (r = {_shown(result.between_r)}): "
     if _clear(result.between_r, result.between_p):
-        more = "higher" if result.between_r >= 0 else "lower"
+        more = "higher" if (result.between_r or 0) >= 0 else "lower"
         between += f"{level}s with higher {x} have {more} {y}."
     else:
         between += f"no clear difference in {y} between {level}s with higher and lower {x}."
     within = f"Within units (r = {_shown(result.within_r)}): "
     if _clear(result.within_r, result.within_p):
-        moves = "rises" if result.within_r >= 0 else "falls"
+        moves = "rises" if (result.within_r or 0) >= 0 else "falls"
         within += f"when a {level}'s {x} rises, its {y} {moves} {later}."
     else:
         within += f"a {level}'s {y} does not move clearly with its own {x} {later}."
@@ -340,7 +342,7 @@ def _driver_rows(run: LinkageRun, metrics: list[Metric]) -> dict[str, Any] | Non
         return None
     names = {metric.key: metric.name for metric in metrics}
     return {
-        "outcome": names.get(drivers.get("outcome"), drivers.get("outcome")),
+        "outcome": names.get(str(drivers.get("outcome")), drivers.get("outcome")),
         "r_squared": drivers.get("r_squared"),
         "n": drivers.get("n"),
         "lag": drivers.get("lag"),
@@ -397,7 +399,7 @@ class ChainLinkAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ChainLink, form, change: bool) -> None:
         edit_chain_link(
-            actor=request.user,
+            actor=acting_user(request.user),
             link=obj,
             statement=form.cleaned_data["statement"],
             expected_lag=form.cleaned_data["expected_lag"],

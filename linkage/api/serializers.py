@@ -88,7 +88,10 @@ class OutcomeInputSerializer(StrictSerializer):
     """Either `rows` (objects) or `csv` (text with the header unit_code,period,metric_key,value)."""
 
     rows = OutcomeRowSerializer(
-        many=True, required=False, min_length=1, max_length=MAX_OUTCOME_ROWS
+        many=True,
+        required=False,
+        min_length=1,
+        max_length=MAX_OUTCOME_ROWS,  # type: ignore[call-arg]
     )
     csv = serializers.CharField(required=False, max_length=20_000_000, trim_whitespace=False)
     skip_bad = serializers.BooleanField(default=False)

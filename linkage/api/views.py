@@ -17,6 +17,7 @@ from common.api.errors import ApiError
 from common.api.idempotency import KEY_PARAMETER, idempotent
 from common.api.parsers import JSONTextParser
 from common.api.views import ID_PATTERN, ApiViewMixin
+from common.roles import acting_user
 from surveys.api.permissions import HasRole, IsLeaderOrAnalyst
 
 from ..models import Barometer, LinkageRun, OutcomeImport, PerformanceExpectation
@@ -62,7 +63,7 @@ class LinkageRunViewSet(
         """Create a linkage run and queue its computation; poll the run for its status."""
         serializer = LinkageRunInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = start_linkage_run(created_by=request.user, **serializer.validated_data)
+        run = start_linkage_run(created_by=acting_user(request.user), **serializer.validated_data)
         body = LinkageRunSerializer(run).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -84,7 +85,7 @@ class CSVTextParser(BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> CSVText:
+    def parse(self, stream, media_type=None, parser_context=None) -> CSVText:  # type: ignore[override]
         try:
             return CSVText(stream.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
@@ -132,7 +133,7 @@ def _import_outcomes(request: Request) -> tuple[OutcomeImport, str]:
         options.is_valid(raise_exception=True)
         record = import_outcome_file(
             lines=request.data.splitlines(),
-            uploaded_by=request.user,
+            uploaded_by=acting_user(request.user),
             file_name="api.csv",
             **options.validated_data,
         )
@@ -144,14 +145,18 @@ def _import_outcomes(request: Request) -> tuple[OutcomeImport, str]:
     if "csv" in data:
         lines = data["csv"].splitlines()
         return import_outcome_file(
-            lines=lines, uploaded_by=request.user, file_name="api.csv", **options
+            lines=lines, uploaded_by=acting_user(request.user), file_name="api.csv", **options
         ), "line"
     rows = [
         OutcomeRow(index, row["unit"], row["period"], row["metric"], row["value"])
         for index, row in enumerate(data["rows"])
     ]
     record = import_outcomes(
-        rows=rows, uploaded_by=request.user, file_name="api.json", position="item", **options
+        rows=rows,
+        uploaded_by=acting_user(request.user),
+        file_name="api.json",
+        position="item",
+        **options,
     )
     return record, "item"
 

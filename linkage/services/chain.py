@@ -362,10 +362,12 @@ def default_change(metric: Metric) -> float:
 
 def _step(item: Evidence) -> Step | None:
     result, target = item.result, item.link.to_metric
-    slopes = (result.slope_within, result.slope_within_low, result.slope_within_high)
-    if not item.forward or any(value is None for value in slopes):
+    slope, low, high = result.slope_within, result.slope_within_low, result.slope_within_high
+    if not item.forward or slope is None or low is None or high is None:
         return None
-    return Step(target.key, target.name, target.unit_label, item.link.expected_lag, *slopes)
+    return Step(
+        target.key, target.name, target.unit_label, item.link.expected_lag, slope, low, high
+    )
 
 
 def _reaches_money(item: Evidence) -> bool:
@@ -415,6 +417,6 @@ def _attach_value_at_stake(run: LinkageRun, evidence: list[Evidence]) -> None:
             item.link.value_at_stake = value_at_stake(
                 driver=driver,
                 change=default_change(driver),
-                steps=[_step(part) for part in route],
+                steps=[step for step in map(_step, route) if step is not None],
                 scale=scale,
             ) | {"run": run.pk}

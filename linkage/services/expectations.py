@@ -194,7 +194,7 @@ def create_expectation(
     or a visible baseline for the group in `baseline_period` is missing. Nothing is written
     when it raises; the first status is computed right away.
     """
-    fields = {
+    fields: dict[str, Any] = {
         "title": (title or "").strip(),
         "metric": metric,
         "unit": unit,
@@ -206,10 +206,12 @@ def create_expectation(
         "end_date": end_date,
     }
     check_expectation(**fields)
+    # check_expectation refused every missing part, so the narrowing below always holds.
+    assert metric is not None and unit is not None and target_change is not None
     baseline = compute_baseline(
         metric=metric,
         unit=unit,
-        segment_filter=fields["segment_filter"],
+        segment_filter=segment_filter or {},
         baseline_period=baseline_period,
     )
     target = _target_for(baseline, target_kind=target_kind, target_change=target_change)
@@ -384,6 +386,8 @@ def refresh_expectation_status(
     """
     today = today or timezone.localdate()
     reading = latest_reading(expectation, today=today) if today >= expectation.start_date else None
+    if expectation.baseline_value is None or expectation.target_value is None:
+        return expectation  # stored before a baseline existed: nothing to judge against
     status = judge_status(
         today=today,
         start=expectation.start_date,

@@ -43,7 +43,7 @@ _UPSERT_FIELDS = [
 IMPORTED = MetricValue.Source.IMPORTED
 SUM = Metric.Aggregation.SUM
 ROLLED_UP_FROM = "rolled_up_from"
-Lines = Iterable[str] | Iterable[bytes]
+Lines = Iterable[str | bytes]
 
 
 class _GoodLine(NamedTuple):
@@ -430,12 +430,13 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
         .exclude(source=IMPORTED, details__has_key=ROLLED_UP_FROM)
         .values_list("metric_id", "unit_id", "period")
     )
-    contents = {
+    contents: dict[Cell, _Content] = {
         (row["metric_id"], row["unit__parent_id"], row["period"]): _Content(
             row["total" if aggregations[row["metric_id"]] == SUM else "mean"],
             rolled_up_from=row["children"],
         )
         for row in children
+        if row["unit__parent_id"] is not None  # depth + 1 always has a parent; for the checker
     }
     for cell in own_values.intersection(contents):
         del contents[cell]

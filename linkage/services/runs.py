@@ -87,7 +87,7 @@ def _check_metric_keys(keys: Sequence[str] | None, level: str, errors: dict) -> 
 
 
 def _check_period(label: str | None, field: str, errors: dict) -> str | None:
-    if label in (None, ""):
+    if not label:
         return None
     try:
         period_labels.granularity_of(label)
@@ -97,9 +97,12 @@ def _check_period(label: str | None, field: str, errors: dict) -> str | None:
     return label
 
 
-def _default_range(keys: list[str], level: str, first: str | None, last: str | None) -> tuple:
+def _default_range(
+    keys: list[str], level: str, first: str | None, last: str | None
+) -> tuple[str | None, str | None]:
     """Fill a missing end of the range with the first/last period that has values."""
-    granularity = period_labels.granularity_of(first or last) if (first or last) else None
+    given = first or last
+    granularity = period_labels.granularity_of(given) if given else None
     available = [
         label
         for label in periods_with_values(metric_keys=keys, level=level)
@@ -158,10 +161,10 @@ def check_linkage_run(
     if not errors:
         first, last = _default_range(keys, level, first, last)
         _check_range(first, last, errors)
-    if not errors:
+    if not errors and first and last:
         _check_data_in_range(keys, level, first, last, errors)
-    if errors:
-        raise InvalidLinkageRun(errors)
+    if errors or not first or not last:
+        raise InvalidLinkageRun(errors or {"first_period": ["There is no data at this level."]})
     return RunSettings(level, first, last, keys, max_lag)
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -32,8 +33,8 @@ class SurveyAdminForm(forms.ModelForm):
             "languages",
         )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if cleaned.get("audience") == Survey.Audience.EMPLOYEE:
             threshold = cleaned.get("anonymity_threshold") or 0
             if threshold == 0:
@@ -43,9 +44,7 @@ class SurveyAdminForm(forms.ModelForm):
         return cleaned
 
 
-def _use_autocomplete(
-    form_field: forms.ModelChoiceField, model_field, admin_site: admin.AdminSite
-) -> None:
+def _use_autocomplete(form_field: Any, model_field: Any, admin_site: admin.AdminSite) -> None:
     """Search units as the admin's own foreign-key fields do, instead of listing them all."""
     form_field.widget = AutocompleteSelect(model_field, admin_site)
     form_field.widget.choices = form_field.choices  # a new widget needs the field's choices
@@ -111,8 +110,8 @@ class IssueInvitationsForm(forms.Form):
             raise forms.ValidationError("Save the contacts file as UTF-8 CSV.") from None
         return read_contacts_csv(text)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         nothing_asked = cleaned.get("count") is None and not cleaned.get("contacts_file")
         if nothing_asked and not self.has_error("contacts_file"):
             self.add_error("count", "Give a number of invitations or upload contacts.")

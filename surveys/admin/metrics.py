@@ -11,6 +11,7 @@ from ..selectors import metric_values
 from ..services.metrics import ensure_metrics_for_questions, save_metric
 
 HIDDEN = "hidden (below threshold)"
+SHOWN_FIELDS = ("metric", "unit", "period", "shown_value", "shown_ci", "shown_n", "source")
 
 
 @admin.register(Metric)
@@ -67,8 +68,8 @@ class MetricValueAdmin(admin.ModelAdmin):
     list_display = ["metric", "unit", "period", "shown_value", "shown_ci", "shown_n", "source"]
     list_filter = ["metric", "period", "unit__level", "suppressed", "source"]
     search_fields = ["unit__code", "unit__name", "metric__key"]
-    fields = ["metric", "unit", "period", "shown_value", "shown_ci", "shown_n", "source"]
-    readonly_fields = fields
+    fields = SHOWN_FIELDS
+    readonly_fields = SHOWN_FIELDS
 
     def get_queryset(self, request: HttpRequest):
         # The selector masks suppressed cells; the visibility policy limits the units.

@@ -32,7 +32,7 @@ class AnswerInline(admin.TabularInline):
 
     @admin.display(description="Answer")
     def value(self, answer: Answer) -> str:
-        if answer.choice_id:
+        if answer.choice:
             return answer.choice.label
         picked = [choice.label for choice in answer.choices.all()]
         if picked:

@@ -13,6 +13,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
+from common.roles import acting_user
+
 from ..exceptions import InvalidInvitationRequest, SlugTaken, SurveyError, UnknownUnit
 from ..exports import invitation_rows
 from ..models import Choice, Invitation, OrgUnit, Question, Survey
@@ -117,11 +119,11 @@ class SurveyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Questions", ordering="question_count")
     def question_count(self, survey: Survey) -> int:
-        return survey.question_count
+        return survey.question_count  # type: ignore[attr-defined]  # annotated
 
     @admin.display(description="Responses", ordering="response_count")
     def response_count(self, survey: Survey) -> int:
-        return survey.response_count
+        return survey.response_count  # type: ignore[attr-defined]  # annotated
 
     @admin.display(description="Preview")
     def preview_link(self, survey: Survey) -> str:
@@ -220,7 +222,7 @@ class SurveyAdmin(admin.ModelAdmin):
                     count=data["count"],
                     contacts=data["contacts_file"],
                     expires_in_days=data["expires_in_days"],
-                    created_by=request.user,
+                    created_by=acting_user(request.user),
                 )
             except SurveyError as error:
                 form.add_error(_error_field(error), error.message)

@@ -20,7 +20,7 @@ from ..models import Answer, Metric, OrgUnit, Question, Response
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.
-STATISTICS = {
+STATISTICS: dict[str, tuple[str, ...]] = {
     A.NPS: ("answers", "promoters", "detractors"),
     A.TOP_BOX: ("answers", "k"),
     A.RATE: ("answers", "k"),
@@ -78,8 +78,8 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
     rows = Question.objects.filter(metric_key__in=list(feeding)).values_list(
         "metric_key", "id", "survey_id", "survey__anonymity_threshold", "grid"
     )
-    for key, *question in rows:
-        feeding[key].append(tuple(question))
+    for key, question_id, survey_id, threshold, grid in rows:
+        feeding[key].append((question_id, survey_id, threshold, grid))
     feeds = []
     for metric in metrics:
         questions = feeding[metric.key]
@@ -333,6 +333,7 @@ def score_statistics(metric: Metric, statistics: np.ndarray) -> Scores:
     """
     answers = statistics[:, 0]
     extra: dict[str, np.ndarray] = {}
+    result: scoring.NpsArrays | scoring.ProportionArrays | scoring.MeanArrays
     if metric.aggregation == A.NPS:
         promoters, detractors = statistics[:, 1], statistics[:, 2]
         result = scoring.nps_arrays(promoters, answers - promoters - detractors, detractors)

@@ -6,7 +6,7 @@ from ..models import Question
 from .cells import UnitTree, compute_cells, metric_feeds
 from .store import write_cells
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], object]
 
 
 def recompute_cells(

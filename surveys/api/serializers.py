@@ -20,7 +20,9 @@ from .shapes import ShapeError, check_answers, check_bulk_row, check_segment
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    parent: serializers.SlugRelatedField[OrgUnit] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = OrgUnit
@@ -46,7 +48,9 @@ class QuestionSerializer(serializers.ModelSerializer):
 
 
 class SurveySerializer(serializers.ModelSerializer):
-    root_unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    root_unit: serializers.SlugRelatedField[OrgUnit] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     response_count = serializers.IntegerField(read_only=True)
     question_count = serializers.IntegerField(read_only=True)
 
@@ -225,7 +229,10 @@ class InvitationBatchInputSerializer(StrictSerializer):
     unit = serializers.SlugField(max_length=40)
     count = serializers.IntegerField(min_value=1, max_value=MAX_INVITATIONS, required=False)
     contacts = ContactSerializer(
-        many=True, required=False, min_length=1, max_length=MAX_INVITATIONS
+        many=True,
+        required=False,
+        min_length=1,
+        max_length=MAX_INVITATIONS,  # type: ignore[call-arg]
     )
     expires_in_days = serializers.IntegerField(
         min_value=1, max_value=365, required=False, allow_null=True, default=30
@@ -240,7 +247,9 @@ class InvitationBatchInputSerializer(StrictSerializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit: serializers.SlugRelatedField[OrgUnit] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -274,7 +283,7 @@ class MetricSerializer(serializers.ModelSerializer):
 class MetricKeysField(serializers.CharField):
     """Comma-separated metric keys ("customer.nps,employee.enps")."""
 
-    def to_internal_value(self, data: Any) -> list[str]:
+    def to_internal_value(self, data: Any) -> list[str]:  # type: ignore[override]
         text = super().to_internal_value(data)
         # CharField's NUL check runs on the returned value, here a list, where it sees none.
         if "\x00" in text:

@@ -22,6 +22,7 @@ from common.api.renderers import (
 )
 from common.api.views import SLUG_PATTERN, ApiViewMixin, PublicSubmitThrottle
 from common.exports import streaming_export
+from common.roles import acting_user
 
 from ..exceptions import UnknownUnit
 from ..exports import metric_value_rows, response_rows
@@ -112,7 +113,7 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             count=data.get("count"),
             contacts=data.get("contacts"),
             expires_in_days=data["expires_in_days"],
-            created_by=request.user,
+            created_by=acting_user(request.user),
         )
         body = InvitationBatchSerializer({"count": len(created), "invitations": created}).data
         return Response(body, status=status.HTTP_201_CREATED)

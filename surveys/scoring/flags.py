@@ -55,9 +55,14 @@ def plausibility_flags(
     rarely produces it (solicited or gamed answers). Called positionally with an aggregation
     and rows of statistics, it is ``plausibility_flags_cells`` (the aggregation layer's form).
     """
-    thresholds = {"low_n": low_n, "ceiling_share": ceiling_share, "ceiling_min_n": ceiling_min_n}
     if aggregation is not None:
-        return plausibility_flags_cells(aggregation, np.asarray(statistics), **thresholds)
+        return plausibility_flags_cells(
+            aggregation,
+            np.asarray(statistics),
+            low_n=low_n,
+            ceiling_share=ceiling_share,
+            ceiling_min_n=ceiling_min_n,
+        )
     if n is None:
         raise TypeError("plausibility_flags needs n= (or an aggregation and statistics)")
     flags = ["low_n"] if n < low_n else []

@@ -168,12 +168,18 @@ def mean_interval_from_values(
         confidence=confidence,
         population=population,
     )
-    moved = {
-        name: None if getattr(result, name) is None else getattr(result, name) + shift
-        for name in ("value", "ci_low", "ci_high")
-    }
+
+    def moved(bound: float | None) -> float | None:
+        return None if bound is None else bound + shift
+
     dropped = ("nan_excluded",) if finite.size < answers.size else ()
-    return replace(result, **moved, warnings=result.warnings + dropped)
+    return replace(
+        result,
+        value=moved(result.value),
+        ci_low=moved(result.ci_low),
+        ci_high=moved(result.ci_high),
+        warnings=result.warnings + dropped,
+    )
 
 
 @overload

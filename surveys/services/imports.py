@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from ..answers import CleanAnswer, clean_answers
@@ -224,8 +224,8 @@ def _insert_responses(responses: list[Response]) -> list[Response]:
         return Response.objects.bulk_create(responses)
     quote = connection.ops.quote_name
     table = quote(Response._meta.db_table)
-    fields = [Response._meta.get_field(name) for name in _RESPONSE_COLUMNS]
-    columns = ", ".join(quote(field.column) for field in [Response._meta.pk, *fields])
+    fields = [_concrete(Response, name) for name in _RESPONSE_COLUMNS]
+    columns = ", ".join(quote(_column(Response, name)) for name in ("id", *_RESPONSE_COLUMNS))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -249,7 +249,7 @@ def _insert_answers(answered: list[tuple[int, CleanAnswer]]) -> None:
     # compiles SQL per field per answer, which doubled the time of a 10k-row import.
     names = ("response", "question", "number", "text", "choice")
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Answer._meta.get_field(name).column) for name in names)
+    columns = ", ".join(quote(_column(Answer, name)) for name in names)
     placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {quote(Answer._meta.db_table)} ({columns}) VALUES ({placeholders})"
     values = [
@@ -286,3 +286,15 @@ def _link_chosen_options(answered: list[tuple[int, CleanAnswer]]) -> None:
         for response_id, item in answered
         for choice in item.choices
     )
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    """A model's concrete field (one with a column) by name."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column
+    return field
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    """The database column of a model's concrete field."""
+    return str(_concrete(model, name).column)

@@ -8,7 +8,7 @@ from ..library import TEMPLATES, SurveyTemplate
 from ..models import Choice, OrgUnit, Question, Survey
 from .metrics import ensure_metrics_for_questions
 
-SLUG_MAX_LENGTH = Survey._meta.get_field("slug").max_length
+SLUG_MAX_LENGTH = 80  # Survey.slug
 
 
 def create_survey_from_template(

@@ -66,7 +66,10 @@ def queue_recompute(*, survey_id: int, period: str, delay: float = 0.0) -> bool:
     as a broker problem. Either way the submission stands and the sweep retries the cell.
     """
     try:
-        recompute_scores_task.apply_async((survey_id, period), countdown=delay or None)
+        if delay:
+            recompute_scores_task.apply_async((survey_id, period), countdown=delay)
+        else:
+            recompute_scores_task.apply_async((survey_id, period))
     except Exception:  # broker down, or (eager) the recompute failed: the sweep retries
         if recompute_scores_task.app.conf.task_always_eager:
             logger.exception("Recompute of survey %s %s failed", survey_id, period)

@@ -40,7 +40,7 @@ def find_invitation(token: str) -> Invitation:
 def check_unit(survey: Survey, unit: OrgUnit | None) -> OrgUnit:
     if unit is None:
         raise UnknownUnit("Choose the store or team this answer is about.")
-    if survey.root_unit_id and not unit.path.startswith(survey.root_unit.path):
+    if survey.root_unit and not unit.path.startswith(survey.root_unit.path):
         raise UnknownUnit(f"Unit '{unit.code}' does not take part in this survey.")
     return unit
 

@@ -75,7 +75,7 @@ def test_submissions_in_one_period_queue_one_recompute(
         for score in (10, 9, 3):
             submit_response(survey=survey, unit=store, answers={"nps": score})
     period = Response.objects.first().period
-    delay.assert_called_once_with((survey.pk, period), countdown=None)  # the first: at once
+    delay.assert_called_once_with((survey.pk, period))  # the first: at once, no countdown
     assert DirtyScoreCell.objects.get(survey=survey, period=period).queued_at is not None
 
 
