@@ -29,10 +29,6 @@ class VoteForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500)
-
-
 class ExpectationForm(forms.Form):
     """Target group, extent and time frame are optional here on purpose: the service refuses
     an incomplete expectation with a message saying why each part is needed."""
