@@ -466,3 +466,21 @@ def generate_comments(
         scores=np.array([row[3] for row in rows], dtype=np.int64),
         languages=tuple(row[2] for row in rows),
     )
+
+
+def theme_purity(assignments: Sequence[int], topics: Sequence[str], other: int = -1) -> float:
+    """Purity of found themes against known topics (Manning, Raghavan & Schütze 2008, §16.3).
+
+    For each found theme, the count of its comments whose true topic is the theme's most common
+    topic; summed over themes and divided by the comments in themes (so weighted by size).
+    Comments in ``other`` are left out: report their share separately. NaN if no theme.
+    """
+    by_theme: dict[int, dict[str, int]] = {}
+    for theme, topic in zip(assignments, topics, strict=True):
+        if theme != other:
+            counts = by_theme.setdefault(int(theme), {})
+            counts[topic] = counts.get(topic, 0) + 1
+    total = sum(sum(counts.values()) for counts in by_theme.values())
+    if total == 0:
+        return float("nan")
+    return sum(max(counts.values()) for counts in by_theme.values()) / total

@@ -11,8 +11,8 @@ to "other" (``OTHER``) when no theme reaches ``other_threshold`` of it (no known
 
 The number of themes k is chosen from the data by stability (Greene, O'Callaghan & Cunningham
 2014, "How many topics? Stability analysis for topic models"): for each k the assignments of a
-seeded sample refit on ``stability_runs`` random 80 % subsamples are compared with the sample's
-own fit by the adjusted Rand index (Hubert & Arabie 1985); k scores its *worst* agreement, and
+seeded sample refit on a few random 80 % subsamples are compared with the sample's own fit
+by the adjusted Rand index (Hubert & Arabie 1985); k scores its *worst* agreement, and
 the most stable k wins (ties within 0.01 go to the smaller k). The default range starts at 3:
 almost any corpus splits stably in two (praise vs complaint), which stability favours.
 
@@ -92,14 +92,15 @@ class ThemeResult:
     """Themes of a set of comments.
 
     ``assignments[i]`` is comment i's theme id or ``OTHER``; ``strengths[i, j]`` is the share of
-    comment i that ``themes[j]`` reproduces (columns follow ``themes``). ``stability`` lists
-    (k, worst adjusted Rand index) for each k tried; empty when the caller fixed k.
+    comment i that ``themes[j]`` reproduces (columns follow ``themes``). ``k_scores`` lists
+    (k, criterion) for each k tried (TF-IDF mode: worst adjusted Rand index; semantic mode:
+    silhouette); empty when the caller fixed k.
     """
 
     themes: tuple[Theme, ...]
     assignments: IntArray
     strengths: FloatArray
-    stability: tuple[tuple[int, float], ...]
+    k_scores: tuple[tuple[int, float], ...]
     warnings: tuple[str, ...] = ()
 
 
@@ -300,7 +301,7 @@ def _empty_result(n_comments: int, reason: str) -> ThemeResult:
         themes=(),
         assignments=np.full(n_comments, OTHER, dtype=np.intp),
         strengths=np.zeros((n_comments, 0)),
-        stability=(),
+        k_scores=(),
         warnings=(reason,),
     )
 
@@ -327,15 +328,15 @@ def find_themes(
     matrix, vocabulary = vectorize(texts)
     if not vocabulary:
         return _empty_result(len(texts), "no_vocabulary")
-    stability: tuple[tuple[int, float], ...] = ()
+    k_scores: tuple[tuple[int, float], ...] = ()
     if n_themes is None:
-        n_themes, stability = choose_theme_count(matrix, rng=rng, theme_range=theme_range)
+        n_themes, k_scores = choose_theme_count(matrix, rng=rng, theme_range=theme_range)
     n_themes = max(1, min(n_themes, len(vocabulary), len(texts)))
     strengths, components = _factorise(matrix, n_themes)
     themes, assignments, strengths = _ordered_themes(
         texts, strengths, components, vocabulary, other_threshold
     )
-    return ThemeResult(themes, assignments, strengths, stability)
+    return ThemeResult(themes, assignments, strengths, k_scores)
 
 
 def signature_similarity(first: ThemeSignature, second: ThemeSignature) -> float:
