@@ -306,11 +306,13 @@ class _Draws:
         self._next = 0
 
     def uniform(self) -> float:
+        """The next pre-drawn uniform number in [0, 1)."""
         value = float(self._values[self._next % self._values.size])
         self._next += 1
         return value
 
     def pick(self, options: Sequence[str]) -> str:
+        """One of ``options``, chosen by the next uniform number."""
         return options[min(int(self.uniform() * len(options)), len(options) - 1)]
 
 

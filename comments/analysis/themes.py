@@ -146,13 +146,13 @@ def _factorise(
 
     ``seed`` drives the randomized SVD inside the NNDSVDa start (Halko et al. 2011).
 
-    One BLAS thread: the products are small, and on a busy 2-core machine threads contend
+    One BLAS/OpenMP thread: the products are small, and on a busy 2-core machine threads contend
     (a fit ran about 5 times slower with two).
     """
     model = NMF(
         n_components=k, init="nndsvda", solver="cd", max_iter=300, tol=tolerance, random_state=seed
     )
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         weights = model.fit_transform(matrix)
     norms = np.linalg.norm(model.components_, axis=1)
@@ -182,7 +182,7 @@ def _reduced(matrix: sparse.csr_matrix, seed: int) -> FloatArray:
     components = min(_LSA_COMPONENTS, matrix.shape[1] - 1, matrix.shape[0] - 1)
     if components < 2:
         return matrix.toarray()
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1):
         points = TruncatedSVD(components, random_state=seed).fit_transform(matrix)
     return points / np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
 
