@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development defaults; production sets SECRET_KEY and DEBUG=0 itself.
 export DEBUG ?= 1
 
-.PHONY: run serve test install install-dev lint lock migrate demo worker beat bench clean
+.PHONY: run serve test install install-dev install-semantic lint lock migrate demo worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -31,6 +31,11 @@ lock: install-dev
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
+
+# Optional semantic mode for open comments; torch alone first so pip keeps the CPU build.
+install-semantic: install
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements-semantic.txt
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -3,7 +3,7 @@ period-range parameters (validated by a serializer, so bad values are 400s)."""
 
 from typing import Any
 
-import django_filters  # type: ignore[import-untyped]  # its stubs need django-stubs 6
+import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers

@@ -1,0 +1,1 @@
+"""Open comments: themes, sentiment, themes × scores statistics and masking of personal data."""
