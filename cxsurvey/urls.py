@@ -3,15 +3,24 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from linkage.api.urls import register as register_linkage_api
+from surveys.api.permissions import HasRole
 from surveys.api.urls import register as register_surveys_api
 
 handler404 = "cxsurvey.api_errors.not_found"
 handler500 = "cxsurvey.api_errors.server_error"
 
+
+class ApiRootView(APIRootView):
+    """The index of API routes, for callers with a role like every other endpoint."""
+
+    permission_classes = [HasRole]
+
+
 router = DefaultRouter()
+router.APIRootView = ApiRootView
 register_surveys_api(router)
 register_linkage_api(router)
 

@@ -65,6 +65,9 @@ class LinkageRun(TimeStamped):
     warnings = models.JSONField(default=list, blank=True)
     key_drivers = models.JSONField(default=dict, blank=True)
     seed = models.PositiveIntegerField(default=20240601)
+    requeues = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the sweep queued the run again after its worker was lost."
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -19,7 +19,8 @@ def run_linkage_task(run_id: int) -> None:
 
 @shared_task(acks_late=True)
 def requeue_stalled_linkage_runs_task() -> int:
-    """Periodic sweep (beat): queue runs whose task never reached the broker."""
+    """Periodic sweep (beat): queue runs whose task never reached the broker or whose worker
+    was lost; fail those lost too often."""
     from .services.runs import requeue_stalled_linkage_runs
 
     return requeue_stalled_linkage_runs()

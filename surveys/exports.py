@@ -164,7 +164,7 @@ def invitation_rows(
     for invitation in invitations:
         expires_at = invitation.expires_at.isoformat() if invitation.expires_at else ""
         yield (
-            invitation.token,
+            neutralise(invitation.token),  # a URL-safe token may start with "-"
             base + invitation.get_absolute_url(),
             neutralise(invitation.unit.code),
             neutralise(invitation.contact),

@@ -187,9 +187,15 @@ def frontline_units(survey: Survey) -> QuerySet[OrgUnit]:
 
 
 def invitations_for_export(queryset: QuerySet[Invitation]) -> QuerySet[Invitation]:
-    """Invitations with what `exports.invitation_rows` reads, in one query."""
-    return queryset.select_related("unit").only(
-        "token", "contact", "customer_id", "expires_at", "unit__code"
+    """Invitations with what `exports.invitation_rows` reads, in one query.
+
+    Joins the caller asked for (the admin changelist's `list_select_related`) are dropped:
+    a deferred relation cannot also be joined.
+    """
+    return (
+        queryset.select_related(None)
+        .select_related("unit")
+        .only("token", "contact", "customer_id", "expires_at", "unit__code")
     )
 
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from cxsurvey.celery import app as celery_app
 from surveys.models import OrgUnit
-from tests.factories import OrgUnitFactory, UserFactory
+from tests.factories import AnalystFactory, LeaderFactory, OrgUnitFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("CXSURVEY_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 
@@ -72,6 +72,38 @@ def unit_member(db, org_tree):
 def outsider(db):
     """A logged-in user with no role anywhere."""
     return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def leader(db):
+    """An active staff member of the Leadership group."""
+    return LeaderFactory(username="leader")
+
+
+@pytest.fixture
+def analyst(db):
+    """An active staff member of the Analysts group (analysts work in the admin too)."""
+    return AnalystFactory(username="analyst", is_staff=True)
+
+
+@pytest.fixture
+def inactive_leader(db):
+    """A deactivated member of the Leadership group: no role any more."""
+    return LeaderFactory(username="former-leader", is_active=False)
+
+
+@pytest.fixture
+def inactive_manager(db, org_tree):
+    """A deactivated staff user still listed as the North region's manager: no role."""
+    user = UserFactory(username="former-manager", is_staff=True, is_active=False)
+    user.managed_units.add(org_tree["north"])
+    return user
+
+
+@pytest.fixture
+def staff_outsider(db):
+    """A staff member (may log in to the admin) with no role anywhere."""
+    return UserFactory(username="staff-outsider", is_staff=True)
 
 
 @pytest.fixture

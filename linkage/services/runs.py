@@ -4,7 +4,9 @@ A run correlates every ordered pair of its metrics (X earlier in the chain than 
 −max_lag … +max_lag over the units of one org level, stores one LinkageResult per pair and
 lag, the key drivers of the last chain-stage metric, and then updates the results chain.
 Results are written all-or-nothing; a failure stores its message on the run. A run whose
-task never reached the broker stays pending and is queued again by a periodic sweep.
+task never reached the broker stays pending and is queued again by a periodic sweep; so is a
+running run whose worker was lost (killed, or the task gave up after its retries), at most
+MAX_REQUEUES times, after which it is marked failed with a message saying what to do.
 """
 
 import logging
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import User
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from surveys import periods as period_labels
@@ -43,6 +46,16 @@ KEY_DRIVER_LAG = 1
 PROGRESS_STARTED, PROGRESS_LOADED, PROGRESS_COMPUTED = 5, 30, 80
 # A run still pending this long after it was started never reached a worker: queue it again.
 STALLED_AFTER = timedelta(minutes=10)
+# A running run not updated for this long lost its worker (killed, or the task gave up after
+# its retries): far beyond the task's time limit (CELERY_TASK_TIME_LIMIT) and retry back-off.
+RUNNING_LOST_AFTER = timedelta(minutes=30)
+# Times a lost run is queued again before it is marked failed.
+MAX_REQUEUES = 2
+LOST_RUN_ERROR = (
+    "The computation stopped {times} times without finishing: its worker was stopped or the "
+    "database could not be reached. Start the run again; if it stops again, ask an "
+    "administrator to check the workers."
+)
 # Errors worth a retry by the task (connection lost, database locked): not stored as failure.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 Status = LinkageRun.Status
@@ -225,20 +238,44 @@ def queue_linkage_run(run_id: int) -> bool:
 
 
 def requeue_stalled_linkage_runs() -> int:
-    """Queue again runs pending for STALLED_AFTER without a worker claiming them.
+    """Queue again runs pending for STALLED_AFTER without a worker claiming them, and running
+    runs whose worker was lost (not updated for RUNNING_LOST_AFTER); a lost run already
+    queued again MAX_REQUEUES times is marked failed instead. Returns the runs queued.
 
     A duplicate delivery is harmless: the first worker to claim a run computes it and the
     task returns quietly for a run that is already done.
     """
+    now = timezone.now()
     stalled = LinkageRun.objects.filter(
-        status=Status.PENDING,
-        started_at__isnull=True,
-        created_at__lt=timezone.now() - STALLED_AFTER,
+        status=Status.PENDING, started_at__isnull=True, created_at__lt=now - STALLED_AFTER
     )
     run_ids = list(stalled.order_by("created_at").values_list("pk", flat=True)[:100])
+    run_ids += _requeue_lost_runs(now)
     for run_id in run_ids:
         queue_linkage_run(run_id)
     return len(run_ids)
+
+
+def _requeue_lost_runs(now: datetime) -> list[int]:
+    """Fail lost runs already queued again MAX_REQUEUES times; count a requeue on the others
+    and return their ids. Conditional UPDATEs, so overlapping sweeps count each loss once."""
+    lost = LinkageRun.objects.filter(status=Status.RUNNING, updated_at__lt=now - RUNNING_LOST_AFTER)
+    for run in lost.filter(requeues__gte=MAX_REQUEUES).only("pk", "requeues"):
+        times = run.requeues + 1
+        logger.error("Linkage run %s lost its worker %s times: marked failed", run.pk, times)
+        lost.filter(pk=run.pk).update(
+            status=Status.FAILED,
+            error=LOST_RUN_ERROR.format(times=times),
+            finished_at=now,
+            updated_at=now,
+        )
+    again = lost.filter(requeues__lt=MAX_REQUEUES)
+    run_ids = list(again.order_by("updated_at").values_list("pk", flat=True)[:100])
+    return [
+        run_id
+        for run_id in run_ids
+        if again.filter(pk=run_id).update(requeues=F("requeues") + 1, updated_at=now)
+    ]
 
 
 # ------------------------------------------------------------------ computing a run
@@ -272,7 +309,9 @@ def _claim_run(run_id: int) -> LinkageRun | None:
 
 
 def _set_progress(run_id: int, percent: int) -> None:
-    LinkageRun.objects.filter(pk=run_id, status=Status.RUNNING).update(progress=percent)
+    # updated_at is the run's heartbeat: the sweep presumes a run not updated for a while lost.
+    runs = LinkageRun.objects.filter(pk=run_id, status=Status.RUNNING)
+    runs.update(progress=percent, updated_at=timezone.now())
 
 
 def _mark_failed(run_id: int, error: Exception) -> None:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from ..models import Metric, MetricValue
 from ..selectors import metric_values
 from ..services.metrics import ensure_metrics_for_questions, save_metric
+from ..visibility import has_role
 
 HIDDEN = "hidden (below threshold)"
 SHOWN_FIELDS = ("metric", "unit", "period", "shown_value", "shown_ci", "shown_n", "source")
@@ -74,6 +75,15 @@ class MetricValueAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         # The selector masks suppressed cells; the visibility policy limits the units.
         return metric_values(reader=request.user)
+
+    # Reading follows the visibility policy, like the API and the dashboards: a role (leader,
+    # analyst, superuser, unit manager) is enough, whatever model permissions the database
+    # holds; the queryset then limits the rows to the units that role may read.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_role(request.user) or super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

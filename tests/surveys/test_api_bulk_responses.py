@@ -3,8 +3,13 @@
 import pytest
 from rest_framework.test import APIClient
 
-from surveys.models import Question, Response
-from tests.factories import AnalystFactory, QuestionFactory, SurveyFactory
+from surveys.models import Answer, DirtyScoreCell, Question, Response, WebhookDelivery
+from tests.factories import (
+    AnalystFactory,
+    QuestionFactory,
+    SurveyFactory,
+    WebhookSubscriptionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/surveys/bulk-survey/responses/bulk/"
@@ -114,13 +119,39 @@ def test_bulk_time_out_of_range_is_an_item_error_not_a_500(survey, owner):
     assert not Response.objects.exists()
 
 
-def test_bulk_closed_survey_is_gone(survey, owner):
+def _written(survey) -> dict[str, int]:
+    """Rows a bulk import writes, by kind."""
+    return {
+        "responses": Response.objects.filter(survey=survey).count(),
+        "answers": Answer.objects.filter(response__survey=survey).count(),
+        "dirty cells": DirtyScoreCell.objects.filter(survey=survey).count(),
+        "webhook deliveries": WebhookDelivery.objects.filter(subscription__survey=survey).count(),
+    }
+
+
+def test_bulk_open_survey_writes_responses_answers_dirty_cells_and_deliveries(survey, owner):
+    WebhookSubscriptionFactory(survey=survey)
+
+    response = client_for(owner).post(URL, {"responses": rows(2)}, format="json")
+
+    assert response.status_code == 201
+    assert all(_written(survey).values()), _written(survey)
+
+
+def test_bulk_closed_survey_is_gone_and_writes_nothing(
+    survey, owner, django_capture_on_commit_callbacks
+):
+    WebhookSubscriptionFactory(survey=survey)
     survey.status = survey.Status.CLOSED
     survey.save()
 
-    response = client_for(owner).post(URL, {"responses": rows(1)}, format="json")
+    with django_capture_on_commit_callbacks() as after_commit:
+        response = client_for(owner).post(URL, {"responses": rows(2)}, format="json")
 
     assert response.status_code == 410
+    assert response.json()["error"]["code"] == "survey_closed"
+    assert _written(survey) == dict.fromkeys(_written(survey), 0)
+    assert after_commit == []  # no recompute or delivery queued either
 
 
 def test_bulk_retry_with_the_same_key_creates_nothing_twice(survey, owner):

@@ -1,6 +1,6 @@
 """submit_response: the one write path for web, API and import submissions."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -37,12 +37,16 @@ def survey():
     return survey
 
 
-def test_submit_response_stores_answers_with_period(survey):
+def test_submit_response_stores_answers_with_period(survey, monkeypatch):
+    # A fixed moment: the period is the local month of submission, and a clock read by the
+    # test itself could fall in another month (last day, midnight, another TIME_ZONE).
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 14, 12, 0, tzinfo=UTC))
     unit = OrgUnitFactory()
     response = submit_response(
         survey=survey, unit=unit, answers={"nps": "9", "why": " Great ", "goal": "yes"}
     )
-    assert response.period == timezone.now().strftime("%Y-%m")
+    assert response.period == "2026-03"
+    assert response.submitted_at == datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
     stored = {a.question.code: a for a in Answer.objects.filter(response=response)}
     assert stored["nps"].number == 9
     assert stored["why"].text == "Great"
