@@ -28,6 +28,15 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Tests create many users; the production hasher costs half a second each. Passwords
+    hashed in a test are checked in the same test, so a fast hasher changes no behaviour."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def eager_celery_for_unit_tests(request):
     """Unit tests run tasks in-process; tests marked integration use a real worker instead."""
