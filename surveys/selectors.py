@@ -56,10 +56,18 @@ def _count_of(queryset: QuerySet, relation: str) -> Coalesce:
 def surveys_with_counts(queryset: QuerySet[Survey]) -> QuerySet[Survey]:
     """Surveys annotated with `response_count` and `question_count`, without N+1 queries.
 
-    Counts are whole-survey totals, so they reveal nothing about any one group.
+    `response_count` is None for employee and anonymous surveys: a live total changes with
+    every answer (one more respondent, read before and after), and the total minus the
+    released, visible groups leaves the hidden ones. Their respondents are counted only by
+    the n of released cells at or above the threshold (`metric_values`).
     """
+    confidential = Q(audience=Survey.Audience.EMPLOYEE) | Q(anonymous=True)
     return queryset.select_related("root_unit").annotate(
-        response_count=_count_of(Response.objects.all(), "survey"),
+        response_count=Case(
+            When(confidential, then=Value(None)),
+            default=_count_of(Response.objects.all(), "survey"),
+            output_field=IntegerField(),
+        ),
         question_count=_count_of(Question.objects.all(), "survey"),
     )
 
