@@ -44,7 +44,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "customer_id",
         "created_at",
         "expires_at",
-        "used",
+        "use",
     )
     list_filter = (
         ("survey", RelatedOnlyFieldListFilter),
@@ -78,7 +78,7 @@ class InvitationAdmin(admin.ModelAdmin):
     # Only whether it was used, never when; for employee and anonymous surveys not even that
     # (None shows as unknown).
     @admin.display(description="Used", boolean=True)
-    def used(self, invitation: Invitation) -> bool | None:
+    def use(self, invitation: Invitation) -> bool | None:
         return None if invitation.survey.is_confidential else invitation.is_used
 
     @admin.action(description="Download selected invitations as CSV", permissions=["view"])

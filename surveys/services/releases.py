@@ -34,6 +34,7 @@ from .. import periods as period_labels
 from ..aggregation import MetricFeed, metric_feeds, recompute_cells
 from ..models import Answer, Metric, ResultRelease, Survey
 from ..visibility import Reader, SystemCaller
+from .metrics import ensure_metrics_for_questions
 from .webhooks import notify_score_changed
 
 CONFIDENTIAL = Q(audience=Survey.Audience.EMPLOYEE) | Q(anonymous=True)
@@ -97,7 +98,9 @@ def release_results(
     closed = wave_closed(survey, period)
     if not closed and survey.release_mode != Survey.ReleaseMode.BATCH:
         return None
-    keys = set(survey.questions.exclude(metric_key="").values_list("metric_key", flat=True))
+    questions = list(survey.questions.exclude(metric_key="").only("metric_key", "type"))
+    ensure_metrics_for_questions(questions)
+    keys = {question.metric_key for question in questions}
     with transaction.atomic():
         # One release at a time per metric: two at once would both count the same waiting
         # answers as a first release.
