@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 
 from .. import scoring
 from ..models import Answer, Metric, MetricValue, OrgUnit, Question, Response, Survey
@@ -81,13 +92,14 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
     rows = Question.objects.filter(metric_key__in=list(feeding)).values_list(
         "metric_key", "id", "survey_id", "survey__anonymity_threshold", "grid"
     )
-    for key, question_id, survey_id, threshold, grid in rows:
+    confidential_keys: set[str] = set()
+    confidential = Q(survey__audience=Survey.Audience.EMPLOYEE) | Q(survey__anonymous=True)
+    for key, question_id, survey_id, threshold, grid, secret in rows.annotate(
+        secret=ExpressionWrapper(confidential, output_field=BooleanField())
+    ):
         feeding[key].append((question_id, survey_id, threshold, grid))
-    confidential_keys = set(
-        Question.objects.filter(metric_key__in=list(feeding))
-        .filter(Q(survey__audience=Survey.Audience.EMPLOYEE) | Q(survey__anonymous=True))
-        .values_list("metric_key", flat=True)
-    )
+        if secret:
+            confidential_keys.add(key)
     feeds = []
     for metric in metrics:
         questions = feeding[metric.key]

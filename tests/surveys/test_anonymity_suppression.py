@@ -11,7 +11,7 @@ from surveys.models import Answer, Metric, MetricValue, OrgUnit, Response
 from surveys.selectors import metric_value_panel, metric_values
 from surveys.services.metrics import ensure_metrics_for_questions
 from surveys.visibility import SYSTEM
-from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
+from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory, release_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,7 @@ def answer(question, unit, scores, period="2026-01"):
         Answer(response=response, question=question, number=score)
         for response, score in zip(responses, scores, strict=True)
     )
+    release_answers()  # a closed wave, released
 
 
 def cells() -> dict[str, MetricValue]:

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from linkage.leadership_selectors import readings_for_unit
 from surveys.aggregation import compute_group_value
-from surveys.models import Answer, Metric, MetricValue, OrgUnit, ResultRelease, Response, Survey
+from surveys.models import Answer, Metric, MetricValue, OrgUnit, Response, ResultRelease, Survey
 from surveys.selectors import metric_value_panel, metric_values
 from surveys.services import close_survey
 from surveys.services.metrics import ensure_metrics_for_questions
