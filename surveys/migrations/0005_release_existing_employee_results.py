@@ -2,7 +2,8 @@
 
 - Invitations: `used` is set wherever `used_at` was; for employee and anonymous surveys the
   time of use is then dropped (only the fact is kept).
-- Employee responses keep only the day of submission (anonymous ones already did).
+- Employee responses keep only the day of submission (anonymous ones already did), and
+  employee and anonymous responses no segment (no survey has reporting attributes yet).
 - Answers of employee and anonymous surveys in periods that have ended, or of closed
   surveys, are marked released by one wave release per survey and period: their scores
   were readable before, and a release recomputes exactly those values. Answers of periods
@@ -46,6 +47,7 @@ def release_existing(apps, schema_editor) -> None:
     Response.objects.filter(survey__audience="employee").update(
         submitted_at=TruncDay("submitted_at")
     )
+    Response.objects.filter(survey__in=confidential).update(segment={})
     today, now = timezone.localdate(), timezone.now()
     keys = set(
         Question.objects.filter(survey__in=confidential)
