@@ -6,6 +6,10 @@ suppressed cells are already stored without value, CI or counts; on top of that,
 loaded through the selector has value, CI and n set to None and its details emptied, so a
 hidden group's size is never shown, not even as a 0. `masked_column` is the same masking for
 SQL that reads columns directly (exports, webhooks). Unit scope comes from `visibility`.
+Employee (and anonymous) metrics hold released results only: their cells are scored from
+released answers (`services.releases`), so every reader here sees a release and nothing
+newer, and no live count of a confidential survey's responses is offered
+(`surveys_with_counts`).
 """
 
 from collections.abc import Iterable
@@ -239,7 +243,8 @@ def metric_values(
     period_to: str | None = None,
     level: str | None = None,
 ) -> MetricValueQuerySet:
-    """MetricValues with metric and unit loaded, masked where suppressed.
+    """MetricValues with metric and unit loaded, masked where suppressed; for employee and
+    anonymous metrics the values of the last release (`services.releases`).
 
     Only units the `reader` may read (`visibility`; SYSTEM for tasks and commands). Filters:
     `metric_keys`, `unit` (with its subtree unless `subtree` is False), `periods` or an
