@@ -4,6 +4,7 @@ the threshold per team; customer results stay live."""
 import pytest
 from django.utils import timezone
 
+from common.models import AuditEvent
 from linkage.leadership_selectors import readings_for_unit
 from surveys.aggregation import compute_group_value
 from surveys.models import Answer, Metric, MetricValue, OrgUnit, Response, ResultRelease, Survey
@@ -159,3 +160,16 @@ def test_every_reader_sees_nothing_before_release(tree, pulse):
     assert panel.unit_ids == []
     assert readings_for_unit(tree["r"], reader=SYSTEM) == {}
     assert not MetricValue.objects.filter(metric__key="employee.enps").exists()
+
+
+def test_admin_release_action_publishes_closed_waves(tree, pulse, client, owner):
+    answer(pulse, tree["s1"], [10] * 6, PAST)
+    client.force_login(owner)
+    page = client.post(
+        "/admin/surveys/survey/",
+        {"action": "release_selected", "_selected_action": [pulse.survey_id]},
+        follow=True,
+    )
+    assert b"1 release(s) made" in page.content
+    assert readable()["s1/2026-01"][1] == 6
+    assert AuditEvent.objects.filter(action="results.released", actor=owner).exists()
