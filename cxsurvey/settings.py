@@ -153,6 +153,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.recompute_dirty_cells_task",
         "schedule": env.float("DIRTY_CELL_SWEEP_SECONDS", default=60.0),
     },
+    "release-due-employee-results": {
+        "task": "surveys.tasks.release_due_results_task",
+        "schedule": env.float("RELEASE_SWEEP_SECONDS", default=900.0),
+    },
     "requeue-stalled-webhooks": {
         "task": "surveys.tasks.requeue_stalled_webhooks_task",
         "schedule": 600.0,
@@ -212,6 +216,9 @@ SPECTACULAR_SETTINGS = {
 
 # Employee results below this many respondents are never shown (a survey may raise it).
 DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD", default=5)
+# Answers through an employee survey's public link (when switched on), per survey and period:
+# at most this many from one client address, and one per browser (a signed cookie).
+EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)
 # The URL printed in invitation exports and e-mails.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 

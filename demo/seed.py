@@ -1,7 +1,8 @@
 """Seeding of the "Northwind Retail" demo through the platform's own write paths:
 units, users and surveys (from the template library), answers via `import_responses`,
-revenue and retention via the outcome CSV import, a full score recompute, then a store-level
-linkage run so the results chain has its links and evidence."""
+revenue and retention via the outcome CSV import, a full score recompute, the release of the
+employee pulses of months that have ended, then a store-level linkage run so the results
+chain has its links and evidence."""
 
 import io
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from surveys.models import Choice, DirtyScoreCell, MetricValue, OrgUnit, Questio
 from surveys.services import MAX_IMPORT_ROWS, import_responses
 from surveys.services.library import create_survey_from_template
 from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
+from surveys.services.releases import period_released, release_due_results
 from surveys.services.scores import recompute_all
 
 from .generator import (
@@ -111,6 +113,7 @@ class SeedReport:
     answers: int = 0
     outcome_lines: int = 0
     scores: int = 0
+    releases: int = 0
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
 
@@ -147,7 +150,10 @@ def seed_demo(
     report.outcome_lines = _seed_outcomes(generated, [store.code for store in stores], labels)
     if report.responses or DirtyScoreCell.objects.filter(survey__in=surveys.values()).exists():
         report.scores = recompute_all(progress=_stage(progress, "scores"))
-    report.linkage_run = _link_the_chain(changed=bool(report.scores))
+    # Employee results of months that have ended are released, as the periodic task would;
+    # the current month's pulse stays unpublished until it ends.
+    report.releases = release_due_results()
+    report.linkage_run = _link_the_chain(changed=bool(report.scores or report.releases))
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
@@ -308,6 +314,8 @@ def _seed_responses(
     steps = [(kind, period) for kind in ("customer", "employee") for period in report.periods]
     for done, (kind, period) in enumerate(steps, start=1):
         survey = surveys[kind]
+        if survey.is_confidential and period_released(survey, period):
+            continue  # a released wave takes no more imported answers
         seeded = set(
             Response.objects.filter(survey=survey, period=period)
             .values_list("unit__code", flat=True)

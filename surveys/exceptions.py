@@ -140,3 +140,24 @@ class RawExportRefused(SurveyError):
     (/api/v1/metric-values/export/), which hide groups below the anonymity threshold."""
 
     status_code = 403
+
+
+class InvitationRequired(SurveyError):
+    """This survey is answered through personal invitation links only. Please use the link
+    in your invitation."""
+
+    status_code = 403
+
+
+class ConfidentialActionRefused(SurveyError):
+    """Only an administrator may do this for an employee or anonymous survey: invitations
+    and imported answers could otherwise be used to pad a small team and read its answers."""
+
+    status_code = 403
+
+
+class PeriodAlreadyReleased(SurveyError):
+    """Results of this period were already released; answers can no longer be imported into
+    it."""
+
+    status_code = 409

@@ -103,6 +103,10 @@ class Survey(TimeStamped):
         MONTH = periods.MONTH, "Month"
         QUARTER = periods.QUARTER, "Quarter"
 
+    class ReleaseMode(models.TextChoices):
+        WAVE = "wave", "When the wave closes"
+        BATCH = "batch", "In batches of at least the threshold"
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     intro = models.TextField(blank=True, help_text="Shown above the questions.")
@@ -121,6 +125,26 @@ class Survey(TimeStamped):
     )
     period_granularity = models.CharField(
         max_length=10, choices=Granularity.choices, default=Granularity.MONTH
+    )
+    allow_public_link = models.BooleanField(
+        default=False,
+        help_text="Employee surveys: also accept answers through the public link. Off by "
+        "default: anyone with the link could add answers to a small team and then read its "
+        "real answers by subtraction. Customer surveys always accept the public link.",
+    )
+    release_mode = models.CharField(
+        max_length=10,
+        choices=ReleaseMode.choices,
+        default=ReleaseMode.WAVE,
+        help_text="Employee and anonymous surveys: results become readable when the period "
+        "(wave) has ended or the survey is closed; in batches, also during the wave, each "
+        "time a team has at least the threshold of new answers.",
+    )
+    reporting_attributes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Employee and anonymous surveys: the only segment attributes kept with an "
+        'answer, e.g. ["role"]. Everything else from the invitation is dropped.',
     )
     languages = models.JSONField(default=list, blank=True, help_text='e.g. ["en", "de"]')
     root_unit = models.ForeignKey(
@@ -161,6 +185,16 @@ class Survey(TimeStamped):
     @property
     def is_employee(self) -> bool:
         return self.audience == self.Audience.EMPLOYEE
+
+    @property
+    def is_confidential(self) -> bool:
+        """Employee or anonymous: results are released, never live (`services.releases`)."""
+        return self.is_employee or self.anonymous
+
+    @property
+    def accepts_public_link(self) -> bool:
+        """Employee surveys take answers by personal invitation only, unless switched on."""
+        return not self.is_employee or self.allow_public_link
 
     def period_for(self, moment) -> str:
         return periods.label_for(timezone.localtime(moment), self.period_granularity)
@@ -279,6 +313,9 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
+    used = models.BooleanField(default=False)
+    # When it was used: customer surveys only. Employee and anonymous surveys record that an
+    # invitation was used, never when, so the moment cannot be matched to a response.
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -293,7 +330,7 @@ class Invitation(models.Model):
 
     @property
     def is_used(self) -> bool:
-        return self.used_at is not None
+        return self.used
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
@@ -343,6 +380,27 @@ class Response(models.Model):
         return f"Response {self.pk} to {self.survey_id} ({self.period})"
 
 
+class ResultRelease(models.Model):
+    """One release of employee (or anonymous) results of a survey's period: the answers it
+    published point to it (`Answer.release`). Written by `services.releases` only."""
+
+    class Kind(models.TextChoices):
+        WAVE = "wave", "Wave closed"
+        BATCH = "batch", "Batch"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="releases")
+    period = models.CharField(max_length=7)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["released_at", "pk"]
+        indexes = [models.Index(fields=["survey", "period"], name="release_survey_period")]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}/{self.period} ({self.kind})"
+
+
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
@@ -353,6 +411,11 @@ class Answer(models.Model):
         Choice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     choices = models.ManyToManyField(Choice, blank=True, related_name="+")
+    # Employee and anonymous answers count in stored scores only once released (null: still
+    # waiting); answers to other surveys are scored live and never released.
+    release = models.ForeignKey(
+        ResultRelease, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [

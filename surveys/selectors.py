@@ -6,6 +6,10 @@ suppressed cells are already stored without value, CI or counts; on top of that,
 loaded through the selector has value, CI and n set to None and its details emptied, so a
 hidden group's size is never shown, not even as a 0. `masked_column` is the same masking for
 SQL that reads columns directly (exports, webhooks). Unit scope comes from `visibility`.
+Employee (and anonymous) metrics hold released results only: their cells are scored from
+released answers (`services.releases`), so every reader here sees a release and nothing
+newer, and no live count of a confidential survey's responses is offered
+(`surveys_with_counts`).
 """
 
 from collections.abc import Iterable
@@ -56,10 +60,18 @@ def _count_of(queryset: QuerySet, relation: str) -> Coalesce:
 def surveys_with_counts(queryset: QuerySet[Survey]) -> QuerySet[Survey]:
     """Surveys annotated with `response_count` and `question_count`, without N+1 queries.
 
-    Counts are whole-survey totals, so they reveal nothing about any one group.
+    `response_count` is None for employee and anonymous surveys: a live total changes with
+    every answer (one more respondent, read before and after), and the total minus the
+    released, visible groups leaves the hidden ones. Their respondents are counted only by
+    the n of released cells at or above the threshold (`metric_values`).
     """
+    confidential = Q(audience=Survey.Audience.EMPLOYEE) | Q(anonymous=True)
     return queryset.select_related("root_unit").annotate(
-        response_count=_count_of(Response.objects.all(), "survey"),
+        response_count=Case(
+            When(confidential, then=Value(None)),
+            default=_count_of(Response.objects.all(), "survey"),
+            output_field=IntegerField(),
+        ),
         question_count=_count_of(Question.objects.all(), "survey"),
     )
 
@@ -237,7 +249,8 @@ def metric_values(
     period_to: str | None = None,
     level: str | None = None,
 ) -> MetricValueQuerySet:
-    """MetricValues with metric and unit loaded, masked where suppressed.
+    """MetricValues with metric and unit loaded, masked where suppressed; for employee and
+    anonymous metrics the values of the last release (`services.releases`).
 
     Only units the `reader` may read (`visibility`; SYSTEM for tasks and commands). Filters:
     `metric_keys`, `unit` (with its subtree unless `subtree` is False), `periods` or an

@@ -85,3 +85,28 @@ def recompute_all_scores_task() -> None:
     from .services.scores import recompute_all
 
     recompute_all()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def release_survey_results_task(survey_id: int) -> None:
+    """Release what may be released of one survey (queued when it is closed); a survey that
+    is gone is a no-op, and a second run releases nothing new."""
+    from .models import Survey
+    from .services.releases import release_survey
+
+    survey = Survey.objects.filter(pk=survey_id).first()
+    if survey is not None:
+        release_survey(survey=survey)
+
+
+@shared_task(acks_late=True)
+def release_due_results_task() -> None:
+    """Periodic (beat): release closed waves and due batches of employee results."""
+    from .services.releases import release_due_results
+
+    release_due_results()

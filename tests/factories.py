@@ -214,8 +214,9 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Initiative {n}")
 
 
-def add_answers(question, unit, numbers, *, period="2026-01", segment=None) -> None:
-    """One response per number to `question` from `unit`; bulk inserts, no services."""
+def add_answers(question, unit, numbers, *, period="2026-01", segment=None, released=True) -> None:
+    """One response per number to `question` from `unit`; bulk inserts, no services.
+    Answers to employee and anonymous surveys come released unless `released` is False."""
     responses = Response.objects.bulk_create(
         Response(survey_id=question.survey_id, unit=unit, period=period, segment=segment or {})
         for _ in numbers
@@ -224,3 +225,20 @@ def add_answers(question, unit, numbers, *, period="2026-01", segment=None) -> N
         Answer(response=response, question=question, number=number)
         for response, number in zip(responses, numbers, strict=True)
     )
+    if released:
+        release_answers()
+
+
+def release_answers() -> None:
+    """Mark every waiting answer released, as the first release of a closed wave does: for
+    tests of scoring and suppression that build answers directly (the release rule itself is
+    tested through `surveys.services.releases`)."""
+    from surveys.models import Answer, ResultRelease
+
+    waiting = Answer.objects.filter(release__isnull=True)
+    cells = waiting.values_list("response__survey_id", "response__period").distinct()
+    for survey_id, period in list(cells):
+        release = ResultRelease.objects.create(survey_id=survey_id, period=period, kind="wave")
+        waiting.filter(response__survey_id=survey_id, response__period=period).update(
+            release=release
+        )

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from ..models import Invitation, OrgUnit, Survey
 from ..services import MAX_EXPIRY_DAYS, MAX_INVITATIONS
 
 CONTACTS_MAX_BYTES = 2 * 1024 * 1024
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 CONTACT_COLUMNS = ("email", "customer_id", "segment")
 
 
@@ -29,9 +31,22 @@ class SurveyAdminForm(forms.ModelForm):
             "root_unit",
             "anonymous",
             "anonymity_threshold",
+            "allow_public_link",
+            "reporting_attributes",
+            "release_mode",
             "period_granularity",
             "languages",
         )
+
+    def clean_reporting_attributes(self) -> list[str]:
+        value = self.cleaned_data.get("reporting_attributes") or []
+        if not isinstance(value, list) or not all(
+            isinstance(name, str) and _ATTRIBUTE_NAME.match(name) for name in value
+        ):
+            raise forms.ValidationError(
+                'Give a list of attribute names, e.g. ["role", "tenure"] (letters, digits, _).'
+            )
+        return value
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

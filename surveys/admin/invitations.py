@@ -1,11 +1,16 @@
-"""Read-only list of issued invitations, with a CSV re-export."""
+"""Read-only list of issued invitations, with a CSV re-export.
+
+Invitations of employee and anonymous surveys are listed to administrators only (a token in
+other hands could pad a small team), and never with whether or when they were used: counted
+per unit, used invitations would be a live response count of a small team.
+"""
 
 import csv
 from collections.abc import Iterable
 
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from ..exports import invitation_rows
@@ -22,8 +27,11 @@ class UsedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
-            return queryset.filter(used_at__isnull=self.value() == "no")
+            return queryset.exclude(CONFIDENTIAL).filter(used=self.value() == "yes")
         return queryset
+
+
+CONFIDENTIAL = Q(survey__audience="employee") | Q(survey__anonymous=True)
 
 
 @admin.register(Invitation)
@@ -36,7 +44,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "customer_id",
         "created_at",
         "expires_at",
-        "used",
+        "use",
     )
     list_filter = (
         ("survey", RelatedOnlyFieldListFilter),
@@ -45,8 +53,14 @@ class InvitationAdmin(admin.ModelAdmin):
     )
     list_select_related = ("survey", "unit")
     search_fields = ("contact", "customer_id", "=token")
-    exclude = ("token",)
+    exclude = ("token", "used", "used_at")
     actions = ("download_csv",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Invitation]:
+        invitations = super().get_queryset(request)
+        if not request.user.is_superuser:
+            invitations = invitations.exclude(CONFIDENTIAL)
+        return invitations
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -61,11 +75,11 @@ class InvitationAdmin(admin.ModelAdmin):
     def short_token(self, invitation: Invitation) -> str:
         return invitation.token[:8] + "…"
 
-    # Only whether it was used, never when: for anonymous surveys the moment could be matched
-    # against the day a response arrived.
-    @admin.display(description="Used", boolean=True, ordering="used_at")
-    def used(self, invitation: Invitation) -> bool:
-        return invitation.is_used
+    # Only whether it was used, never when; for employee and anonymous surveys not even that
+    # (None shows as unknown).
+    @admin.display(description="Used", boolean=True)
+    def use(self, invitation: Invitation) -> bool | None:
+        return None if invitation.survey.is_confidential else invitation.is_used
 
     @admin.action(description="Download selected invitations as CSV", permissions=["view"])
     def download_csv(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> HttpResponse:

@@ -23,8 +23,16 @@ from ..services import close_survey, issue_invitations, open_survey
 from ..services.authoring import save_question
 from ..services.library import create_survey_from_template
 from ..services.metrics import ensure_metrics_for_questions
+from ..services.releases import release_survey
 from .forms import IssueInvitationsForm, SurveyAdminForm, SurveyFromTemplateForm
 from .invitations import csv_download
+
+PUBLIC_LINK_WARNING = (
+    "The public link of this employee survey is on. Anyone with the link can answer for any "
+    "team, so a small team could be padded with made-up answers and its real answers read "
+    "by subtraction. Answers through it are limited per browser and per network address, "
+    "but personal invitations are the safe way to survey employees."
+)
 
 # Form field that shows each service error, by the service's own field name.
 INVITATION_ERROR_FIELDS = {
@@ -99,12 +107,27 @@ class SurveyAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "opened_at", "closed_at", "public_link", "preview_link")
     fieldsets = (
         (None, {"fields": ("title", "slug", "intro", "audience", "kind", "root_unit")}),
-        ("Privacy", {"fields": ("anonymous", "anonymity_threshold")}),
+        (
+            "Privacy",
+            {
+                "fields": (
+                    "anonymous",
+                    "anonymity_threshold",
+                    "allow_public_link",
+                    "reporting_attributes",
+                    "release_mode",
+                ),
+                "description": "Employee and anonymous surveys: results become readable only "
+                "when released (when the period ends or the survey is closed, or in batches "
+                "of at least the threshold), never live; employee surveys are answered by "
+                "personal invitation only unless the public link is allowed.",
+            },
+        ),
         ("Reporting", {"fields": ("period_granularity", "languages")}),
         ("Status", {"fields": ("status", "opened_at", "closed_at", "public_link", "preview_link")}),
     )
     inlines = (QuestionInline,)
-    actions = ("open_selected", "close_selected")
+    actions = ("open_selected", "close_selected", "release_selected")
     # Fixed once a survey launches: changing them would expose answers given under the old
     # promise (an employee survey turned customer, or a lower threshold, shows small groups).
     LAUNCH_FIXED_FIELDS = ("audience", "anonymous", "anonymity_threshold")
@@ -121,8 +144,11 @@ class SurveyAdmin(admin.ModelAdmin):
     def question_count(self, survey: Survey) -> int:
         return survey.question_count  # type: ignore[attr-defined]  # annotated
 
-    @admin.display(description="Responses", ordering="response_count")
-    def response_count(self, survey: Survey) -> int:
+    # None for employee and anonymous surveys (`surveys_with_counts`): shown as a dash.
+    @admin.display(
+        description="Responses", ordering="response_count", empty_value="— (released groups only)"
+    )
+    def response_count(self, survey: Survey) -> int | None:
         return survey.response_count  # type: ignore[attr-defined]  # annotated
 
     @admin.display(description="Preview")
@@ -136,6 +162,8 @@ class SurveyAdmin(admin.ModelAdmin):
     def public_link(self, survey: Survey) -> str:
         if not survey.pk:
             return "Shown once the survey is saved."
+        if not survey.accepts_public_link:
+            return "Off: answered by personal invitation only."
         url = settings.PUBLIC_BASE_URL.rstrip("/") + survey.get_absolute_url()
         hint = " — add ?u=<unit code> to fix the unit" if survey.root_unit_id else ""
         return format_html('<a href="{}">{}</a>{}', url, url, hint)
@@ -143,6 +171,21 @@ class SurveyAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         ensure_metrics_for_questions(form.instance.questions.exclude(metric_key=""))
+        if form.instance.is_employee and form.instance.allow_public_link:
+            self.message_user(request, PUBLIC_LINK_WARNING, messages.WARNING)
+
+    @admin.action(description="Release due employee results now", permissions=["change"])
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
+        made = sum(
+            release_survey(survey=survey, released_by=acting_user(request.user))
+            for survey in queryset
+        )
+        self.message_user(
+            request,
+            f"{made} release(s) made. Periods still running are released when they end or "
+            "the survey is closed (or in batches, if the survey releases in batches).",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Open selected surveys for answers", permissions=["change"])
     def open_selected(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:

@@ -13,10 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 
 from .. import scoring
-from ..models import Answer, Metric, OrgUnit, Question, Response
+from ..models import Answer, Metric, MetricValue, OrgUnit, Question, Response, Survey
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.
@@ -38,6 +49,9 @@ class MetricFeed:
     threshold: int  # strictest anonymity threshold among the feeding surveys (0 = none)
     several_per_survey: bool  # some survey has more than one question for this metric
     grid_question_ids: list[int] = field(default_factory=list)  # items shown as a grid
+    # Fed by an employee or anonymous survey: only released answers count, and cells once
+    # stored keep their visibility (`compute_cells`, `services.releases`).
+    confidential: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,14 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
     rows = Question.objects.filter(metric_key__in=list(feeding)).values_list(
         "metric_key", "id", "survey_id", "survey__anonymity_threshold", "grid"
     )
-    for key, question_id, survey_id, threshold, grid in rows:
+    confidential_keys: set[str] = set()
+    confidential = Q(survey__audience=Survey.Audience.EMPLOYEE) | Q(survey__anonymous=True)
+    for key, question_id, survey_id, threshold, grid, secret in rows.annotate(
+        secret=ExpressionWrapper(confidential, output_field=BooleanField())
+    ):
         feeding[key].append((question_id, survey_id, threshold, grid))
+        if secret:
+            confidential_keys.add(key)
     feeds = []
     for metric in metrics:
         questions = feeding[metric.key]
@@ -91,6 +111,7 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
                 threshold=max((threshold for _, _, threshold, _ in questions), default=0),
                 several_per_survey=len(survey_ids) != len(set(survey_ids)),
                 grid_question_ids=[question_id for question_id, _, _, grid in questions if grid],
+                confidential=metric.key in confidential_keys,
             )
         )
     return feeds
@@ -121,8 +142,12 @@ def aggregates(feed: MetricFeed) -> dict[str, Any]:
 
 
 def answers_of(feed: MetricFeed, periods: Iterable[str] | None) -> QuerySet[Answer]:
-    """Numeric answers to the metric's questions (skipped and text answers are not in n)."""
+    """Numeric answers to the metric's questions (skipped and text answers are not in n);
+    of a confidential metric only the released ones, so nothing computed from answers shows
+    an employee answer before its release."""
     answers = Answer.objects.filter(question_id__in=feed.question_ids, number__isnull=False)
+    if feed.confidential:
+        answers = answers.filter(release__isnull=False)
     if periods is not None:
         answers = answers.filter(response__period__in=list(periods))
     return answers
@@ -171,7 +196,14 @@ def roll_up(
     return cell_keys, totals
 
 
-def suppression_mask(n: np.ndarray, parent: np.ndarray, threshold: int) -> np.ndarray:
+def suppression_mask(
+    n: np.ndarray,
+    parent: np.ndarray,
+    threshold: int,
+    *,
+    hidden: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
+) -> np.ndarray:
     """Cells to hide: primary (n < threshold) and complementary suppression in a tree.
 
     `parent[i]` is the position of cell i's parent cell (-1 at the top). While a parent's
@@ -181,8 +213,14 @@ def suppression_mask(n: np.ndarray, parent: np.ndarray, threshold: int) -> np.nd
     recoverable as the sum of its visible children either (remainder 0), or it would reveal
     the small sibling it was hidden to protect. Answers given at the parent unit itself count
     in the remainder.
+
+    `hidden` marks cells that must stay hidden whatever their n, and `fixed` cells whose
+    visibility was already published: complementary suppression hides a visible cell that
+    is not fixed first (a fixed one only if no other would do), so a released cell keeps
+    showing its published group (see `services.releases`).
     """
-    hidden = n < threshold
+    hidden = (n < threshold) | (False if hidden is None else hidden)
+    order_first = np.zeros(len(n), dtype=bool) if fixed is None else fixed
     children = np.flatnonzero(parent >= 0)
     while threshold > 0:
         visible = children[~hidden[children]]
@@ -193,7 +231,8 @@ def suppression_mask(n: np.ndarray, parent: np.ndarray, threshold: int) -> np.nd
         if not leaking.any():
             break
         candidates = visible[leaking[parent[visible]]]
-        ordered = candidates[np.lexsort((candidates, n[candidates], parent[candidates]))]
+        keys = (candidates, n[candidates], order_first[candidates], parent[candidates])
+        ordered = candidates[np.lexsort(keys)]
         first = np.ones(len(ordered), dtype=bool)
         first[1:] = parent[ordered][1:] != parent[ordered][:-1]
         hidden[ordered[first]] = True  # the smallest visible child of each leaking parent
@@ -229,7 +268,10 @@ def compute_cells(
     cell_keys, totals = roll_up(tree, units, period_index, statistics, width)
     parent = _parent_cells(tree, cell_keys, width)
     scored = score_statistics(feed.metric, totals)
-    suppressed = suppression_mask(totals[:, -1], parent, feed.threshold)
+    published = {}
+    if feed.confidential:
+        published = _published_visibility(feed, tree, period_labels, cell_keys)
+    suppressed = suppression_mask(totals[:, -1], parent, feed.threshold, **published)
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
     if feed.grid_question_ids:
@@ -265,6 +307,8 @@ def _straight_liners(
     grid_answers = Answer.objects.filter(
         question_id__in=feed.grid_question_ids, number__isnull=False
     )
+    if feed.confidential:
+        grid_answers = grid_answers.filter(release__isnull=False)
     if periods is not None:
         grid_answers = grid_answers.filter(response__period__in=list(periods))
     grids = (
@@ -289,6 +333,36 @@ def _straight_liners(
     )
     lined[np.searchsorted(cell_keys, keys)] = totals[:, 0]
     return lined
+
+
+def _published_visibility(
+    feed: MetricFeed, tree: UnitTree, period_labels: np.ndarray, cell_keys: np.ndarray
+) -> dict[str, np.ndarray]:
+    """`hidden` and `fixed` for `suppression_mask` from the cells already stored: a cell once
+    stored hidden stays hidden, and one stored visible is hidden again only as a last resort.
+
+    Why: readers keep every release they saw. A cell hidden at a release and shown at a
+    later one could be recovered as it was (later value minus what was released since), so
+    visibility, once published for a period, does not change; new releases only add groups
+    of at least the threshold (`services.releases`).
+    """
+    width = len(period_labels)
+    stored = MetricValue.objects.filter(
+        metric=feed.metric, period__in=list(period_labels)
+    ).values_list("unit_id", "period", "suppressed")
+    hidden = np.zeros(len(cell_keys), dtype=bool)
+    fixed = np.zeros(len(cell_keys), dtype=bool)
+    known_units = set(tree.ids.tolist())
+    for unit_id, period, suppressed in stored:
+        period_at = int(np.searchsorted(period_labels, period))
+        if unit_id not in known_units or period_at >= width or period_labels[period_at] != period:
+            continue
+        key = int(tree.position(np.array([unit_id]))[0]) * width + period_at
+        at = int(np.searchsorted(cell_keys, key))
+        if at < len(cell_keys) and cell_keys[at] == key:
+            fixed[at] = True
+            hidden[at] = suppressed
+    return {"hidden": hidden, "fixed": fixed}
 
 
 def _parent_cells(tree: UnitTree, cell_keys: np.ndarray, width: int) -> np.ndarray:

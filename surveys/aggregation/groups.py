@@ -51,7 +51,9 @@ def compute_group_value(
     threshold comes back suppressed (value None, n 0), and so does a unit hidden by the
     stored cells' suppression in any of `periods` (`_reveals_hidden_group`), so an ad-hoc
     value never reveals what the pages hide. A metric under an anonymity threshold takes no
-    segment: a segment and the rest of its unit could be told apart by subtraction. A metric
+    segment: a segment and the rest of its unit could be told apart by subtraction. An
+    employee or anonymous metric counts released answers only (`answers_of`), with the
+    visibility its cells were released with, so it moves only when the pages do. A metric
     no question feeds yet (or an imported one) gives value None and n 0. Raises ValueError
     for a bad segment key or a segment on a metric with an anonymity threshold.
     """

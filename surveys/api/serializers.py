@@ -51,7 +51,12 @@ class SurveySerializer(serializers.ModelSerializer):
     root_unit: serializers.SlugRelatedField[OrgUnit] = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True
     )
-    response_count = serializers.IntegerField(read_only=True)
+    response_count = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Null for employee and anonymous surveys: their respondents are counted "
+        "only per released group (metric values' n).",
+    )
     question_count = serializers.IntegerField(read_only=True)
 
     class Meta:

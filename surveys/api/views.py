@@ -99,7 +99,8 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[IsStaffWithRole])
     @idempotent
     def invitations(self, request: Request, slug: str | None = None) -> Response:
-        """Issue personal single-use invitation links to one unit (staff only)."""
+        """Issue personal single-use invitation links to one unit (staff only; for employee
+        and anonymous surveys administrators only)."""
         survey = self.get_object()
         serializer = InvitationBatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -126,13 +127,16 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="responses/bulk")
     @idempotent
     def bulk(self, request: Request, slug: str | None = None) -> Response:
-        """Submit up to 10,000 responses at once, all or nothing; errors name the item."""
+        """Submit up to 10,000 responses at once, all or nothing; errors name the item.
+        Employee and anonymous surveys: administrators only, before the period's release."""
         survey = self.get_object()
         serializer = BulkSubmissionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rows = serializer.validated_data["responses"]
         _check_row_units(request.user, rows)
-        result = import_responses(survey=survey, rows=rows, channel=SurveyResponse.Channel.API)
+        result = import_responses(
+            survey=survey, rows=rows, channel=SurveyResponse.Channel.API, imported_by=request.user
+        )
         body = BulkResultSerializer(result).data
         return Response(body, status=status.HTTP_201_CREATED)
 

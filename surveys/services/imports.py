@@ -9,10 +9,22 @@ from typing import Any
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from common.roles import is_active_user
+from common.services import record_event
+
 from ..answers import CleanAnswer, clean_answers
-from ..exceptions import BulkInvalid, ImportTooLarge, SurveyClosed, UnknownUnit
+from ..exceptions import (
+    BulkInvalid,
+    ConfidentialActionRefused,
+    ImportTooLarge,
+    PeriodAlreadyReleased,
+    SurveyClosed,
+    UnknownUnit,
+)
 from ..models import Answer, OrgUnit, Response, Survey
 from ..selectors import questions_for
+from ..visibility import SYSTEM, Reader, SystemCaller
+from .releases import period_released
 from .scores import mark_scores_dirty
 from .submissions import check_unit, response_fields
 from .webhooks import notify_response_submitted
@@ -43,6 +55,7 @@ def import_responses(
     rows: Iterable[Mapping[str, Any]],
     channel: str = Response.Channel.IMPORT,
     allow_closed: bool = False,
+    imported_by: Reader = SYSTEM,
 ) -> ImportResult:
     """Validate and store many responses at once, all or nothing.
 
@@ -53,6 +66,11 @@ def import_responses(
     A duplicate `external_id` (in the batch or already stored for the survey) is a row error,
     and so is a `submitted_at` in the future or before 1970. An external id stored by a
     concurrent import while this one ran is reported the same way.
+    Employee and anonymous surveys: only an administrator (`imported_by` a superuser, or
+    SYSTEM for commands and the demo) may import, only into periods not yet released, and
+    the import is audited; anyone else gets ConfidentialActionRefused, a released period
+    PeriodAlreadyReleased. Padding a small team with made-up answers and subtracting them
+    would otherwise reveal its real answers.
     Raises ImportTooLarge (over MAX_IMPORT_ROWS rows), SurveyClosed (unless `allow_closed`)
     or BulkInvalid with {row_index: {field or question code: [messages]}}; nothing is
     written when it raises. Each touched (survey, period) is marked dirty once.
@@ -62,12 +80,16 @@ def import_responses(
         raise ImportTooLarge(f"At most {MAX_IMPORT_ROWS} rows per import; got {len(rows)}.")
     if survey.status != Survey.Status.OPEN and not allow_closed:
         raise SurveyClosed()
+    if survey.is_confidential and not _is_administrator(imported_by):
+        raise ConfidentialActionRefused()
     prepared, errors = _prepare_rows(survey, rows, channel)
     if errors:
         raise BulkInvalid(errors)
     periods = tuple(sorted({response.period for response, _ in prepared}))
     try:
         with transaction.atomic():
+            if survey.is_confidential:
+                _check_unreleased_and_audit(survey, periods, imported_by)
             answer_count = _write_bulk(prepared)
             for period in periods:
                 mark_scores_dirty(survey_id=survey.pk, period=period)
@@ -82,6 +104,22 @@ def import_responses(
             raise BulkInvalid(errors) from None
         raise
     return ImportResult(responses=len(prepared), answers=answer_count, periods=periods)
+
+
+def _is_administrator(reader: Reader) -> bool:
+    return isinstance(reader, SystemCaller) or (is_active_user(reader) and reader.is_superuser)
+
+
+def _check_unreleased_and_audit(survey: Survey, periods: tuple[str, ...], reader: Reader) -> None:
+    released = [period for period in periods if period_released(survey, period)]
+    if released:
+        raise PeriodAlreadyReleased(
+            f"Results of {', '.join(released)} were already released; answers can no longer "
+            "be imported into it."
+        )
+    actor = None if isinstance(reader, SystemCaller) else reader
+    details = {"survey_id": survey.pk, "periods": list(periods)}
+    record_event(actor, "responses.imported", survey.title, details)
 
 
 def _prepare_rows(

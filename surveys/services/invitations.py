@@ -12,7 +12,12 @@ from django.db import transaction
 
 from common.services import record_event
 
-from ..exceptions import InvalidContactRow, InvalidInvitationRequest, SurveyClosed
+from ..exceptions import (
+    ConfidentialActionRefused,
+    InvalidContactRow,
+    InvalidInvitationRequest,
+    SurveyClosed,
+)
 from ..models import Invitation, OrgUnit, Survey
 from .submissions import check_unit
 
@@ -40,11 +45,16 @@ def issue_invitations(
     (e-mail or phone), "customer_id", "segment" (mapping or "key=value;key=value") and "line"
     (its line in an uploaded file, for messages; default: 1-based position). Tokens are 256
     bits from `secrets`. `expires_in_days=None`: no expiry. Audited as done by `created_by`.
-    Raises SurveyClosed, UnknownUnit (outside the root unit), InvalidInvitationRequest (count
-    or expiry out of range) or InvalidContactRow naming the first bad line.
+    Employee and anonymous surveys: only an administrator (a superuser, or None for
+    commands) issues invitations, since whoever holds tokens can pad a small team.
+    Raises SurveyClosed, ConfidentialActionRefused, UnknownUnit (outside the root unit),
+    InvalidInvitationRequest (count or expiry out of range) or InvalidContactRow naming the
+    first bad line.
     """
     if survey.status == Survey.Status.CLOSED:
         raise SurveyClosed("This survey is closed; re-open it before issuing invitations.")
+    if survey.is_confidential and created_by is not None and not created_by.is_superuser:
+        raise ConfidentialActionRefused()
     check_unit(survey, unit)
     rows = _invitation_rows(count, contacts)
     expires_at = _expiry(expires_in_days)

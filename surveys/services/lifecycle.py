@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from ..exceptions import QuestionWithoutOptions, SurveyHasNoQuestions
 from ..models import Question, Survey
+from ..tasks import release_survey_results_task
 
 
 def open_survey(*, survey: Survey) -> Survey:
@@ -44,7 +45,9 @@ def _check_answerable(survey: Survey) -> None:
 def close_survey(*, survey: Survey) -> Survey:
     """Stop accepting answers: status closed and `closed_at` now.
 
-    Closing a closed survey changes nothing. Stored answers and scores stay as they are.
+    Closing a closed survey changes nothing. Stored answers and scores stay as they are;
+    closing an employee or anonymous survey closes its wave, so its waiting results are
+    released by a task queued after commit (`services.releases`).
     """
     with transaction.atomic():
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
@@ -52,5 +55,9 @@ def close_survey(*, survey: Survey) -> Survey:
             locked.status = Survey.Status.CLOSED
             locked.closed_at = timezone.now()
             locked.save(update_fields=["status", "closed_at", "updated_at"])
+            if locked.is_confidential:
+                transaction.on_commit(
+                    lambda: release_survey_results_task.delay(locked.pk), robust=True
+                )
     survey.refresh_from_db(fields=["status", "opened_at", "closed_at", "updated_at"])
     return survey

@@ -83,7 +83,8 @@ def queue_recompute(*, survey_id: int, period: str, delay: float = 0.0) -> bool:
 
 
 def recompute_dirty_cell(*, survey_id: int, period: str) -> None:
-    """Recompute what one (survey, period) feeds, then settle its DirtyScoreCell.
+    """Recompute what one (survey, period) feeds, then settle its DirtyScoreCell (employee
+    and anonymous surveys: nothing to recompute before their release).
 
     Coalescing protocol: the start time is taken first; if no submission marked the cell
     after it, the cell is deleted. Otherwise the cell is claimed again (queued_at = now) and
@@ -98,7 +99,12 @@ def recompute_dirty_cell(*, survey_id: int, period: str) -> None:
     questions = list(survey.questions.exclude(metric_key="").only("metric_key", "type"))
     ensure_metrics_for_questions(questions)
     keys = {question.metric_key for question in questions}
-    if recompute_cells(metric_keys=keys, periods=[period]):  # some stored value changed
+    # Employee and anonymous answers count only once released, and the release recomputes
+    # what it publishes (`releases`): a recompute here would change nothing, and one racing
+    # a release could write back the scores the release just replaced.
+    if survey.is_confidential:
+        keys = set()
+    if keys and recompute_cells(metric_keys=keys, periods=[period]):  # some value changed
         notify_score_changed(survey_id=survey_id, period=period, metric_keys=keys)
     cell = DirtyScoreCell.objects.filter(survey_id=survey_id, period=period)
     if cell.filter(marked_at__lte=started).delete()[0]:

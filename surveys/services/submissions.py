@@ -13,6 +13,7 @@ from ..exceptions import (
     InvalidAnswers,
     InvitationExpired,
     InvitationNotFound,
+    InvitationRequired,
     InvitationUsed,
     SurveyClosed,
     UnknownUnit,
@@ -46,9 +47,14 @@ def check_unit(survey: Survey, unit: OrgUnit | None) -> OrgUnit:
 
 
 def _claim_invitation(token: str, now: datetime) -> Invitation:
-    """Mark the invitation used; the conditional UPDATE makes two racing claims yield one."""
+    """Mark the invitation used; the conditional UPDATE makes two racing claims yield one.
+
+    Employee and anonymous surveys record only that it was used, never when."""
     invitation = find_invitation(token)
-    claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=now)
+    used_at = None if invitation.survey.is_confidential else now
+    claimed = Invitation.objects.filter(pk=invitation.pk, used=False).update(
+        used=True, used_at=used_at
+    )
     if not claimed:
         raise InvitationUsed()
     return invitation
@@ -87,16 +93,20 @@ def submit_response(
     """Validate and store one response with its answers, atomically.
 
     `token` (a personal invitation) fixes the unit and is used up; otherwise `unit` is the
-    public link's unit. `meta` may carry respondent_key, segment, language, external_id and
-    submitted_at (imports). Employee surveys keep no respondent key and no invitation link;
-    anonymous surveys also keep only the day of submission, so a response cannot be traced
-    back to a person.
-    Raises SurveyClosed, InvitationNotFound/Used/Expired, UnknownUnit or InvalidAnswers;
-    nothing is written when it raises.
+    public link's unit. An employee survey takes public-link answers only when its
+    `allow_public_link` is on, and only from its web page (which limits them per browser and
+    address). `meta` may carry respondent_key, segment, language, external_id and
+    submitted_at (imports). Employee and anonymous surveys keep no respondent key, no
+    invitation link, only the day of submission and only the survey's reporting attributes
+    of the segment (`response_fields`), so a response cannot be traced back to a person.
+    Raises SurveyClosed, InvitationRequired, InvitationNotFound/Used/Expired, UnknownUnit
+    or InvalidAnswers; nothing is written when it raises.
     """
     meta = dict(meta or {})
     if survey.status != Survey.Status.OPEN:
         raise SurveyClosed()
+    if token is None and not (survey.accepts_public_link and _public_channel(survey, channel)):
+        raise InvitationRequired()
     cleaned, errors = clean_answers(questions_for(survey), answers)
     if errors:
         raise InvalidAnswers(errors)
@@ -123,23 +133,40 @@ def submit_response(
     return response
 
 
+def _public_channel(survey: Survey, channel: str) -> bool:
+    """Employee public-link answers come from the web page only, where they are limited."""
+    return not survey.is_employee or channel == Response.Channel.WEB
+
+
 def response_fields(
     survey: Survey, invitation: Invitation | None, meta: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
+    """The stored fields of a response besides survey, unit and channel.
+
+    Employee and anonymous surveys keep the day of submission only (midnight, local time:
+    an exact time could be matched with the moment an invitation link was opened or a
+    message sent), no invitation and no respondent key, and of the segment only the keys
+    listed in the survey's `reporting_attributes`.
+    """
     submitted_at = meta.get("submitted_at") or now
+    segment = meta.get("segment") or {}
     fields = {
         "period": survey.period_for(submitted_at),
-        "segment": meta.get("segment") or {},
+        "segment": segment,
         "language": meta.get("language") or "",
         "external_id": meta.get("external_id") or "",
     }
-    if survey.anonymous:
+    if survey.is_confidential:
         day = timezone.localtime(submitted_at).replace(hour=0, minute=0, second=0, microsecond=0)
-        return {**fields, "submitted_at": day, "invitation": None, "respondent_key": ""}
-    if survey.is_employee:
-        # Confidential, not anonymous: the exact time stays, but neither a respondent key nor
-        # the invitation (whose contact and id name the employee) is kept with the answers.
-        return {**fields, "submitted_at": submitted_at, "invitation": None, "respondent_key": ""}
+        allowed = set(survey.reporting_attributes or [])
+        kept = {key: value for key, value in segment.items() if key in allowed}
+        return {
+            **fields,
+            "segment": kept,
+            "submitted_at": day,
+            "invitation": None,
+            "respondent_key": "",
+        }
     return {
         **fields,
         "submitted_at": submitted_at,

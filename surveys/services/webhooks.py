@@ -8,10 +8,12 @@ the JSON body with
     X-Cxsurvey-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + body, keyed by the secret>
 
 and retries transport errors, 5xx, 408 and 429 with exponential backoff; the row records
-attempts, the last status code and error. Privacy: payloads of anonymous surveys carry no
-response id, respondent key, external id or segment and only the day of submission;
-employee surveys send no answers and no unit at all (employee results leave the platform
-only as suppression-aware metric values, which `score.changed` carries).
+attempts, the last status code and error. Privacy: employee and anonymous surveys send no
+`response.submitted` at all (each event would tell a subscriber, live, that someone just
+answered), and their `score.changed` fires only when results are released
+(`services.releases`): their results leave the platform only as released, suppression-aware
+metric values. `response_items` still strips what an anonymous or employee payload must not
+carry, should one be built.
 """
 
 import hashlib
@@ -116,8 +118,10 @@ def _envelope(survey: Survey, event: str) -> dict[str, Any]:
 
 def notify_response_submitted(*, survey: Survey, response_ids: list[int]) -> int:
     """Create `response.submitted` deliveries for new responses (call inside the write's
-    transaction); one delivery per subscriber and batch of 500 responses. Returns the
-    number of deliveries."""
+    transaction); one delivery per subscriber and batch of 500 responses; none for employee
+    and anonymous surveys. Returns the number of deliveries."""
+    if survey.is_confidential:
+        return 0  # a live event per employee answer would count a small team as it answers
     subscriptions = _subscriptions(survey.pk, Event.RESPONSE_SUBMITTED)
     if not subscriptions or not response_ids:
         return 0
@@ -132,7 +136,8 @@ def notify_response_submitted(*, survey: Survey, response_ids: list[int]) -> int
 
 def notify_score_changed(*, survey_id: int, period: str, metric_keys: Iterable[str]) -> int:
     """Create `score.changed` deliveries after a recompute changed stored values: the
-    period, the metric keys and their current values by unit (suppressed cells null)."""
+    period, the metric keys and their current values by unit (suppressed cells null). For
+    employee metrics stored values change only at a release, so that is when it fires."""
     keys = sorted(set(metric_keys))
     subscriptions = _subscriptions(survey_id, Event.SCORE_CHANGED)
     survey = Survey.objects.filter(pk=survey_id).first()

@@ -17,6 +17,7 @@ from tests.factories import (
     QuestionFactory,
     SurveyFactory,
     add_answers,
+    release_answers,
 )
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +129,7 @@ def test_create_expectation_refuses_baseline_hidden_to_protect_a_sibling(org_tre
     small, large = org_tree["stores"][:2]  # both stores of the North region
     add_answers(question, small, [5, 4, 2], period="2025-01")
     add_answers(question, large, [5, 4, 4, 2, 1, 1], period="2025-01")
+    release_answers()
     recompute_cells()
     metric = Metric.objects.get(key="employee.job_satisfaction")
     with pytest.raises(ExpectationInvalid) as error:
@@ -145,6 +147,7 @@ def test_create_expectation_refuses_segment_of_employee_metric(org_tree):
     store = org_tree["stores"][0]
     add_answers(question, store, [5] * 6, period="2025-01", segment={"shift": "night"})
     add_answers(question, store, [2] * 6, period="2025-01", segment={"shift": "day"})
+    release_answers()
     recompute_cells()
     metric = Metric.objects.get(key="employee.job_satisfaction")
     with pytest.raises(ExpectationInvalid) as error:

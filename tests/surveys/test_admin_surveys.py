@@ -254,6 +254,8 @@ def _survey_form_data(survey: Survey, **changes) -> dict:
         "anonymity_threshold": survey.anonymity_threshold,
         "period_granularity": survey.period_granularity,
         "languages": json.dumps(survey.languages),
+        "release_mode": survey.release_mode,
+        "reporting_attributes": json.dumps(survey.reporting_attributes),
         "questions-TOTAL_FORMS": 0,
         "questions-INITIAL_FORMS": 0,
     }

@@ -7,7 +7,7 @@ from surveys.aggregation import recompute_cells
 from surveys.models import Answer, MetricValue, Question, Response
 from surveys.scoring import straight_lining, straight_lining_cells
 from surveys.services.metrics import ensure_metrics_for_questions
-from tests.factories import QuestionFactory, SurveyFactory
+from tests.factories import QuestionFactory, SurveyFactory, release_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,7 @@ def test_recompute_cells_flags_cells_with_many_straight_liners(org_tree, grid):
     n1, n2 = org_tree["stores"][:2]
     grid_answers(grid, n1, [[5, 5, 5]] * 4 + varied(6, rng))  # 40 % straight
     grid_answers(grid, n2, [[3, 3, 3]] * 1 + varied(19, rng))  # 5 %
+    release_answers()
     recompute_cells()
     flags = {
         value.unit.code: value.details.get("flags", [])
@@ -68,6 +69,7 @@ def test_straight_lining_flag_counts_each_respondent_exactly(org_tree, grid, str
     rows = np.array([[4, 4, 4]] * straight + varied(40 - straight, np.random.default_rng(2)))
     assert straight_lining(rows).sum() == straight  # the pure per-respondent rule agrees
     grid_answers(grid, org_tree["stores"][0], rows.tolist())
+    release_answers()
     recompute_cells()
     cell = MetricValue.objects.get(metric__key="leadership.purposeful", unit__code="n1")
     assert ("straight_lining" in cell.details["flags"]) is flagged  # 10 of 40 is a quarter

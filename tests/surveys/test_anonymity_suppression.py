@@ -11,7 +11,7 @@ from surveys.models import Answer, Metric, MetricValue, OrgUnit, Response
 from surveys.selectors import metric_value_panel, metric_values
 from surveys.services.metrics import ensure_metrics_for_questions
 from surveys.visibility import SYSTEM
-from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
+from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory, release_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,7 @@ def answer(question, unit, scores, period="2026-01"):
         Answer(response=response, question=question, number=score)
         for response, score in zip(responses, scores, strict=True)
     )
+    release_answers()  # a closed wave, released
 
 
 def cells() -> dict[str, MetricValue]:
@@ -249,3 +250,14 @@ def test_compute_group_value_refuses_a_segment_of_an_anonymous_metric(tree, enps
         compute_group_value(
             metric=metric, unit=tree["B"], periods=["2026-01"], segment={"tenure": "new"}
         )
+
+
+def test_suppression_mask_keeps_published_visibility_and_hides_new_cells_first():
+    parent = np.array([-1, 0, 0, 0])
+    n = np.array([8, 4, 1, 3])  # b (1) is hidden; a + c leave a remainder of 1
+    assert suppression_mask(n, parent, 3).tolist() == [False, False, True, True]
+    fixed = np.array([True, False, True, True])  # c was released visible, a is new
+    kept = suppression_mask(n, parent, 3, fixed=fixed)
+    assert kept.tolist() == [False, True, True, False]
+    stays_hidden = np.array([False, False, False, True])  # c was released hidden
+    assert suppression_mask(n, parent, 3, hidden=stays_hidden, fixed=fixed)[3]

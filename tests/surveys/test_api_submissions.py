@@ -98,7 +98,9 @@ def test_submission_maps_domain_errors_to_statuses(api_client, survey, status_co
 def _used_token(survey) -> str:
     from django.utils import timezone
 
-    invitation = InvitationFactory(survey=survey, unit=survey.root_unit, used_at=timezone.now())
+    invitation = InvitationFactory(
+        survey=survey, unit=survey.root_unit, used=True, used_at=timezone.now()
+    )
     return invitation.token
 
 

@@ -200,22 +200,26 @@ def test_invitation_page_for_unknown_token_is_404(client):
 
 
 def test_employee_survey_page_states_anonymity_promise(client, survey, store):
-    pulse = SurveyFactory(employee=True, slug="pulse", anonymity_threshold=7)
+    pulse = SurveyFactory(
+        employee=True, slug="pulse", anonymity_threshold=7, allow_public_link=True
+    )
     QuestionFactory(survey=pulse, code="enps", type=Question.Type.NPS)
     html = client.get(public_url(pulse, store)).content.decode()
     assert "Results are only reported for groups of at least 7 people." in html
-    assert "No name or e-mail address is stored with your answers." in html
+    assert "No name or e-mail address is stored with your answers" in html
     customer_html = client.get(public_url(survey, store)).content.decode()
     assert "groups of at least" not in customer_html
 
 
 def test_employee_survey_page_promises_no_name_stored_when_not_anonymous(client, store):
-    pulse = SurveyFactory(audience=Survey.Audience.EMPLOYEE, kind=Survey.Kind.PULSE)
+    pulse = SurveyFactory(
+        audience=Survey.Audience.EMPLOYEE, kind=Survey.Kind.PULSE, allow_public_link=True
+    )
     QuestionFactory(survey=pulse, code="enps", type=Question.Type.NPS)
     html = client.get(public_url(pulse, store)).content.decode()
     assert "Your answers are confidential" in html
     assert "Results are only reported for groups of at least 5 people." in html
-    assert "No name or e-mail address is stored with your answers." in html
+    assert "No name or e-mail address is stored with your answers" in html
 
 
 def test_respondent_page_enforces_csrf(survey, store):
@@ -282,6 +286,7 @@ def test_home_page_links_open_customer_surveys_with_example_unit(client, survey,
 
 def test_respondent_page_groups_grid_questions_under_their_competency(client, store):
     survey = create_survey_from_template(template_key="leadership_self_assessment")
+    Survey.objects.filter(pk=survey.pk).update(allow_public_link=True)
     open_survey(survey=survey)
     html = client.get(public_url(survey, store)).content.decode()
     section_start = html.index(

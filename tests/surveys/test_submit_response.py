@@ -150,17 +150,20 @@ def test_submit_response_to_confidential_employee_survey_keeps_no_identity():
     QuestionFactory(survey=survey, code="enps", type=Question.Type.NPS)
     invitation = InvitationFactory(survey=survey, customer_id="E-7", contact="e7@example.com")
     by_link = submit_response(survey=survey, token=invitation.token, answers={"enps": 8})
-    by_api = submit_response(
+    Survey.objects.filter(pk=survey.pk).update(allow_public_link=True)
+    survey.refresh_from_db()
+    by_page = submit_response(
         survey=survey,
         unit=invitation.unit,
         answers={"enps": 6},
-        channel=Response.Channel.API,
+        channel=Response.Channel.WEB,
         meta={"respondent_key": "E-8"},
     )
     assert survey.anonymous is False
-    stored = Response.objects.filter(pk__in=[by_link.pk, by_api.pk])
+    stored = Response.objects.filter(pk__in=[by_link.pk, by_page.pk])
     assert list(stored.values_list("invitation", "respondent_key")) == [(None, "")] * 2
-    assert Invitation.objects.get(pk=invitation.pk).used_at is not None
+    used = Invitation.objects.get(pk=invitation.pk)
+    assert used.used and used.used_at is None  # that it was used, never when
 
 
 def test_submit_response_to_anonymous_survey_keeps_no_identity():
@@ -171,4 +174,5 @@ def test_submit_response_to_anonymous_survey_keeps_no_identity():
     assert response.invitation is None and response.respondent_key == ""
     local = timezone.localtime(response.submitted_at)
     assert (local.hour, local.minute, local.second) == (0, 0, 0)
-    assert Invitation.objects.get(pk=invitation.pk).used_at is not None
+    used = Invitation.objects.get(pk=invitation.pk)
+    assert used.used and used.used_at is None
