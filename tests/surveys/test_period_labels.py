@@ -114,7 +114,7 @@ def test_submit_response_anonymous_day_and_period_agree_at_month_end(
 ):
     settings.TIME_ZONE = zone
     frozen_now(LAST_SECOND_OF_JANUARY)
-    survey = _survey(MONTH, employee=True)
+    survey = _survey(MONTH, employee=True, allow_public_link=True)
 
     response = submit_response(survey=survey, unit=OrgUnitFactory(), answers={"nps": 9})
 
