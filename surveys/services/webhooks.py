@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import FloatField, IntegerField
 from django.utils import timezone
 
+from common.broker import publish
+
 from ..models import Answer, Response, Survey, WebhookDelivery, WebhookSubscription
 from ..selectors import masked_column, metric_values
 from ..tasks import deliver_webhook_task
@@ -101,7 +103,7 @@ def queue_deliveries(delivery_ids: Iterable[int]) -> None:
     """Send the delivery tasks; with the broker down, `requeue_stalled_deliveries` retries."""
     for delivery_id in delivery_ids:
         try:
-            deliver_webhook_task.delay(delivery_id)
+            publish(deliver_webhook_task, (delivery_id,))
         except Exception:  # broker down: the row stays pending for the sweep
             logger.warning("Could not queue webhook delivery %s", delivery_id, exc_info=True)
 
