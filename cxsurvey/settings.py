@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "linkage.tasks.requeue_stalled_linkage_runs_task",
         "schedule": 300.0,
     },
+    "apply-retention-daily": {
+        "task": "surveys.tasks.apply_retention_task",
+        "schedule": 24 * 3600.0,
+    },
     "refresh-expectation-status-daily": {
         "task": "linkage.tasks.refresh_expectation_statuses_task",
         "schedule": 24 * 3600.0,
@@ -282,6 +286,15 @@ SPECTACULAR_SETTINGS = {
         "MetricLevelEnum": "surveys.models.Metric.Level",
     },
 }
+
+# Retention (days; 0 keeps): free-text answers, and personal identifiers of responses plus
+# invitations (contacts), are erased once older than this by a daily task. Scores stay.
+RETENTION_FREE_TEXT_DAYS = env.int("RETENTION_FREE_TEXT_DAYS", default=0)
+RETENTION_PERSONAL_DATA_DAYS = env.int("RETENTION_PERSONAL_DATA_DAYS", default=0)
+
+# Webhooks to loopback, link-local and private addresses are refused (when a subscription is
+# saved and before each delivery) unless this is on: a subscriber on the same private network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Employee results below this many respondents are never shown (a survey may raise it).
 DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD", default=5)

@@ -85,3 +85,11 @@ def recompute_all_scores_task() -> None:
     from .services.scores import recompute_all
 
     recompute_all()
+
+
+@shared_task(acks_late=True)
+def apply_retention_task() -> None:
+    """Daily (beat): erase free text and personal data older than the retention settings."""
+    from .services.erasure import apply_retention
+
+    apply_retention()
