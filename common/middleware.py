@@ -2,16 +2,14 @@
 
 `RejectNulMiddleware`: a NUL character in the path or the query string is never typed on
 purpose, and PostgreSQL refuses it in any text it is compared with (a server error in every
-view that looks a code up). Such a request answers 400 at once: in the API's error shape
-under /api/, as a plain page elsewhere.
+view that looks a code up). Such a page request answers 400 at once. The API is left to
+its serializers, which name the offending query parameter in the API's error shape.
 """
 
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-
-from .api.errors import error_body
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 MESSAGE = "The address contains a NUL character."
 
@@ -26,9 +24,6 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if has_nul(request):
-            if request.path.startswith("/api/"):
-                body = error_body(status_code=400, code="invalid", message=MESSAGE)
-                return JsonResponse(body, status=400)
+        if not request.path.startswith("/api/") and has_nul(request):
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
