@@ -33,6 +33,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
+# A development install (DEBUG=1 as configured; Django's test runner turns DEBUG off but not
+# this): only then does seed_demo run unforced and give demo users guessable passwords.
+DEVELOPMENT = DEBUG
 # No usable default outside DEBUG: a production deploy must set its own key.
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -139,6 +142,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 # The client address as the throttles read it (NUM_PROXIES hops back in X-Forwarded-For).
 AXES_CLIENT_IP_CALLABLE = "common.net.client_address"
 

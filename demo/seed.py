@@ -260,7 +260,7 @@ def ensure_logins(manager_store: OrgUnit) -> list[Login]:
                 "email": f"{username}@northwind.example",
             },
         )
-        password = f"demo-{username}" if settings.DEBUG else secrets.token_urlsafe(18)
+        password = f"demo-{username}" if settings.DEVELOPMENT else secrets.token_urlsafe(18)
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])

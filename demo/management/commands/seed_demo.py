@@ -39,7 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        if not settings.DEBUG and not options["force"]:
+        if not settings.DEVELOPMENT and not options["force"]:
             raise CommandError(
                 "seed_demo adds demo users and made-up answers; with DEBUG=0 it refuses unless "
                 "you pass --force (the demo users then get random passwords, printed once)."
