@@ -66,10 +66,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def _known_error(exc: Exception) -> Response | None:
     if isinstance(exc, ApiError):
-        return _response(exc.status_code, exc.error_code, exc.message, exc.fields, exc.items)
+        return _response(
+            exc.status_code, exc.error_code, exc.message, exc.fields, exc.items, exc.omitted
+        )
     if isinstance(exc, DomainError):
         fields, items = exc.field_errors(), exc.item_errors()
-        return _response(exc.status_code, exc.error_code, exc.message, fields, items)
+        omitted = exc.omitted_items()
+        return _response(exc.status_code, exc.error_code, exc.message, fields, items, omitted)
     if isinstance(exc, DjangoValidationError):
         return _validation_error(exc)
     if isinstance(exc, RequestDataTooBig):
@@ -89,10 +92,16 @@ def _response(
     message: str,
     fields: Mapping[str, Any] | None = None,
     items: Mapping[str, Any] | None = None,
+    omitted: Mapping[str, int] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     body = error_body(
-        status_code=status_code, code=code, message=message, fields=fields, items=items
+        status_code=status_code,
+        code=code,
+        message=message,
+        fields=fields,
+        items=items,
+        omitted=omitted,
     )
     return Response(body, status=status_code, headers=headers)
 
@@ -114,6 +123,6 @@ def _api_exception(exc: exceptions.APIException) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         fields, items = split_field_errors(exc.detail)
         message = "Some fields are missing or not valid." if fields else "Some items are not valid."
-        return _response(exc.status_code, "invalid", message, fields, items, headers)
+        return _response(exc.status_code, "invalid", message, fields, items, headers=headers)
     code = exc.get_codes() if isinstance(exc.detail, str) else exc.default_code
     return _response(exc.status_code, str(code), str(exc.detail), headers=headers)

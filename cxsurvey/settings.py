@@ -7,7 +7,10 @@ when no broker is configured. Production sets DATABASE_URL and CELERY_BROKER_URL
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from cxsurvey import deploy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,6 +33,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
+# A development install (DEBUG=1 as configured; Django's test runner turns DEBUG off but not
+# this): only then does seed_demo run unforced and give demo users guessable passwords.
+DEVELOPMENT = DEBUG
 # No usable default outside DEBUG: a production deploy must set its own key.
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -48,6 +54,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "common",
     "surveys",
     "linkage",
@@ -56,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -64,6 +72,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxsurvey.urls"
@@ -94,7 +105,46 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Celery: no broker configured means the embedded mode, where tasks run in-process.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Connect and read timeout (seconds) of every Redis client on the request path (broker and
+# cache): a Redis that accepts connections but never answers costs a request at most this
+# long per attempt, and publishers then leave the work to the sweeps (common/broker.py).
+BROKER_SOCKET_TIMEOUT = env.float("BROKER_SOCKET_TIMEOUT", default=0.5)
+# After a failed publish a web process stops trying for this long (the sweeps catch up).
+BROKER_BACKOFF_SECONDS = env.float("BROKER_BACKOFF_SECONDS", default=5.0)
+
+# Shared by every web process whenever Redis is configured (throttles count across workers):
+# CACHE_URL, else the Redis broker's server, else per-process memory (cxsurvey/deploy.py).
+CACHES = {
+    "default": deploy.cache_setting(
+        cache_url=env.str("CACHE_URL", default=""),
+        broker_url=CELERY_BROKER_URL,
+        socket_timeout=BROKER_SOCKET_TIMEOUT,
+    )
+}
+
+# Argon2 first; passwords stored with another listed hasher are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# django-axes: AXES_FAILURE_LIMIT failed logins for one username from one address lock that
+# pair out for AXES_COOLOFF_MINUTES (admin login and any login through Django's auth).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The client address as the throttles read it (NUM_PROXIES hops back in X-Forwarded-For).
+AXES_CLIENT_IP_CALLABLE = "common.net.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -123,9 +173,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# HTTPS (README "Production"): on by default outside DEBUG. Behind a TLS proxy set
+# SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto=https (and make the proxy set that header).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_PROXY_SSL_HEADER = deploy.proxy_ssl_header(env.str("SECURE_PROXY_SSL_HEADER", default=""))
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from this site's static
+# files, no inline script or style. Data for scripts travels in json_script elements
+# (type="application/json", which is data, not script).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
-# Celery: no broker configured means the embedded mode, where tasks run in-process.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
@@ -140,7 +213,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # A submission must not hang when the broker is down: fail fast, the cell stays dirty.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# No publish retries: a failed send is logged and left to the sweeps (common/broker.py).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = deploy.broker_transport_options(
+    socket_timeout=BROKER_SOCKET_TIMEOUT
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # While submissions keep arriving, a cell is recomputed at most once per this many seconds.
@@ -168,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-linkage-runs": {
         "task": "linkage.tasks.requeue_stalled_linkage_runs_task",
         "schedule": 300.0,
+    },
+    "apply-retention-daily": {
+        "task": "surveys.tasks.apply_retention_task",
+        "schedule": 24 * 3600.0,
     },
     "refresh-expectation-status-daily": {
         "task": "linkage.tasks.refresh_expectation_statuses_task",
@@ -213,6 +294,15 @@ SPECTACULAR_SETTINGS = {
         "MetricLevelEnum": "surveys.models.Metric.Level",
     },
 }
+
+# Retention (days; 0 keeps): free-text answers, and personal identifiers of responses plus
+# invitations (contacts), are erased once older than this by a daily task. Scores stay.
+RETENTION_FREE_TEXT_DAYS = env.int("RETENTION_FREE_TEXT_DAYS", default=0)
+RETENTION_PERSONAL_DATA_DAYS = env.int("RETENTION_PERSONAL_DATA_DAYS", default=0)
+
+# Webhooks to loopback, link-local and private addresses are refused (when a subscription is
+# saved and before each delivery) unless this is on: a subscriber on the same private network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Employee results below this many respondents are never shown (a survey may raise it).
 DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD", default=5)

@@ -5,11 +5,13 @@ employee pulses of months that have ended, then a store-level linkage run so the
 chain has its links and evidence."""
 
 import io
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -250,8 +252,9 @@ def _add_questions(survey: Survey, specs: tuple[QuestionSpec, ...]) -> None:
 
 
 def ensure_logins(manager_store: OrgUnit) -> list[Login]:
-    """Demo staff users; a new user's password is "demo-<username>". An existing user's
-    password is left alone and reported only while it is still the demo one."""
+    """Demo staff users; a new user's password is "demo-<username>" in development (DEBUG)
+    and a random one printed once otherwise, so no deployment gets a guessable superuser.
+    An existing user's password is left alone and reported only while it is the demo one."""
     user_model = get_user_model()
     logins = []
     for username, group_name in LOGINS:
@@ -263,7 +266,7 @@ def ensure_logins(manager_store: OrgUnit) -> list[Login]:
                 "email": f"{username}@northwind.example",
             },
         )
-        password = f"demo-{username}"
+        password = f"demo-{username}" if settings.DEVELOPMENT else secrets.token_urlsafe(18)
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])

@@ -1,5 +1,8 @@
 """Forms of the leadership pages: they check the shape of input; services check the rules."""
 
+import json
+from typing import Any
+
 from django import forms
 
 from surveys.models import Metric, OrgUnit
@@ -29,6 +32,41 @@ class VoteForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+MAX_JSON_INPUT = 2000
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+class StrictJSONField(forms.JSONField):
+    """JSON typed into a form: at most MAX_JSON_INPUT characters, standard JSON only (no NaN
+    or Infinity), and nesting too deep for the parser is a form error, not a server error."""
+
+    def _parse(self, value: str) -> Any:
+        if len(value) > MAX_JSON_INPUT:
+            raise ValueError(f"Keep it under {MAX_JSON_INPUT} characters.")
+        return json.loads(value, parse_constant=_no_constants)
+
+    def to_python(self, value: Any) -> Any:
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            return self._parse(value)
+        except (ValueError, RecursionError):
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value[:80]}
+            ) from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if self.disabled or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:
+            return self._parse(data)
+        except (ValueError, RecursionError):
+            return forms.fields.InvalidJSONInput(data)
+
+
 class ExpectationForm(forms.Form):
     """Target group, extent and time frame are optional here on purpose: the service refuses
     an incomplete expectation with a message saying why each part is needed."""
@@ -38,7 +76,7 @@ class ExpectationForm(forms.Form):
     unit = forms.ModelChoiceField(
         queryset=OrgUnit.objects.all(), required=False, label="Target group (unit)"
     )
-    segment_filter = forms.JSONField(
+    segment_filter = StrictJSONField(
         required=False,
         initial=dict,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),

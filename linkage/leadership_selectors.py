@@ -105,6 +105,9 @@ def readings_for_unit(
     """Readings of every metric with values for `unit` itself (optionally only `metrics`),
     as `reader` may see them (nothing for a unit outside their scope)."""
     rows = metric_values(reader=reader, unit=unit, subtree=False)
+    # Only periods inside the accepted window: a value stored for 9999-12 (before imports
+    # checked the window) has no following period and must not break the unit's pages.
+    rows = rows.filter(period__gte=periods.WINDOW_FIRST, period__lte=periods.WINDOW_LAST)
     if metrics is not None:
         rows = rows.filter(metric__in=metrics)  # a queryset stays a subquery
     by_metric: dict[int, dict[str, MetricValue]] = defaultdict(dict)

@@ -25,10 +25,9 @@ def _unit_for(request: HttpRequest, code: str | None) -> OrgUnit:
     """The unit asked for, if the user may see it; default: the top of their visible tree."""
     if code:
         unit = unit_by_code(SYSTEM, code)
-        if unit is None:
+        # Unknown and outside the user's scope answer alike (404), so codes cannot be probed.
+        if unit is None or not can_read_unit(request.user, unit):
             raise Http404("There is no unit with this code.")
-        if not can_read_unit(request.user, unit):
-            raise PermissionDenied("This unit is outside the part of the organisation you see.")
         return unit
     tops = top_readable_units(request.user)
     if not tops:

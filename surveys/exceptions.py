@@ -3,7 +3,7 @@ pages show its message and the API answers with its status, code and field error
 
 from collections.abc import Mapping
 
-from common.exceptions import DomainError, FieldErrors, ItemErrors
+from common.exceptions import CappedItemErrors, DomainError, FieldErrors, ItemErrors
 
 # Keys of a bulk row that are not question codes; any other key in a row error is an answer.
 BULK_ROW_FIELDS = frozenset(
@@ -60,13 +60,25 @@ class InvalidAnswers(SurveyError):
 class BulkInvalid(SurveyError):
     """Some rows of a bulk import are not valid; nothing was imported."""
 
-    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
-        super().__init__(f"{len(errors)} row(s) are not valid; nothing was imported.")
-        # {row_index (0-based): {field or question code: [messages]}}
-        self.errors = errors
+    def __init__(self, errors: dict[int, dict[str, list[str]]] | CappedItemErrors) -> None:
+        if not isinstance(errors, CappedItemErrors):
+            capped = CappedItemErrors()
+            for index, row_errors in errors.items():
+                capped.add(index, row_errors)
+            errors = capped
+        message = f"{errors.items:,} row(s) are not valid; nothing was imported."
+        if errors.omitted:
+            message += f" The first {len(errors.shown)} are listed, the rest counted."
+        super().__init__(message)
+        # {row_index (0-based): {field or question code: [messages]}}, the first rows only
+        self.errors = errors.shown
+        self._omitted = errors.omitted
 
     def item_errors(self) -> ItemErrors:
         return {str(index): bulk_row_fields(errors) for index, errors in self.errors.items()}
+
+    def omitted_items(self) -> dict[str, int]:
+        return self._omitted
 
 
 def bulk_row_fields(errors: Mapping[str, list[str]]) -> FieldErrors:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.models import TimeStamped
+from common.net import url_problem
 
 from . import periods
 
@@ -466,6 +467,13 @@ class WebhookSubscription(TimeStamped):
 
     def wants(self, event: str) -> bool:
         return self.active and (not self.events or event in self.events)
+
+    def clean(self) -> None:
+        """Refuse targets inside the platform's own network (common.net.url_problem)."""
+        super().clean()
+        problem = url_problem(self.url) if self.url else ""
+        if problem:
+            raise ValidationError({"url": problem})
 
 
 class WebhookDelivery(models.Model):

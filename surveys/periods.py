@@ -16,6 +16,16 @@ _MONTH_LABEL = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER_LABEL = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
+# The window of periods the platform accepts from anyone (imports, forms, the API): wide
+# enough for any real history and plan, narrow enough that shifting a label by years of lags
+# or computing its end date never leaves the calendar (year 9999 + 1 month would). Labels
+# compare as text, so these two bound months and quarters alike.
+FIRST_YEAR = 1970
+LAST_YEAR = 2199
+WINDOW_FIRST = f"{FIRST_YEAR}-01"
+WINDOW_LAST = f"{LAST_YEAR}-Q4"
+
+
 class PeriodError(ValueError):
     """A period label that is not "YYYY-MM" or "YYYY-Qn"."""
 
@@ -27,6 +37,26 @@ def granularity_of(label: str) -> str:
     if _QUARTER_LABEL.match(label):
         return QUARTER
     raise PeriodError(f"'{label}' is not a period; use YYYY-MM (2026-03) or YYYY-Qn (2026-Q1)")
+
+
+def check_label(label: str) -> str:
+    """Return MONTH or QUARTER for a label inside the accepted window (FIRST_YEAR to
+    LAST_YEAR); raise PeriodError for any other text."""
+    granularity = granularity_of(label)
+    if not FIRST_YEAR <= int(label[:4]) <= LAST_YEAR:
+        raise PeriodError(
+            f"'{label}' is outside the periods this platform keeps ({FIRST_YEAR}–{LAST_YEAR})"
+        )
+    return granularity
+
+
+def in_window(label: str) -> bool:
+    """True for a valid label inside the accepted window."""
+    try:
+        check_label(label)
+    except PeriodError:
+        return False
+    return True
 
 
 def label_for(moment: date | datetime, granularity: str) -> str:

@@ -189,8 +189,8 @@ def _answering_scope(survey: Survey) -> QuerySet[OrgUnit]:
 
 
 def unit_in_survey(survey: Survey, code: str) -> OrgUnit | None:
-    """The unit with `code` if it may answer the survey (inside its root unit)."""
-    return _answering_scope(survey).filter(code=code).first()
+    """The store or team with `code` if it may answer the survey (inside its root unit)."""
+    return _answering_scope(survey).filter(code=code, level__in=FRONTLINE_LEVELS).first()
 
 
 def frontline_units(survey: Survey) -> QuerySet[OrgUnit]:

@@ -110,3 +110,11 @@ def release_due_results_task() -> None:
     from .services.releases import release_due_results
 
     release_due_results()
+
+
+@shared_task(acks_late=True)
+def apply_retention_task() -> None:
+    """Daily (beat): erase free text and personal data older than the retention settings."""
+    from .services.erasure import apply_retention
+
+    apply_retention()

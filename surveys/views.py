@@ -17,6 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework.throttling import BaseThrottle
 
+from common.net import client_address
+from common.ratelimit import hit_public_submit
+
 from .exceptions import (
     InvalidAnswers,
     InvitationExpired,
@@ -62,6 +65,18 @@ def _domain_problem(request: HttpRequest, error: SurveyError) -> HttpResponse:
     }
     heading = headings.get(type(error), _("Something is not right"))
     return _problem(request, status=error.status_code, heading=heading, message=error.message)
+
+
+def _too_many(request: HttpRequest) -> HttpResponse | None:
+    """A 429 page once this address posted more than PUBLIC_SUBMIT_RATE answers (the API's
+    limit, counted together with the API's public submissions); None while it may post."""
+    verdict = hit_public_submit(client_address(request))
+    if verdict.allowed:
+        return None
+    message = _("Too many answers were sent from your network just now. Please try again later.")
+    page = _problem(request, status=429, heading=_("Please wait a moment"), message=message)
+    page["Retry-After"] = str(verdict.wait_seconds)
+    return page
 
 
 def _survey_not_found(request: HttpRequest) -> HttpResponse:
@@ -208,7 +223,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = ResponseForm(data, questions=questions_for(survey), unit_choices=unit_choices)
     if data is not None:
-        outcome = _submit(request, form, survey=survey, unit=unit)
+        outcome = _too_many(request) or _submit(request, form, survey=survey, unit=unit)
         if outcome is not None:
             if limited and outcome.status_code == 302:
                 _count_public_answer(request, outcome, survey)
@@ -230,7 +245,7 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = ResponseForm(data, questions=questions_for(survey))
     if data is not None:
-        outcome = _submit(request, form, survey=survey, token=token)
+        outcome = _too_many(request) or _submit(request, form, survey=survey, token=token)
         if outcome is not None:
             return outcome
     return _render_form(request, form, survey=survey, unit=invitation.unit)

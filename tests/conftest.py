@@ -38,6 +38,15 @@ def fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache (a per-process memory cache in tests, see
+    env_defaults): every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def eager_celery_for_unit_tests(request):
     """Unit tests run tasks in-process; tests marked integration use a real worker instead."""
     if request.node.get_closest_marker("integration"):

@@ -27,6 +27,7 @@ class ApiError(exceptions.APIException):
         code: str = "invalid",
         fields: Mapping[str, list[str]] | None = None,
         items: Mapping[str, Mapping[str, list[str]]] | None = None,
+        omitted: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__(detail=message, code=code)
         self.status_code = status_code
@@ -34,6 +35,7 @@ class ApiError(exceptions.APIException):
         self.message = message
         self.fields = dict(fields or {})
         self.items = dict(items or {})
+        self.omitted = dict(omitted or {})
 
 
 def error_body(
@@ -43,8 +45,10 @@ def error_body(
     message: str,
     fields: Mapping[str, Any] | None = None,
     items: Mapping[str, Any] | None = None,
+    omitted: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The one error shape; `items` only appears for bulk requests."""
+    """The one error shape; `items` only appears for bulk requests, and `items_omitted`
+    ({"items", "messages"}: what is counted but not listed) only when items were capped."""
     body: dict[str, Any] = {
         "status": status_code,
         "code": code,
@@ -53,6 +57,8 @@ def error_body(
     }
     if items:
         body["items"] = dict(items)
+    if omitted:
+        body["items_omitted"] = dict(omitted)
     return {"error": body}
 
 

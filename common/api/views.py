@@ -8,9 +8,10 @@ from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 
+from ..net import client_address
+from ..ratelimit import PUBLIC_SUBMIT, hit_public_submit
 from .parsers import JSONTextParser
 from .schema import ApiSchema
 
@@ -23,12 +24,23 @@ class ApiPagination(PageNumberPagination):
     max_page_size = 1000
 
 
-class PublicSubmitThrottle(ScopedRateThrottle):
-    """The public submission rate (PUBLIC_SUBMIT_RATE), read when a request arrives."""
+class PublicSubmitThrottle(BaseThrottle):
+    """The public submission rate (PUBLIC_SUBMIT_RATE, read when a request arrives) per
+    client address, counted in the shared cache (`common.ratelimit`): it holds across web
+    processes, and the respondent pages count against the same limit."""
 
-    def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
-        return None if rate is None else str(rate)
+    scope = PUBLIC_SUBMIT
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def allow_request(self, request, view) -> bool:
+        verdict = hit_public_submit(client_address(request))
+        self._wait = verdict.wait_seconds
+        return verdict.allowed
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
 class ApiViewMixin(GenericAPIView):

@@ -13,6 +13,7 @@ Status rule (`judge_status`, pure):
 - on track: otherwise (the needed trajectory is inside the interval, or already beaten).
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -47,6 +48,10 @@ NEEDS_EXTENT = (
 )
 NEEDS_TIME_FRAME = "A performance expectation needs a time frame: "
 NEEDS_BASELINE = "A performance expectation needs a baseline: "
+# Input bounds: a segment filter is a flat, short object; an extent a sane finite number.
+MAX_SEGMENT_KEYS = 20
+MAX_SEGMENT_TEXT = 200
+MAX_TARGET_CHANGE = 1e9
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,18 @@ def _check_shape(
         errors["target_change"] = [NEEDS_EXTENT]
     elif target_kind == TargetKind.RELATIVE and target_change < -100:
         errors["target_change"] = ["A relative reduction cannot exceed −100 % (down to zero)."]
+    if target_change is not None and not (
+        math.isfinite(target_change) and abs(target_change) <= MAX_TARGET_CHANGE
+    ):
+        errors["target_change"] = [f"Give an extent between ±{MAX_TARGET_CHANGE:g}."]
     if start_date is None or end_date is None:
         field = "start_date" if start_date is None else "end_date"
         errors[field] = [NEEDS_TIME_FRAME + "give both a start date and an end date."]
+    elif not (_in_window(start_date) and _in_window(end_date)):
+        years = f"{periods.FIRST_YEAR} and {periods.LAST_YEAR}"
+        errors["end_date" if _in_window(start_date) else "start_date"] = [
+            NEEDS_TIME_FRAME + f"give dates between {years}."
+        ]
     elif end_date <= start_date:
         errors["end_date"] = [NEEDS_TIME_FRAME + "the end date must come after the start date."]
     return errors
@@ -96,17 +110,35 @@ def _check_direction(metric: Metric, target_change: float) -> list[str]:
     return [f"This change would make {metric} worse: lower is better, so use a negative one."]
 
 
+def _in_window(day: date) -> bool:
+    return periods.FIRST_YEAR <= day.year <= periods.LAST_YEAR
+
+
 def _check_segment(segment_filter: Any) -> list[str]:
+    """A flat object of short attribute names to short texts or finite numbers: it is
+    matched against stored segments in SQL, so nothing nested, no NUL, no NaN."""
     if not isinstance(segment_filter, dict):
         return ['Write the segment as an object, e.g. {"product": "X"}.']
+    if len(segment_filter) > MAX_SEGMENT_KEYS:
+        return [f"Narrow the group by at most {MAX_SEGMENT_KEYS} attributes."]
+    for key, value in segment_filter.items():
+        if not _short_text(key):
+            return ["Attribute names are short texts without control characters."]
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (_short_text(value) or (is_number and math.isfinite(value))):
+            return [f"Give '{key}' a short text or a number (nothing nested, no NaN)."]
     return []
+
+
+def _short_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_SEGMENT_TEXT and "\x00" not in value
 
 
 def _check_period(label: str) -> list[str]:
     if not label:
         return [NEEDS_BASELINE + "give the period to measure from, e.g. 2026-01."]
     try:
-        periods.granularity_of(label)
+        periods.check_label(label)
     except periods.PeriodError as error:
         return [NEEDS_BASELINE + str(error) + "."]
     return []
@@ -319,7 +351,8 @@ def latest_reading(expectation: PerformanceExpectation, *, today: date) -> Readi
     """
     granularity = periods.granularity_of(expectation.baseline_period)
     first = periods.index_of(periods.label_for(expectation.start_date, granularity))
-    cutoff = min(today, expectation.end_date + timedelta(days=1))
+    # Compared before adding a day: an end date stored as 9999-12-31 must not overflow.
+    cutoff = today if expectation.end_date >= today else expectation.end_date + timedelta(days=1)
     last = periods.index_of(periods.label_for(cutoff, granularity)) - 1
     for index in range(last, max(first, last - MAX_LOOKBACK + 1) - 1, -1):
         label = periods.label_from_index(index, granularity)

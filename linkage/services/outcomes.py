@@ -19,7 +19,7 @@ from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Max, Q
 
 from surveys.catalogue import KNOWN_METRICS
 from surveys.models import Metric, MetricValue, OrgUnit
-from surveys.periods import PeriodError, granularity_of
+from surveys.periods import PeriodError, check_label, granularity_of
 from surveys.services.metrics import ensure_metrics
 
 from ..models import OutcomeImport
@@ -28,6 +28,9 @@ HEADER = ("unit_code", "period", "metric_key", "value")
 MAX_STORED_ERRORS = 1000
 PROGRESS_EVERY = 1000
 METRIC_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+# Largest accepted |value|: ten trillion covers any revenue in any currency, and sums of it
+# over every unit of any organisation stay far from overflowing a float (1e308).
+MAX_VALUE = 1e13
 ROLL_UP_AGGREGATIONS = {Metric.Aggregation.SUM, Metric.Aggregation.MEAN, Metric.Aggregation.RATE}
 _UPSERT_FIELDS = [
     "value",
@@ -309,7 +312,7 @@ class _RowChecker:
 @lru_cache(maxsize=4096)  # a file repeats a handful of periods thousands of times
 def _period_problem(label: str) -> str:
     try:
-        granularity_of(label)
+        check_label(label)
     except PeriodError as error:
         return str(error)
     return ""
@@ -322,7 +325,11 @@ def _value_problem(raw: str | float) -> str:
         number = float(raw)
     except ValueError:
         return f"value '{raw}' is not a number"
-    return "" if math.isfinite(number) else f"value '{raw}' is not a finite number"
+    if not math.isfinite(number):
+        return f"value '{raw}' is not a finite number"
+    if abs(number) > MAX_VALUE:
+        return f"value '{raw}' is outside ±{MAX_VALUE:g}"
+    return ""
 
 
 def _errors_to_store(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ def _check_period(label: str | None, field: str, errors: dict) -> str | None:
     if not label:
         return None
     try:
-        period_labels.granularity_of(label)
+        period_labels.check_label(label)
     except period_labels.PeriodError as error:
         errors[field] = [str(error)]
         return None

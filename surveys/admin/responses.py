@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from ..models import Answer, Response
 from ..selectors import individually_listable_responses
+from ..services.erasure import erase_customers_of
 
 
 class AnswerInline(admin.TabularInline):
@@ -66,3 +67,19 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    actions = ("erase_customers",)
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    @admin.action(
+        description="Erase these customers' personal data (scores stay)", permissions=["erase"]
+    )
+    def erase_customers(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
+        erased = erase_customers_of(queryset, actor=request.user)
+        self.message_user(
+            request,
+            f"{erased.responses} response(s) de-identified, {erased.comments} comment(s) "
+            f"blanked, {erased.invitations} invitation(s) deleted.",
+        )

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from common.api.errors import ApiError
 from common.api.serializers import StrictSerializer
+from common.exceptions import CappedItemErrors
 from surveys.models import Choice, Invitation, Metric, MetricValue, OrgUnit, Question, Survey
 from surveys.services import MAX_IMPORT_ROWS, MAX_INVITATIONS
 
@@ -200,14 +201,21 @@ class BulkRowsField(serializers.ListField):
                 status_code=413,
                 code="import_too_large",
             )
-        rows, errors = [], {}
+        rows, errors = [], CappedItemErrors()
         for index, item in enumerate(data):
             try:
                 rows.append(check_bulk_row(item))
             except ShapeError as error:
-                errors[index] = error.errors
+                errors.add(index, error.errors)
         if errors:
-            raise serializers.ValidationError([errors.get(index, {}) for index in range(len(data))])
+            message = "Some items are not valid."
+            if errors.omitted:
+                message += f" The first {len(errors.shown)} are listed, the rest counted."
+            raise ApiError(
+                message,
+                items={str(index): problems for index, problems in errors.shown.items()},
+                omitted=errors.omitted,
+            )
         return rows
 
 

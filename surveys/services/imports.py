@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from common.exceptions import CappedItemErrors
 from common.roles import is_active_user
 from common.services import record_event
 
@@ -124,17 +125,18 @@ def _check_unreleased_and_audit(survey: Survey, periods: tuple[str, ...], reader
 
 def _prepare_rows(
     survey: Survey, rows: list[Mapping[str, Any]], channel: str
-) -> tuple[list[tuple[Response, list[CleanAnswer]]], dict[int, RowErrors]]:
-    """Unsaved responses with their clean answers, or errors by row index."""
+) -> tuple[list[tuple[Response, list[CleanAnswer]]], CappedItemErrors]:
+    """Unsaved responses with their clean answers, or errors by row index (the first rows'
+    in detail, the others counted: nothing grows with the number of bad values)."""
     questions = questions_for(survey)  # once, with choices, for every row
     units = _units_by_code(rows)
     external_ids = _ExternalIds(_stored_external_ids(survey, rows))
     now = timezone.now()
     prepared: list[tuple[Response, list[CleanAnswer]]] = []
-    errors: dict[int, RowErrors] = {}
+    errors = CappedItemErrors()
     for index, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            errors[index] = {"row": ["Each row must be an object."]}
+            errors.add(index, {"row": ["Each row must be an object."]})
             continue
         row_errors: RowErrors = {}
         unit = _row_unit(survey, row.get("unit"), units, row_errors)
@@ -142,7 +144,7 @@ def _prepare_rows(
         external_ids.check(meta.get("external_id"), index, row_errors)
         cleaned = _row_answers(questions, row.get("answers"), row_errors)
         if row_errors:
-            errors[index] = row_errors
+            errors.add(index, row_errors)
             continue
         fields = response_fields(survey, None, meta, now)
         prepared.append((Response(survey=survey, unit=unit, channel=channel, **fields), cleaned))

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from common.broker import publish
+
 from ..catalogue import AGGREGATION_FOR_QUESTION_TYPE, KNOWN_METRICS
 from ..models import Metric, Question
 from ..tasks import recompute_metric_scores_task
@@ -58,5 +60,7 @@ def save_metric(*, metric: Metric, changed_fields: Iterable[str]) -> Metric:
     metric.save()
     if metric.source == Metric.Source.SURVEY and SCORING_FIELDS & set(changed_fields):
         # Robust: the edit is saved either way; a failed queueing is logged, not a 500.
-        transaction.on_commit(lambda: recompute_metric_scores_task.delay(metric.key), robust=True)
+        transaction.on_commit(
+            lambda: publish(recompute_metric_scores_task, (metric.key,)), robust=True
+        )
     return metric

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.broker import publish
+
 from ..aggregation import Progress, recompute_cells
 from ..models import DirtyScoreCell, Survey
 from ..tasks import recompute_scores_task
@@ -66,10 +68,7 @@ def queue_recompute(*, survey_id: int, period: str, delay: float = 0.0) -> bool:
     as a broker problem. Either way the submission stands and the sweep retries the cell.
     """
     try:
-        if delay:
-            recompute_scores_task.apply_async((survey_id, period), countdown=delay)
-        else:
-            recompute_scores_task.apply_async((survey_id, period))
+        publish(recompute_scores_task, (survey_id, period), countdown=delay)
     except Exception:  # broker down, or (eager) the recompute failed: the sweep retries
         if recompute_scores_task.app.conf.task_always_eager:
             logger.exception("Recompute of survey %s %s failed", survey_id, period)

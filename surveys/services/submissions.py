@@ -19,7 +19,7 @@ from ..exceptions import (
     UnknownUnit,
 )
 from ..models import Answer, Invitation, OrgUnit, Response, Survey
-from ..selectors import questions_for
+from ..selectors import FRONTLINE_LEVELS, questions_for
 from .scores import mark_scores_dirty
 from .webhooks import notify_response_submitted
 
@@ -39,10 +39,14 @@ def find_invitation(token: str) -> Invitation:
 
 
 def check_unit(survey: Survey, unit: OrgUnit | None) -> OrgUnit:
+    """The unit a response is filed against: a store or team inside the survey's root unit.
+    A region, the company or a unit outside the survey is refused with the same message as
+    an unknown code, so a link cannot be used to find out which units exist."""
     if unit is None:
         raise UnknownUnit("Choose the store or team this answer is about.")
-    if survey.root_unit and not unit.path.startswith(survey.root_unit.path):
-        raise UnknownUnit(f"Unit '{unit.code}' does not take part in this survey.")
+    outside = survey.root_unit and not unit.path.startswith(survey.root_unit.path)
+    if outside or unit.level not in FRONTLINE_LEVELS:
+        raise UnknownUnit(f"Unit '{unit.code}' is not known.")
     return unit
 
 

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from common.broker import publish
+
 from ..models import OrgUnit
 from ..signals import unit_moved
 from ..tasks import recompute_all_scores_task
@@ -33,5 +35,5 @@ def move_unit(*, unit: OrgUnit, parent: OrgUnit | None) -> OrgUnit:
     unit.save()
     unit_moved.send(sender=OrgUnit, unit=unit)
     # Robust: the move stands if the broker is down; `recompute_scores` repairs it later.
-    transaction.on_commit(lambda: recompute_all_scores_task.delay(), robust=True)
+    transaction.on_commit(lambda: publish(recompute_all_scores_task), robust=True)
     return unit

@@ -32,6 +32,9 @@ from django.db import transaction
 from django.db.models import FloatField, IntegerField
 from django.utils import timezone
 
+from common.broker import publish
+from common.net import url_problem
+
 from ..models import Answer, Response, Survey, WebhookDelivery, WebhookSubscription
 from ..selectors import masked_column, metric_values
 from ..tasks import deliver_webhook_task
@@ -103,7 +106,7 @@ def queue_deliveries(delivery_ids: Iterable[int]) -> None:
     """Send the delivery tasks; with the broker down, `requeue_stalled_deliveries` retries."""
     for delivery_id in delivery_ids:
         try:
-            deliver_webhook_task.delay(delivery_id)
+            publish(deliver_webhook_task, (delivery_id,))
         except Exception:  # broker down: the row stays pending for the sweep
             logger.warning("Could not queue webhook delivery %s", delivery_id, exc_info=True)
 
@@ -244,10 +247,13 @@ def deliver_webhook(*, delivery_id: int, last_attempt: bool = False) -> None:
     )
     if delivery is None:
         return
-    code, error = _post(delivery)
+    # Checked again at delivery: the host may resolve elsewhere than when it was saved.
+    refused = url_problem(delivery.subscription.url)
+    code, error = (None, f"Refused: {refused}") if refused else _post(delivery)
     delivery.attempts += 1
     delivery.response_code, delivery.last_error = code, error[:2000]
-    retry = bool(error) and (code is None or code >= 500 or code in RETRYABLE_STATUSES)
+    retry = bool(error) and not refused
+    retry = retry and (code is None or code >= 500 or code in RETRYABLE_STATUSES)
     if not error:
         delivery.status, delivery.delivered_at = Status.DELIVERED, timezone.now()
     elif not retry or last_attempt:

@@ -65,7 +65,7 @@ def test_dashboard_unit_picker_limited_to_managed_subtree(client, unit_member, c
     assert 'value="north"' in html and 'value="n1"' in html
     assert 'value="south"' not in html and 'value="acme"' not in html
     assert 'href="/dashboard/units/n1/scorecard/"' in html
-    assert client.get("/dashboard/?unit=south").status_code == 403
+    assert client.get("/dashboard/?unit=south").status_code == 404
 
 
 def test_dashboard_forbidden_without_units_and_login_required(client, outsider):

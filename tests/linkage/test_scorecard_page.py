@@ -4,6 +4,7 @@ chain links, hidden small employee groups, and who may see which unit."""
 from datetime import date
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from linkage.models import (
@@ -177,13 +178,16 @@ def test_scorecard_shows_target_and_chain_link_evidence(
 
 
 def test_scorecard_is_printable(client, unit_member, north_scores):
-    assert "@media print" in _page(client, unit_member).content.decode()
+    page = _page(client, unit_member).content.decode()
+    assert "css/leadership.css" in page and "data-print" in page
+    stylesheet = (settings.BASE_DIR / "static" / "css" / "leadership.css").read_text()
+    assert "@media print" in stylesheet
 
 
 def test_scorecard_outside_managed_subtree_is_forbidden(client, unit_member, outsider, org_tree):
-    assert _page(client, unit_member, "south").status_code == 403
-    assert _page(client, unit_member, "acme").status_code == 403
-    assert _page(client, outsider).status_code == 403
+    assert _page(client, unit_member, "south").status_code == 404
+    assert _page(client, unit_member, "acme").status_code == 404
+    assert _page(client, outsider).status_code == 404
     assert _page(client, unit_member, "n1").status_code == 200
 
 
@@ -207,4 +211,4 @@ def test_readings_json_hides_small_groups_and_respects_subtree(client, unit_memb
     enps = next(item for item in data["metrics"] if item["metric"] == "employee.enps")
     assert enps["hidden"] is True and enps["value"] is None and enps["n"] is None
     assert [point["value"] for point in enps["history"][-2:]] == [10, None]
-    assert client.get("/dashboard/units/south/readings.json").status_code == 403
+    assert client.get("/dashboard/units/south/readings.json").status_code == 404

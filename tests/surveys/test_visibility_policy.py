@@ -86,8 +86,9 @@ def _api_client(user) -> APIClient:
 
 
 def _refused(status_code: int) -> bool:
-    # 302: the login page (admin, dashboards); 401/403: the API and logged-in pages.
-    return status_code in (302, 401, 403)
+    # 302: the login page (admin, dashboards); 401/403: the API and logged-in pages; 404: a
+    # dashboard unit outside the reader's scope answers like an unknown one.
+    return status_code in (302, 401, 403, 404)
 
 
 # ------------------------------------------------------------------ readers

@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: create (or complete) the Northwind Retail demo and print logins."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -31,8 +32,18 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Random seed.")
         parser.add_argument("--reset", action="store_true", help="Delete the demo data first.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed although DEBUG is off (demo users then get random passwords).",
+        )
 
     def handle(self, *args, **options) -> None:
+        if not settings.DEVELOPMENT and not options["force"]:
+            raise CommandError(
+                "seed_demo adds demo users and made-up answers; with DEBUG=0 it refuses unless "
+                "you pass --force (the demo users then get random passwords, printed once)."
+            )
         demo = DemoOptions(
             stores=options["stores"],
             months=options["months"],
