@@ -35,5 +35,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("dashboard/", include("linkage.urls")),
+    path("workspace/", include("workspace.urls")),
     path("", include("surveys.urls")),
 ]
