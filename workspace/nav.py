@@ -13,8 +13,6 @@ from django.urls import NoReverseMatch, reverse
 from common.roles import AnyUser, is_active_user, is_analyst, is_leader
 from surveys.visibility import has_role
 
-from .roles import home_url
-
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -51,7 +49,7 @@ def _staff(user: AnyUser) -> bool:
 
 
 NAV_ENTRIES: list[NavEntry] = [
-    NavEntry("dashboard", "Dashboard", home_url, has_role),
+    NavEntry("dashboard", "Dashboard", _named("workspace:home"), has_role),
     NavEntry("responses", "Responses", _named("workspace:responses_home"), has_role),
     NavEntry("linkage", "Linkage", _named("workspace:linkage_latest"), _leads_or_analyses),
     NavEntry("leadership", "Leadership", _named("linkage:dashboard"), is_leader),
