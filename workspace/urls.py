@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import drill_views, exports, views
+from . import drill_views, exports, linkage_review, views
 
 app_name = "workspace"
 
@@ -20,4 +20,7 @@ urlpatterns = [
         name="export_responses",
     ),
     path("responses/<int:pk>/", drill_views.response_page, name="response"),
+    path("linkage/", linkage_review.latest_run, name="linkage_latest"),
+    path("linkage/<int:pk>/", linkage_review.run_review, name="linkage"),
+    path("linkage/<int:pk>/pairs.export", linkage_review.export_pairs, name="export_pairs"),
 ]

@@ -16,6 +16,19 @@
     return value.toFixed(2);
   }
 
+  // Axis titles wrap onto lines short enough for the chart's width (phones: ~26 characters).
+  function lines(text, canvas) {
+    var limit = canvas.clientWidth < 500 ? 26 : 60;
+    var words = String(text).split(" ");
+    var result = [""];
+    words.forEach(function (word) {
+      var last = result[result.length - 1];
+      if (last && (last + " " + word).length > limit) result.push(word);
+      else result[result.length - 1] = last ? last + " " + word : word;
+    });
+    return result;
+  }
+
   // Draws a dashed vertical line at the month the barometer was agreed.
   var agreedMarker = {
     id: "agreedMarker",
@@ -65,8 +78,8 @@
         animation: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          x: { title: { display: true, text: data.xTitle }, ticks: { autoSkip: true, autoSkipPadding: 16, maxRotation: 0 } },
-          y: { title: { display: true, text: data.yTitle }, ticks: { callback: function (value) { return format(data.kind, value); } } }
+          x: { title: { display: true, text: lines(data.xTitle, canvas) }, ticks: { autoSkip: true, autoSkipPadding: 16, maxRotation: 0 } },
+          y: { title: { display: true, text: lines(data.yTitle, canvas) }, ticks: { callback: function (value) { return format(data.kind, value); } } }
         },
         plugins: {
           agreedMarker: { label: data.agreed },
@@ -114,7 +127,34 @@
     rows.forEach(function (row) { body.appendChild(row); });
   }
 
+  function drawScatter(canvas) {
+    var source = document.getElementById(canvas.dataset.scatter);
+    if (!source || typeof Chart === "undefined") return;
+    var data = JSON.parse(source.textContent);
+    new Chart(canvas, {
+      type: "scatter",
+      data: { datasets: [{ label: "Units", data: data.points, backgroundColor: "rgba(31, 95, 191, 0.7)", pointRadius: 4 }] },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: {
+          x: { title: { display: true, text: lines(data.xTitle, canvas) }, ticks: { maxTicksLimit: 6, callback: function (value) { return format(data.xKind, value); } } },
+          y: { title: { display: true, text: lines(data.yTitle, canvas) }, ticks: { maxTicksLimit: 6, callback: function (value) { return format(data.yKind, value); } } }
+        },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: function (item) {
+            var point = item.raw;
+            return point.unit + ": " + format(data.xKind, point.x) + ", " + format(data.yKind, point.y);
+          } } }
+        }
+      }
+    });
+  }
+
   document.querySelectorAll("canvas[data-chart]").forEach(drawChart);
+  document.querySelectorAll("canvas[data-scatter]").forEach(drawScatter);
   document.querySelectorAll("table[data-sortable]").forEach(function (table) {
     table.querySelectorAll("button.sort").forEach(function (button) {
       button.addEventListener("click", function () {
