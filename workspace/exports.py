@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from common.exports import Row, streaming_export
+from surveys.exports import metric_value_rows
+from surveys.selectors import metric_values
 
 from .access import readable_unit
 from .comparison import UnitOverview, unit_overview
@@ -56,4 +58,17 @@ def export_units(request: HttpRequest, code: str) -> HttpResponse:
     overview = unit_overview(unit, reader=request.user)
     return streaming_export(
         unit_rows(overview), export_format=chosen, file_stem=f"units-of-{unit.code}"
+    )
+
+
+@login_required
+def export_values(request: HttpRequest, code: str) -> HttpResponse:
+    """Every metric value of the unit itself (the trends' numbers), masked where hidden."""
+    unit = readable_unit(request, code)
+    chosen = export_format(request)
+    if chosen is None:
+        return HttpResponseBadRequest("format must be csv or xlsx")
+    values = metric_values(reader=request.user, unit=unit, subtree=False)
+    return streaming_export(
+        metric_value_rows(values), export_format=chosen, file_stem=f"values-of-{unit.code}"
     )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("units/<slug:code>/", views.unit_page, name="unit"),
     path("units/<slug:code>/data.json", views.unit_json, name="unit_json"),
     path("units/<slug:code>/units.export", exports.export_units, name="export_units"),
+    path("units/<slug:code>/values.export", exports.export_values, name="export_values"),
     path("responses/", drill_views.responses_home, name="responses_home"),
     path("units/<slug:code>/responses/", drill_views.unit_responses_page, name="responses"),
     path(

@@ -104,3 +104,12 @@ def test_hidden_store_reads_not_enough_responses_and_cannot_be_subtracted(
     data = client.get("/workspace/units/north/data.json").json()
     n1_data = next(c for c in data["children"] if c["unit"] == "n1")["metrics"]
     assert all(cell.get("n") is None and "interval" not in cell for cell in n1_data.values())
+
+
+def test_values_export_masks_hidden_cells(client, leader, employee_enps):
+    client.force_login(leader)
+    answer = client.get("/workspace/units/n1/values.export", {"format": "csv"})
+    lines = b"".join(answer.streaming_content).decode().splitlines()
+    enps = [line for line in lines if line.startswith("employee.enps,n1,")]
+    assert enps and all(",,,,True," in line for line in enps)  # value, CI, n empty
+    assert client.get("/workspace/units/n1/values.export", {"format": "xlsx"}).status_code == 200
