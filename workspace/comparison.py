@@ -246,9 +246,10 @@ def _child_rows(
             for unit_id in leaves
             if period in cells.get((metric.key, unit_id), {})
         }
+        visible = _VisibleLeaves.of(metric, leaf_rows)
         found = [(child, cells.get((metric.key, child.pk), {}).get(period)) for child in children]
         tests = [
-            _versus_parent(metric, child, row, leaf_rows) if row is not None else None
+            _versus_parent(metric, child, row, visible) if row is not None else None
             for child, row in found
         ]
         adjusted = iter(adjust_comparisons([test for test in tests if test is not None]))
@@ -267,32 +268,48 @@ def _child_rows(
     return [ChildRow(child, per_child[child.pk]) for child in children]
 
 
+@dataclass(frozen=True)
+class _VisibleLeaves:
+    """The shown stores of a parent at one period: their counts, paths and summed counts."""
+
+    details: Mapping[int, Mapping[str, Any]]
+    paths: dict[int, str]
+    totals: dict[str, float]
+
+    @classmethod
+    def of(cls, metric: Metric, leaf_rows: Mapping[int, _Value]) -> "_VisibleLeaves":
+        shown = {uid: leaf for uid, leaf in leaf_rows.items() if not leaf.suppressed}
+        details = {uid: leaf.details for uid, leaf in shown.items() if leaf.details}
+        names = STATISTICS.get(metric.aggregation, ())
+        totals = {name: sum(float(d.get(name) or 0) for d in details.values()) for name in names}
+        paths = {uid: leaf.unit_path for uid, leaf in leaf_rows.items()}
+        return cls(details, paths, totals)
+
+
 def _versus_parent(
-    metric: Metric, child: OrgUnit, row: _Value, leaf_rows: Mapping[int, _Value]
+    metric: Metric, child: OrgUnit, row: _Value, visible: _VisibleLeaves
 ) -> Any | None:
     """Child against the rest of its parent from visible counts only; None without counts."""
     if row.suppressed or metric.aggregation not in _TOTAL:
         return None
-    visible = {
-        unit_id: leaf.details
-        for unit_id, leaf in leaf_rows.items()
-        if not leaf.suppressed and leaf.details
-    }
-    inside = {uid for uid, leaf in leaf_rows.items() if leaf.unit_path.startswith(child.path)}
-    if child.level in LEAF_LEVELS or len(inside & set(visible)) < 2:
-        rest = _pooled(metric, [d for uid, d in visible.items() if uid not in inside])
+    inside = {uid for uid, path in visible.paths.items() if path.startswith(child.path)}
+    if child.level in LEAF_LEVELS or len(inside & set(visible.details)) < 2:
+        # The other shown stores pooled: all shown stores less the child's own shown ones.
+        rest = dict(visible.totals)
+        for uid in inside & set(visible.details):
+            for name in rest:
+                rest[name] -= float(visible.details[uid].get(name) or 0)
+        first = _result(metric, rest)
         own = result_from_details(metric.aggregation, row.details or {})
-        if rest is None or own is None:
+        if first is None or own is None:
             return None
-        return scoring.compare(rest, own)
+        return scoring.compare(first, own)
     plus, minus, scale = _TOTAL[metric.aggregation]
-    ordered = list(visible)
-    n = np.array([float(visible[uid].get("answers") or 0) for uid in ordered])
+    ordered = list(visible.details)
+    counts = [visible.details[uid] for uid in ordered]
+    n = np.array([float(d.get("answers") or 0) for d in counts])
     total = np.array(
-        [
-            float(visible[uid].get(plus) or 0) - float(visible[uid].get(minus) or 0 if minus else 0)
-            for uid in ordered
-        ]
+        [float(d.get(plus) or 0) - (float(d.get(minus) or 0) if minus else 0.0) for d in counts]
     )
     mine = np.array([uid in inside for uid in ordered])
     if not mine.any() or mine.all():
@@ -307,12 +324,11 @@ def _versus_parent(
     )
 
 
-def _pooled(metric: Metric, details: list[Mapping[str, Any]]) -> Any | None:
+def _result(metric: Metric, summed: dict[str, float]) -> Any | None:
+    """The scoring result of pooled counts (whole numbers where the aggregation counts)."""
     names = STATISTICS.get(metric.aggregation, ())
-    summed = {name: sum(float(d.get(name) or 0) for d in details) for name in names}
-    if names:
-        summed[names[0]] = int(summed[names[0]])
-    for name in names[1:]:
-        if metric.aggregation in (A.NPS, A.TOP_BOX, A.RATE):
-            summed[name] = int(summed[name])
-    return result_from_details(metric.aggregation, summed)
+    whole = {names[0]} if names else set()
+    if metric.aggregation in (A.NPS, A.TOP_BOX, A.RATE):
+        whole |= set(names)
+    counts = {name: round(value) if name in whole else value for name, value in summed.items()}
+    return result_from_details(metric.aggregation, counts)

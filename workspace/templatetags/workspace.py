@@ -61,3 +61,29 @@ def cell_html(cell: dict[str, Any]) -> SafeString:
         parts.append(format_html(UNTESTED, cell["difference"]))
     parts.append(format_html_join("", FLAG, ((flag,) for flag in cell.get("flags", []))))
     return format_html("{}", SafeString(" ".join(parts)))
+
+
+@register.filter
+def heat_cells_html(cells: list[dict[str, Any]]) -> SafeString:
+    """The <td>s of one heat-map row: the value on its colour class, or the hidden text."""
+    return format_html_join(
+        "",
+        '<td class="{}">{}</td>',
+        (
+            (
+                cell["css"],
+                format_html('<span class="hidden-cell">{}</span>', cell["value"])
+                if cell.get("hidden")
+                else cell["value"],
+            )
+            for cell in cells
+        ),
+    )
+
+
+@register.filter
+def league_cells_html(cells: list[dict[str, Any]]) -> SafeString:
+    """The <td>s of one league-table row, each with its sort key."""
+    return format_html_join(
+        "", '<td data-sort="{}">{}</td>', ((cell["sort"], cell_html(cell)) for cell in cells)
+    )
