@@ -13,7 +13,15 @@ from surveys.models import Response
 from surveys.visibility import top_readable_units
 
 from .access import breadcrumbs, readable_unit, require_role
-from .drilldown import BANDS, ResponseFilters, answers_of, pathway, response_for, unit_responses
+from .drilldown import (
+    BANDS,
+    ResponseFilters,
+    answers_of,
+    pathway,
+    response_for,
+    unit_responses,
+    with_score_and_comment,
+)
 from .exports import export_format
 
 PAGE_SIZE = 50
@@ -59,24 +67,14 @@ def unit_responses_page(request: HttpRequest, code: str) -> HttpResponse:
             "Filters: from/to as YYYY-MM, band promoters|passives|detractors, segment key=value."
         )
     responses = unit_responses(unit, reader=request.user, filters=filters)
-    page = Paginator(
-        responses.select_related("survey", "unit").only(
-            "id",
-            "period",
-            "submitted_at",
-            "respondent_key",
-            "segment",
-            "survey__title",
-            "unit__name",
-            "unit__code",
-        ),  # fmt: skip
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    ids = responses.select_related(None).values_list("pk", flat=True)
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "unit": unit,
         "page": page,
+        "rows": with_score_and_comment(page.object_list),
         "filters": filters,
         "bands": list(BANDS),
         "query": query.urlencode(),
