@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 
 from common.exports import streaming_export
 from surveys import periods
@@ -25,6 +26,19 @@ from .drilldown import (
 from .exports import export_format
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # beyond this the pager says "over 10,000": an exact count scans them all
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most COUNT_CAP + 1 rows (`capped` tells when it stopped)."""
+
+    @cached_property
+    def count(self) -> int:
+        return len(self.object_list[: COUNT_CAP + 1])
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def _filters(request: HttpRequest) -> ResponseFilters | None:
@@ -68,7 +82,7 @@ def unit_responses_page(request: HttpRequest, code: str) -> HttpResponse:
         )
     responses = unit_responses(unit, reader=request.user, filters=filters)
     ids = responses.select_related(None).values_list("pk", flat=True)
-    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
