@@ -270,11 +270,15 @@ def _child_rows(
 
 @dataclass(frozen=True)
 class _VisibleLeaves:
-    """The shown stores of a parent at one period: their counts, paths and summed counts."""
+    """The shown stores of a parent at one period: their counts (as arrays for the cluster
+    sums), paths and summed counts, built once per metric for all the children."""
 
     details: Mapping[int, Mapping[str, Any]]
     paths: dict[int, str]
     totals: dict[str, float]
+    ordered_paths: list[str]
+    n: np.ndarray
+    coded: np.ndarray
 
     @classmethod
     def of(cls, metric: Metric, leaf_rows: Mapping[int, _Value]) -> "_VisibleLeaves":
@@ -283,7 +287,13 @@ class _VisibleLeaves:
         names = STATISTICS.get(metric.aggregation, ())
         totals = {name: sum(float(d.get(name) or 0) for d in details.values()) for name in names}
         paths = {uid: leaf.unit_path for uid, leaf in leaf_rows.items()}
-        return cls(details, paths, totals)
+        plus, minus, _ = _TOTAL.get(metric.aggregation, ("answers", None, 1.0))
+        counts = list(details.values())
+        n = np.array([float(d.get("answers") or 0) for d in counts])
+        coded = np.array(
+            [float(d.get(plus) or 0) - (float(d.get(minus) or 0) if minus else 0.0) for d in counts]
+        )
+        return cls(details, paths, totals, [paths[uid] for uid in details], n, coded)
 
 
 def _versus_parent(
@@ -292,35 +302,28 @@ def _versus_parent(
     """Child against the rest of its parent from visible counts only; None without counts."""
     if row.suppressed or metric.aggregation not in _TOTAL:
         return None
-    inside = {uid for uid, path in visible.paths.items() if path.startswith(child.path)}
-    if child.level in LEAF_LEVELS or len(inside & set(visible.details)) < 2:
+    mine = np.array([path.startswith(child.path) for path in visible.ordered_paths], dtype=bool)
+    if child.level in LEAF_LEVELS or mine.sum() < 2:
         # The other shown stores pooled: all shown stores less the child's own shown ones.
         rest = dict(visible.totals)
-        for uid in inside & set(visible.details):
-            for name in rest:
-                rest[name] -= float(visible.details[uid].get(name) or 0)
+        for uid, path in visible.paths.items():
+            if uid in visible.details and path.startswith(child.path):
+                for name in rest:
+                    rest[name] -= float(visible.details[uid].get(name) or 0)
         first = _result(metric, rest)
         own = result_from_details(metric.aggregation, row.details or {})
         if first is None or own is None:
             return None
         return scoring.compare(first, own)
-    plus, minus, scale = _TOTAL[metric.aggregation]
-    ordered = list(visible.details)
-    counts = [visible.details[uid] for uid in ordered]
-    n = np.array([float(d.get("answers") or 0) for d in counts])
-    total = np.array(
-        [float(d.get(plus) or 0) - (float(d.get(minus) or 0) if minus else 0.0) for d in counts]
-    )
-    mine = np.array([uid in inside for uid in ordered])
-    if not mine.any() or mine.all():
+    if mine.all():
         return None
-    zero = np.zeros_like(n)
+    zero = np.zeros_like(visible.n)
     return clustered_change(
-        np.where(mine, zero, n),
-        np.where(mine, zero, total),
-        np.where(mine, n, zero),
-        np.where(mine, total, zero),
-        scale=scale,
+        np.where(mine, zero, visible.n),
+        np.where(mine, zero, visible.coded),
+        np.where(mine, visible.n, zero),
+        np.where(mine, visible.coded, zero),
+        scale=_TOTAL[metric.aggregation][2],
     )
 
 
