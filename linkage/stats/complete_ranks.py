@@ -60,11 +60,11 @@ def _centred_subset_ranks(order: _WindowOrder, members: BoolArray) -> tuple[Floa
     Returns the centred ranks (rank − (n + 1)/2 inside the subset, 0 outside) and each row's
     Σ of their squares.
     """
-    running = np.cumsum(members, axis=1, dtype=np.int64)
+    running = np.cumsum(members, axis=1, dtype=np.int32)  # exact below 2**31 cells
     if order.starts is None:
         ranks = running.astype(float)
     else:
-        padded = np.concatenate([np.zeros((members.shape[0], 1), np.int64), running], axis=1)
+        padded = np.concatenate([np.zeros((members.shape[0], 1), np.int32), running], axis=1)
         below = padded[:, order.starts]
         ranks = below + (padded[:, order.stops] - below + 1) / 2.0
     ranks -= (running[:, -1:] + 1) / 2.0
@@ -72,29 +72,40 @@ def _centred_subset_ranks(order: _WindowOrder, members: BoolArray) -> tuple[Floa
     return ranks, np.einsum("ij,ij->i", ranks, ranks)
 
 
-def _side_ranks(
-    cache: _WindowCache,
-    metrics: IntArray,
-    window: slice,
-    partner_valid: BoolArray,
-    out: FloatArray,
+def _scattered_ranks(
+    cache: _WindowCache, metrics: IntArray, window: slice, mask: BoolArray, out: FloatArray
 ) -> FloatArray:
-    """Fill ``out`` (pairs × aligned cells) with each pair's centred complete-case ranks.
+    """Fill ``out`` (pairs × aligned cells) with each pair's centred complete-case ranks of X.
 
-    ``metrics`` is this side's metric per pair and ``partner_valid`` the other side's present
-    cells in the aligned frame (pairs × cells); pairs sharing a metric are ranked together.
-    Returns each pair's Σ of squared centred ranks.
+    ``metrics`` is X's metric per pair and ``mask`` each pair's complete cases in the aligned
+    frame; pairs sharing a metric are ranked together. Returns each pair's Σ of squares.
     """
     sums = np.empty(metrics.size)
     out.fill(0.0)
     for metric in np.unique(metrics):
         batch = np.flatnonzero(metrics == metric)
         order = _window_order(cache, int(metric), window)
-        members = np.take(partner_valid[batch], order.cells, axis=1)
-        ranks, sums[batch] = _centred_subset_ranks(order, members)
+        ranks, sums[batch] = _centred_subset_ranks(order, np.take(mask[batch], order.cells, 1))
         for row, pair in enumerate(batch):
             out[pair, order.cells] = ranks[row]
     return sums
+
+
+def _paired_ranks(
+    cache: _WindowCache, metrics: IntArray, window: slice, mask: BoolArray, x_ranks: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Each pair's Σ of squared centred Y ranks, and Σ of X rank × Y rank over its cells.
+
+    Y ranks stay in Y's sorted order; X's (scattered to the aligned frame) are read there.
+    """
+    sums, cross = np.empty(metrics.size), np.empty(metrics.size)
+    for metric in np.unique(metrics):
+        batch = np.flatnonzero(metrics == metric)
+        order = _window_order(cache, int(metric), window)
+        ranks, sums[batch] = _centred_subset_ranks(order, np.take(mask[batch], order.cells, 1))
+        partner = np.take(x_ranks[batch], order.cells, 1)
+        cross[batch] = np.einsum("ij,ij->i", ranks, partner)
+    return sums, cross
 
 
 def _complete_case_spearman(
@@ -114,14 +125,12 @@ def _complete_case_spearman(
     rho = np.full(rows.size, np.nan)
     step = max(1, _CHUNK_ELEMENTS // max(size, 1))
     x_ranks = np.empty((min(step, rows.size), size))
-    y_ranks = np.empty_like(x_ranks)
     for start in range(0, rows.size, step):
         part = slice(start, min(start + step, rows.size))
         count = part.stop - part.start
         mask = x_valid[rows[part]] & y_valid[cols[part]]
-        x_ss = _side_ranks(cache, rows[part], x_window, mask, x_ranks[:count])
-        y_ss = _side_ranks(cache, cols[part], y_window, mask, y_ranks[:count])
-        cross = np.einsum("ij,ij->i", x_ranks[:count], y_ranks[:count])
+        x_ss = _scattered_ranks(cache, rows[part], x_window, mask, x_ranks[:count])
+        y_ss, cross = _paired_ranks(cache, cols[part], y_window, mask, x_ranks[:count])
         unusable = (x_ss < _RANK_SS_FLOOR) | (y_ss < _RANK_SS_FLOOR) | (mask.sum(axis=1) < 3)
         rho[part] = _correlation_from_sums(cross, x_ss, y_ss, unusable)
     return rho
