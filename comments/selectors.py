@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Count, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import MD5, Cast, Concat
 
 from surveys.models import Answer, OrgUnit, Question, Response, Survey
@@ -64,6 +64,12 @@ def score_question(survey: Survey) -> Question | None:
     return None
 
 
+def _first_release(response_field: str) -> Subquery:
+    """The first release that published an answer of the response in `response_field`."""
+    released = Answer.objects.filter(response=OuterRef(response_field), release__isnull=False)
+    return Subquery(released.order_by("release_id").values("release_id")[:1])
+
+
 def released_groups(survey: Survey, minimum: int) -> list[tuple[int, int]]:
     """(answering unit id, release id) of the survey's released groups of ≥ `minimum` people.
 
@@ -71,7 +77,7 @@ def released_groups(survey: Survey, minimum: int) -> list[tuple[int, int]]:
     """
     responses = (
         Response.objects.filter(survey=survey)
-        .annotate(first_release=Min("answers__release"))
+        .annotate(first_release=_first_release("pk"))
         .filter(first_release__isnull=False)
         .order_by()
         .values("unit_id", "first_release")
@@ -110,10 +116,9 @@ def readable_comments(
     if periods is not None:
         answers = answers.filter(response__period__gte=periods[0], response__period__lte=periods[1])
     if survey.is_confidential:
-        first_release = Answer.objects.filter(response=OuterRef("response"), release__isnull=False)
-        answers = answers.annotate(
-            first_release=Subquery(first_release.order_by("release_id").values("release_id")[:1])
-        ).filter(_confidential_filter(survey))
+        answers = answers.annotate(first_release=_first_release("response")).filter(
+            _confidential_filter(survey)
+        )
     order = MD5(Concat(Cast("pk", CharField()), Value(_order_key()), output_field=CharField()))
     return answers.annotate(order_key=order).order_by("order_key")
 
