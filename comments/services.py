@@ -58,11 +58,13 @@ def start_theme_run(
     last_period: str,
     mode: str = ThemeRun.Mode.TFIDF,
     requested_by: Actor = None,
+    enqueue: bool = True,
 ) -> ThemeRun:
     """A pending run for the survey's comments of the period range, queued after commit.
 
     A run already pending for the same survey, range and mode is returned instead of a new
     one, so repeated requests (a double click, a sweep) queue one computation.
+    `enqueue=False` leaves the computation to the caller (the demo seeder, without a worker).
     """
     check_theme_run(survey=survey, first_period=first_period, last_period=last_period, mode=mode)
     with transaction.atomic():
@@ -82,7 +84,9 @@ def start_theme_run(
             mode=mode,
             requested_by=requested_by if isinstance(requested_by, User) else None,
         )
-        transaction.on_commit(lambda: _queue(run.pk), robust=True)
+        if enqueue:
+            # Robust: a run that could not be queued stays pending for the next sweep.
+            transaction.on_commit(lambda: _queue(run.pk), robust=True)
     return run
 
 
