@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "common",
     "surveys",
+    "comments",
     "linkage",
     "demo",
 ]
@@ -250,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.apply_retention_task",
         "schedule": 24 * 3600.0,
     },
+    "queue-due-comment-theme-runs": {
+        "task": "comments.tasks.queue_due_theme_runs_task",
+        "schedule": env.float("COMMENT_THEMES_SWEEP_SECONDS", default=3600.0),
+    },
     "refresh-expectation-status-daily": {
         "task": "linkage.tasks.refresh_expectation_statuses_task",
         "schedule": 24 * 3600.0,
@@ -306,6 +311,9 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", Fa
 
 # Employee results below this many respondents are never shown (a survey may raise it).
 DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD", default=5)
+# Open comments of employee and anonymous surveys: shown only for groups (answering unit ×
+# release) of at least this many respondents; separate from the score threshold.
+COMMENT_MIN_RESPONDENTS = env.int("COMMENT_MIN_RESPONDENTS", default=10)
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)
