@@ -38,5 +38,6 @@ urlpatterns = [
     ),
     path("dashboard/", include("linkage.urls")),
     path("comments/", include("comments.urls")),
+    path("workspace/", include("workspace.urls")),
     path("", include("surveys.urls")),
 ]
