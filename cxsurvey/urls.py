@@ -35,5 +35,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("dashboard/", include("linkage.urls")),
+    path("distribution/", include("distribution.urls")),
     path("", include("surveys.urls")),
 ]
