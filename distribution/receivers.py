@@ -1,6 +1,6 @@
 """Receivers of `surveys` signals (surveys never imports this app)."""
 
-from functools import partial
+from collections.abc import Callable
 
 from django.db import transaction
 from django.dispatch import receiver
@@ -20,4 +20,8 @@ def queue_follow_up_cases(sender, *, survey: Survey, response_ids: list[int], **
         return
     for start in range(0, len(response_ids), CASE_TASK_BATCH):
         batch = response_ids[start : start + CASE_TASK_BATCH]
-        transaction.on_commit(partial(open_follow_up_cases_task.delay, batch), robust=True)
+        transaction.on_commit(_queue(batch), robust=True)
+
+
+def _queue(batch: list[int]) -> Callable[[], object]:
+    return lambda: open_follow_up_cases_task.delay(batch)

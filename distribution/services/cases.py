@@ -16,6 +16,7 @@ from ..exceptions import CaseClosed, InvalidCaseUpdate
 from ..models import Contact, FollowUpCase
 
 MAX_NOTE_LENGTH = 5000
+REASON_LABELS = {Question.Type.NPS: "NPS", Question.Type.CSAT: "CSAT"}
 
 
 def _trigger(csat_max: int) -> Q:
@@ -52,7 +53,7 @@ def open_follow_up_cases(*, response_ids: list[int]) -> int:
             unit=response.unit,
             customer_id=response.respondent_key,
             contact=contact,
-            reason=f"{answer.question.get_type_display()} {answer.number:g}",
+            reason=f"{REASON_LABELS[answer.question.type]} {answer.number:g}",
             owner=response.unit.managers.order_by("pk").first(),
             due_at=FollowUpCase.due_from(timezone.now()),
         )
@@ -65,10 +66,12 @@ def _contact_of(response: Response) -> str | None:
     """The address to call back, or None when the customer cannot (or asked not to) be
     contacted."""
     invitation = response.invitation
-    known = Contact.objects.filter(
-        Q(email=(invitation.contact if invitation else "") or "\0")
-        | Q(customer_id=response.respondent_key or "\0")
-    ).first()
+    condition = Q(pk__in=[])
+    if invitation is not None and invitation.contact:
+        condition |= Q(email=invitation.contact.lower())
+    if response.respondent_key:
+        condition |= Q(customer_id=response.respondent_key)
+    known = Contact.objects.filter(condition).first()
     if known is not None and known.unsubscribed:
         return None
     if invitation is not None and invitation.contact:

@@ -3,9 +3,8 @@ bounces. Invitations themselves are `surveys.services.issue_invitations`, so the
 (closed surveys, units, confidential surveys issued by administrators only) hold here too."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from functools import partial
 from smtplib import SMTPException, SMTPRecipientsRefused
 
 from django.conf import settings
@@ -133,7 +132,11 @@ def queue_sends(send_ids: list[int]) -> None:
     size = max(settings.EMAIL_BATCH_SIZE, 1)
     for start in range(0, len(send_ids), size):
         batch = send_ids[start : start + size]
-        transaction.on_commit(partial(send_emails_task.delay, batch), robust=True)
+        transaction.on_commit(_queue(batch), robust=True)
+
+
+def _queue(batch: list[int]) -> Callable[[], object]:
+    return lambda: send_emails_task.delay(batch)
 
 
 def send_emails(*, send_ids: list[int]) -> int:
