@@ -16,7 +16,7 @@ from ..exceptions import CaseClosed, InvalidCaseUpdate
 from ..models import Contact, FollowUpCase
 
 MAX_NOTE_LENGTH = 5000
-REASON_LABELS = {Question.Type.NPS: "NPS", Question.Type.CSAT: "CSAT"}
+REASON_LABELS: dict[str, str] = {Question.Type.NPS: "NPS", Question.Type.CSAT: "CSAT"}
 
 
 def _trigger(csat_max: int) -> Q:
