@@ -50,6 +50,9 @@ class ContactAdmin(admin.ModelAdmin):
     actions = ("mark_bounced",)
     change_list_template = "admin/distribution/contact/change_list.html"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
+        return scoped(super().get_queryset(request), request.user)
+
     @admin.display(description="Reachable", boolean=True)
     def reachable_mark(self, contact: Contact) -> bool:
         return contact.reachable
@@ -99,7 +102,7 @@ class ContactAdmin(admin.ModelAdmin):
         form = InviteContactsForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             survey, unit = form.cleaned_data["survey"], form.cleaned_data["unit"]
-            contacts = Contact.objects.all()
+            contacts = scoped(Contact.objects.all(), request.user)
             if unit is not None:
                 contacts = contacts.filter(unit__path__startswith=unit.path)
             try:

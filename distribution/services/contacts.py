@@ -14,6 +14,7 @@ from django.db import transaction
 
 from common.services import record_event
 from surveys.models import OrgUnit
+from surveys.visibility import SYSTEM, scoped
 
 from ..exceptions import InvalidContactFile
 from ..models import Contact
@@ -54,17 +55,26 @@ def import_contacts(
     attribute. A contact is its e-mail address (case-insensitive): importing it again
     updates it, and keeps its unsubscribe and bounce marks. Every bad line is reported with
     its number (InvalidContactFile) and nothing is written. `progress` wraps the rows
-    (a progress bar in the command).
+    (a progress bar in the command). A unit manager (`imported_by`) imports into, and
+    updates contacts of, the units they manage only; None is the platform (commands).
     """
-    checked, errors = _check_rows(progress(rows))
-    if errors:
-        raise InvalidContactFile(errors)
+    units = scoped(OrgUnit.objects.all(), imported_by or SYSTEM, field="")
+    checked, errors = _check_rows(progress(rows), dict(units.values_list("code", "pk")))
     existing = {
         contact.email: contact
         for contact in Contact.objects.filter(email__in=[row["email"] for row in checked])
     }
+    allowed = set(units.values_list("pk", flat=True))
+    errors += [
+        (row["line"], f"{row['email']} belongs to a unit you do not manage.")
+        for row in checked
+        if row["email"] in existing and existing[row["email"]].unit_id not in allowed
+    ]
+    if errors:
+        raise InvalidContactFile(sorted(errors))
     new, changed = [], []
     for fields in checked:
+        fields.pop("line")
         contact = existing.get(fields["email"])
         if contact is None:
             new.append(Contact(**fields))
@@ -86,9 +96,8 @@ def import_contacts(
 
 
 def _check_rows(
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, dict[str, str]]], units: dict[str, int]
 ) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
-    units = dict(OrgUnit.objects.values_list("code", "pk"))
     languages = {code for code, _ in settings.LANGUAGES}
     checked: list[dict[str, Any]] = []
     errors: list[tuple[int, str]] = []
@@ -109,7 +118,7 @@ def _check_rows(
             errors.append((line, f"{fields['email']} is already on line {seen[fields['email']]}."))
             continue
         seen[fields["email"]] = line
-        checked.append(fields)
+        checked.append({**fields, "line": line})
     if not checked and not errors:
         errors.append((1, "the file has no contacts."))
     return checked, errors

@@ -75,3 +75,15 @@ def test_admin_upload_lists_bad_lines_by_number(client, owner, org_tree):
     upload = SimpleUploadedFile("c.csv", (HEADER + "n1,a@example.com,,,\n").encode(), "text/csv")
     page = client.post("/admin/distribution/contact/upload/", {"file": upload})
     assert page.status_code == 302 and Contact.objects.count() == 1
+
+
+def test_manager_imports_only_into_their_units(org_tree, unit_member):
+    north_store, south_store = org_tree["stores"][0], org_tree["stores"][2]
+    Contact.objects.create(email="taken@example.com", unit=south_store)
+    text = HEADER + f"{north_store.code},a@example.com,,,\n{south_store.code},b@example.com,,,\n"
+    with pytest.raises(InvalidContactFile, match="line 3: unknown unit code"):
+        import_contacts(rows=read_contact_file(text), imported_by=unit_member)
+    text = HEADER + f"{north_store.code},taken@example.com,,,\n"
+    with pytest.raises(InvalidContactFile, match="belongs to a unit you do not manage"):
+        import_contacts(rows=read_contact_file(text), imported_by=unit_member)
+    assert Contact.objects.get(email="taken@example.com").unit == south_store
