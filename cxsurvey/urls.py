@@ -39,5 +39,6 @@ urlpatterns = [
     path("dashboard/", include("linkage.urls")),
     path("comments/", include("comments.urls")),
     path("workspace/", include("workspace.urls")),
+    path("distribution/", include("distribution.urls")),
     path("", include("surveys.urls")),
 ]
