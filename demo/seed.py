@@ -30,7 +30,7 @@ from surveys.services import MAX_IMPORT_ROWS, import_responses
 from surveys.services.library import create_survey_from_template
 from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from surveys.services.releases import period_released, release_due_results
-from surveys.services.scores import recompute_all
+from surveys.services.scores import hold_recompute, recompute_all
 
 from .generator import (
     COMPANY,
@@ -339,16 +339,9 @@ def _seed_responses(
 
 
 def _claim_score_cell(survey: Survey, period: str) -> None:
-    """Mark the cell as queued, so the import does not queue a recompute of its own: the
-    seeder recomputes everything once at the end (a claim left behind by a crash is picked
-    up by the periodic sweep of stale cells)."""
-    now = timezone.now()
-    DirtyScoreCell.objects.bulk_create(
-        [DirtyScoreCell(survey=survey, period=period, marked_at=now, queued_at=now)],
-        update_conflicts=True,
-        unique_fields=["survey", "period"],
-        update_fields=["marked_at", "queued_at"],
-    )
+    """Hold the cell's recompute, so each import does not start one of its own: the seeder
+    recomputes everything once at the end (a hold left behind by a crash expires)."""
+    hold_recompute(survey_id=survey.pk, period=period)
 
 
 def _import(survey: Survey, rows: list[dict[str, Any]], report: SeedReport) -> None:

@@ -431,19 +431,21 @@ class Answer(models.Model):
 
 
 class DirtyScoreCell(models.Model):
-    """Scores of (survey, period) wait for a recompute. One row per pending cell coalesces
-    bursts of submissions into one task; a periodic sweep picks up cells whose task was
-    never queued (broker down)."""
+    """A change of (survey, period) the stored scores have not taken in yet: one row per
+    submitted response (or, with no response, a batch whose cell is recomputed from raw
+    answers). Insert-only on the request path, so submissions never wait on each other; the
+    worker claims, applies and deletes rows (`services.scores`), a periodic sweep picks up
+    rows whose task never ran."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=7)
+    response = models.ForeignKey(
+        "Response", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     marked_at = models.DateTimeField(default=timezone.now)
-    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["survey", "period"], name="one_dirty_cell_per_period"),
-        ]
+        indexes = [models.Index(fields=["survey", "period"], name="dirtycell_survey_period")]
 
     def __str__(self) -> str:
         return f"{self.survey_id}/{self.period}"

@@ -20,6 +20,7 @@ from rest_framework.throttling import BaseThrottle
 from common.net import client_address
 from common.ratelimit import hit_public_submit
 
+from .definition import SurveyDefinition, definition_for, definition_for_slug
 from .exceptions import (
     InvalidAnswers,
     InvitationExpired,
@@ -35,8 +36,6 @@ from .models import OrgUnit, Survey
 from .selectors import (
     frontline_units,
     open_customer_surveys,
-    questions_for,
-    survey_by_slug,
     unit_in_survey,
 )
 from .selectors import (
@@ -99,17 +98,22 @@ def _submit(
     request: HttpRequest,
     form: ResponseForm,
     *,
-    survey: Survey,
+    definition: SurveyDefinition,
     unit: OrgUnit | None = None,
     token: str | None = None,
 ) -> HttpResponse | None:
     """Hand shape-valid answers to the service: a redirect on success, None to show errors."""
+    survey = definition.survey
     form.is_valid()
     if form.has_question_errors():
         return None
     try:
         submit_response(
-            survey=survey, answers=form.answers(), unit=unit or form.selected_unit(), token=token
+            survey=survey,
+            answers=form.answers(),
+            unit=unit or form.selected_unit(),
+            token=token,
+            definition=definition,
         )
     except InvalidAnswers as error:
         form.apply_errors(error.errors)
@@ -199,9 +203,12 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
 
     Staff may add `?preview=1` to see a survey in any status; nothing is saved from a preview.
     """
-    survey = survey_by_slug(slug)
+    definition = definition_for_slug(slug)
     preview = request.GET.get("preview") == "1" and request.user.is_staff
-    if survey is None or (survey.status == Survey.Status.DRAFT and not preview):
+    if definition is None:
+        return _survey_not_found(request)
+    survey = definition.survey
+    if survey.status == Survey.Status.DRAFT and not preview:
         return _survey_not_found(request)
     if not (survey.is_open or preview):
         return _domain_problem(request, SurveyClosed())
@@ -221,9 +228,9 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return _domain_problem(request, UnknownUnit(message))
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=questions_for(survey), unit_choices=unit_choices)
+    form = ResponseForm(data, questions=definition.questions, unit_choices=unit_choices)
     if data is not None:
-        outcome = _too_many(request) or _submit(request, form, survey=survey, unit=unit)
+        outcome = _too_many(request) or _submit(request, form, definition=definition, unit=unit)
         if outcome is not None:
             if limited and outcome.status_code == 302:
                 _count_public_answer(request, outcome, survey)
@@ -243,9 +250,10 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
     if not survey.is_open:
         return _domain_problem(request, SurveyClosed())
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=questions_for(survey))
+    definition = definition_for(survey)
+    form = ResponseForm(data, questions=definition.questions)
     if data is not None:
-        outcome = _too_many(request) or _submit(request, form, survey=survey, token=token)
+        outcome = _too_many(request) or _submit(request, form, definition=definition, token=token)
         if outcome is not None:
             return outcome
     return _render_form(request, form, survey=survey, unit=invitation.unit)

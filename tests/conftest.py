@@ -43,6 +43,9 @@ def fresh_cache():
     env_defaults): every test starts with none."""
     from django.core.cache import cache
 
+    from common.cachesafe import cache_breaker
+
+    cache_breaker.reset()
     cache.clear()
 
 

@@ -9,7 +9,7 @@ by scope, `groups` scores ad-hoc groups (a subtree, periods, a segment).
 
 from .cells import STATISTICS, Cells, MetricFeed, UnitTree, compute_cells, metric_feeds
 from .groups import GroupValue, compute_group_value
-from .recompute import Progress, recompute_cells
+from .recompute import Progress, lock_metrics, recompute_cells
 from .store import write_cells
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "UnitTree",
     "compute_cells",
     "compute_group_value",
+    "lock_metrics",
     "metric_feeds",
     "recompute_cells",
     "write_cells",
