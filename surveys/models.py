@@ -611,3 +611,32 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric_id}/{self.unit_id}/{self.period}"
+
+
+class CellStatistics(models.Model):
+    """Additive sufficient statistics of one survey metric's answers given at one unit in
+    one period (the unit's own answers; ancestors are summed when scored): answers, the two
+    aggregation-specific sums (promoters and detractors; top-box count; sum and sum of
+    squares), respondents and straight-liners. Every stored score of a customer metric is a
+    function of these, so a batch of new responses is added here and only its period is
+    rescored (`aggregation.incremental`). Not kept for employee and anonymous metrics, whose
+    scores come from released answers only. Written by the aggregation, never by requests."""
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    answers = models.FloatField(default=0)
+    first = models.FloatField(default=0)
+    second = models.FloatField(default=0)
+    respondents = models.FloatField(default=0)
+    straight_liners = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "period", "unit"], name="one_statistics_row_per_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}/{self.unit_id}/{self.period}"

@@ -9,10 +9,12 @@ by scope, `groups` scores ad-hoc groups (a subtree, periods, a segment).
 
 from .cells import STATISTICS, Cells, MetricFeed, UnitTree, compute_cells, metric_feeds
 from .groups import GroupValue, compute_group_value
+from .incremental import apply_responses
 from .recompute import Progress, lock_metrics, recompute_cells
 from .store import write_cells
 
 __all__ = [
+    "apply_responses",
     "STATISTICS",
     "Cells",
     "GroupValue",

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from ..models import Metric, Question
-from .cells import UnitTree, compute_cells, metric_feeds
-from .store import write_cells
+from .cells import UnitTree, metric_feeds
+from .incremental import recompute_feed
 
 Progress = Callable[[int, int], object]
 
@@ -32,7 +32,9 @@ def recompute_cells(
     `survey_ids` narrows to the metrics those surveys feed (each metric still pools every
     survey feeding it), `metric_keys` to those metrics, `periods` to those period labels
     (None = all). Cells that no longer have answers are deleted. Each metric is computed
-    and written in one transaction holding its lock (`lock_metrics`). Returns rows written
+    and written in one transaction holding its lock (`lock_metrics`); customer metrics
+    rebuild their per-cell statistics and leave out responses still waiting in the change
+    log (their pass adds them: `incremental`). Returns rows written
     (new or changed; unchanged cells are left as they are).
     """
     keys = None if metric_keys is None else set(metric_keys)
@@ -47,8 +49,7 @@ def recompute_cells(
     for done, feed in enumerate(feeds, start=1):
         with transaction.atomic():
             lock_metrics(Metric.objects.filter(pk=feed.metric.pk))
-            cells = compute_cells(feed, tree=tree, periods=periods)
-            written += write_cells(feed, cells, periods=periods)
+            written += recompute_feed(feed, tree=tree, periods=periods)
         if progress is not None:
             progress(done, len(feeds))
     return written

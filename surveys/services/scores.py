@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from common import cachesafe
 from common.broker import publish
 
-from ..aggregation import Progress, lock_metrics, recompute_cells
+from ..aggregation import Progress, apply_responses, lock_metrics, recompute_cells
 from ..models import DirtyScoreCell, Metric, Survey
 from ..tasks import recompute_scores_task
 from .metrics import ensure_metrics_for_questions
@@ -159,15 +159,24 @@ def apply_dirty_cell(*, survey_id: int, period: str) -> int:
         keys = set()
     with transaction.atomic():
         lock_metrics(Metric.objects.filter(key__in=keys))
-        rows = DirtyScoreCell.objects.filter(survey_id=survey_id, period=period)
-        claimed = list(rows.values_list("pk", flat=True))
-        if not claimed:
+        rows = list(
+            DirtyScoreCell.objects.filter(survey_id=survey_id, period=period).values_list(
+                "pk", "response_id"
+            )
+        )
+        if not rows:
             return 0
-        changed = bool(keys) and recompute_cells(metric_keys=keys, periods=[period])
-        DirtyScoreCell.objects.filter(pk__in=claimed).delete()
+        # Claimed: gone for this transaction (a full recompute in it counts their answers),
+        # still there for others until commit (theirs leave them out).
+        DirtyScoreCell.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        response_ids = [response_id for _, response_id in rows if response_id is not None]
+        whole = len(response_ids) < len(rows)  # a batch that listed no responses
+        changed = bool(keys) and apply_responses(
+            metric_keys=keys, period=period, response_ids=None if whole else response_ids
+        )
     if changed:
         notify_score_changed(survey_id=survey_id, period=period, metric_keys=keys)
-    return len(claimed)
+    return len(rows)
 
 
 def sweep_dirty_cells() -> int:
@@ -185,16 +194,15 @@ def sweep_dirty_cells() -> int:
 
 
 def recompute_all(progress: Progress | None = None) -> int:
-    """Recompute every survey metric for every unit and period; settle all logged changes.
+    """Recompute every survey metric for every unit and period from raw answers, then apply
+    the change log (responses the recompute left to their pass).
 
     `progress(done, total)` is called after each metric (the CLI draws a bar with it).
     Returns the number of rows written (new or changed).
     """
-    # Only rows visible before the answers are read are settled: their answers are counted.
-    claimed = list(DirtyScoreCell.objects.values_list("pk", flat=True))
     ensure_metrics_for_questions()
     written = recompute_cells(progress=progress)
-    DirtyScoreCell.objects.filter(pk__in=claimed).delete()
+    sweep_dirty_cells()
     return written
 
 

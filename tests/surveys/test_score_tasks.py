@@ -159,7 +159,7 @@ def test_recompute_dirty_cell_requeues_once_when_rows_arrive_during_the_run(
         return 0
 
     with (
-        patch("surveys.services.scores.recompute_cells", side_effect=submission_arrives),
+        patch("surveys.services.scores.apply_responses", side_effect=submission_arrives),
         patch("surveys.tasks.recompute_scores_task.apply_async") as delay,
     ):
         recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
@@ -182,7 +182,7 @@ def test_failing_eager_recompute_is_logged_as_error_and_left_for_the_sweep(
     survey, store, django_capture_on_commit_callbacks, caplog
 ):
     with (
-        patch("surveys.services.scores.recompute_cells", side_effect=RuntimeError("bug")),
+        patch("surveys.services.scores.apply_responses", side_effect=RuntimeError("bug")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = submit_response(survey=survey, unit=store, answers={"nps": 10})
