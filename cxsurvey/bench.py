@@ -25,7 +25,7 @@ class SqlCountMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         count = 0
 
-        def counter(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        def counter(execute, sql, params, many, context):
             nonlocal count
             count += 1
             return execute(sql, params, many, context)
