@@ -19,8 +19,10 @@ terminating the server's PostgreSQL sessions) runs every --fault-every seconds.
     # server: PostgreSQL, Redis, gunicorn (make serve) and a worker; see BENCHMARKS.md
     .venv/bin/python bench/load_submit.py --url http://127.0.0.1:8103 --requests 3000
 
-The survey must be open and public (the demo's `northwind-customers`). Exits non-zero when
-the database does not match what the server answered.
+The survey (--survey, default `load-ten`) must be open to the public link; `load-ten`, ten
+questions (NPS, CSAT, CES, four agreement items, a rating, a choice and a comment), is
+created on first use on a seeded demo database. Exits non-zero when the database does not
+match what the server answered.
 """
 
 from __future__ import annotations
@@ -97,6 +99,40 @@ async def request(
         name, _, value = line.partition(":")
         parsed.setdefault(name.strip().lower(), []).append(value.strip())
     return Reply(status, time.perf_counter() - started, parsed, content)
+
+
+def ten_question_survey() -> Survey:
+    """The load's own survey: ten questions, open, public link, any unit."""
+    survey, created = Survey.objects.get_or_create(
+        slug="load-ten",
+        defaults={"title": "Load test", "audience": "customer", "kind": "transactional"},
+    )
+    if created:
+        items = [
+            ("nps", "nps", "load.nps"),
+            ("csat", "csat", "load.csat"),
+            ("ces", "ces", "load.ces"),
+            *((f"agree_{n}", "likert", "") for n in range(1, 5)),
+            ("stars", "rating", ""),
+            ("goal", "single", "load.goal"),
+            ("why", "text", ""),
+        ]
+        for order, (code, kind, key) in enumerate(items):
+            question = survey.questions.create(
+                code=code,
+                type=kind,
+                text=code,
+                order=order,
+                metric_key=key,
+                min_value=1 if kind == "rating" else None,
+                max_value=10 if kind == "rating" else None,
+            )
+            if kind == "single":
+                question.choices.create(value="yes", label="Yes", score=1, order=0)
+                question.choices.create(value="no", label="No", score=0, order=1)
+        survey.status = Survey.Status.OPEN
+        survey.save()
+    return survey
 
 
 def answers_for(survey: Survey, rng: random.Random) -> dict[str, object]:
@@ -277,7 +313,7 @@ def wait_for_scores(survey: Survey, timeout: float, load_ended: float) -> bool:
 def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--survey", default="northwind-customers")
+    parser.add_argument("--survey", default="load-ten")
     parser.add_argument("--modes", default="bare,api,form", help="comma-separated, in order")
     parser.add_argument("--requests", type=int, default=3000, help="per mode")
     parser.add_argument("--concurrency", type=int, default=32)
@@ -291,7 +327,10 @@ def parse_options() -> argparse.Namespace:
 
 def main() -> int:
     options = parse_options()
-    survey = Survey.objects.get(slug=options.survey)
+    if options.survey == "load-ten":
+        survey = ten_question_survey()
+    else:
+        survey = Survey.objects.get(slug=options.survey)
     stores = list(OrgUnit.objects.filter(level=OrgUnit.Level.STORE).values_list("code", flat=True))
     rng = random.Random(options.seed)
     _ANSWERS.extend(answers_for(survey, rng) for _ in range(500))
