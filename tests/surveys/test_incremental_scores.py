@@ -154,3 +154,24 @@ def test_a_batch_reads_only_its_own_responses(org_tree):
         metric__key="customer.nps", unit=org_tree["company"], period=row.period
     )
     assert (company.value, company.n) == (0.0, 2)
+
+
+def test_full_recompute_leaves_waiting_responses_to_their_pass_and_counts_each_once(org_tree):
+    survey = build_survey(0)
+    store = org_tree["stores"][0]
+    moment = {"submitted_at": MOMENTS[0]}
+    done = submit_response(
+        survey=survey, answers={"nps": 10, "grid_a": 1, "grid_b": 2}, unit=store, meta=moment
+    )
+    apply_dirty_cell(survey_id=survey.pk, period=done.period)
+    for score in (0, 0):  # waiting in the change log when the full recompute runs
+        submit_response(
+            survey=survey, answers={"nps": score, "grid_a": 1, "grid_b": 2}, unit=store, meta=moment
+        )
+    recompute_cells()
+    nps = MetricValue.objects.get(metric__key="customer.nps", unit=store, period=done.period)
+    assert nps.n == 1
+    apply_dirty_cell(survey_id=survey.pk, period=done.period)
+    nps.refresh_from_db()
+    assert (nps.n, nps.value) == (3, pytest.approx(-100 / 3))
+    assert recompute_cells() == 0
