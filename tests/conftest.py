@@ -44,9 +44,11 @@ def fresh_cache():
     from django.core.cache import cache
 
     from common.cachesafe import cache_breaker
+    from surveys.definition import forget_local_definitions
 
     cache_breaker.reset()
     cache.clear()
+    forget_local_definitions()
 
 
 @pytest.fixture(autouse=True)

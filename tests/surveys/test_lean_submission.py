@@ -143,3 +143,13 @@ def test_new_webhook_subscription_gets_the_next_submission(survey, store, client
     subscription = WebhookSubscriptionFactory(survey=survey)
     assert client.post(page_url(survey, store), FORM_ANSWERS).status_code == 302
     assert subscription.deliveries.count() == 1
+
+
+def test_definition_read_again_within_a_process_costs_no_cache_round_trip(survey, monkeypatch):
+    from common import cachesafe
+
+    definition_for_slug(survey.slug)
+    calls = []
+    monkeypatch.setattr(cachesafe, "get", lambda *args, **kwargs: calls.append(args))
+    assert definition_for_slug(survey.slug).survey.pk == survey.pk
+    assert calls == []
