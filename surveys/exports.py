@@ -10,7 +10,6 @@ surveys are never exported (`RawExportRefused`).
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Aggregate,
     CharField,
@@ -24,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from common.exports import ReadyRows, Row, rows_with_header, segment_text
+from common.net import public_base_url
 from common.spreadsheet import neutralise, neutralised
 
 from .exceptions import RawExportRefused
@@ -167,9 +167,9 @@ def invitation_rows(
     customer id and expiry (ISO 8601, empty when it never expires), spreadsheet-safe.
 
     Invitations must come with their unit loaded (`invitations_for_export`, or as returned
-    by `issue_invitations`). URLs start with `base_url`, by default PUBLIC_BASE_URL.
+    by `issue_invitations`). URLs start with `base_url`, by default `public_base_url()`.
     """
-    base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
+    base = (base_url or public_base_url()).rstrip("/")
     yield INVITATION_COLUMNS
     for invitation in invitations:
         expires_at = invitation.expires_at.isoformat() if invitation.expires_at else ""
