@@ -605,6 +605,8 @@ class MetricValue(models.Model):
         indexes = [
             models.Index(fields=["unit", "period"], name="metricvalue_unit_period"),
             models.Index(fields=["metric", "period"], name="metricvalue_metric_period"),
+            # Keyset pages of one metric's values (`id > cursor ORDER BY id` within a metric).
+            models.Index(fields=["metric", "id"], name="metricvalue_metric_keyset"),
         ]
 
     def __str__(self) -> str:
