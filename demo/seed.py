@@ -32,6 +32,7 @@ from surveys.services.metrics import ensure_metrics, ensure_metrics_for_question
 from surveys.services.releases import period_released, release_due_results
 from surveys.services.scores import recompute_all
 
+from .distribution import DistributionReport, seed_distribution, wipe_distribution
 from .generator import (
     COMPANY,
     DEFAULT_SEED,
@@ -118,6 +119,7 @@ class SeedReport:
     releases: int = 0
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
+    distribution: DistributionReport | None = None
 
 
 def seed_demo(
@@ -162,6 +164,10 @@ def seed_demo(
         first_period=labels[0],
         last_period=labels[-1],
     )
+    report.distribution = seed_distribution(
+        store=units[stores[0].code], manager=get_user_model().objects.get(username="manager"),
+        now=now,
+    )  # fmt: skip
     return report
 
 
@@ -385,6 +391,7 @@ def wipe_demo() -> None:
     company = OrgUnit.objects.filter(code=COMPANY[0]).first()
     try:
         with transaction.atomic():
+            wipe_distribution()
             Response.objects.filter(survey__slug__in=slugs).delete()
             Survey.objects.filter(slug__in=slugs).delete()
             OutcomeImport.objects.filter(file_name=OUTCOME_FILE).delete()

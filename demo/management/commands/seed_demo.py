@@ -68,7 +68,7 @@ class Command(BaseCommand):
             write(f"  {login.username:<8} {password:<38} {login.role}")
         write(f"  manager manages {report.manager_store}")
         write("\nOpen:")
-        for path in ("/", "/admin/", "/dashboard/", "/api/docs/"):
+        for path in ("/", "/admin/", "/dashboard/", "/distribution/cases/", "/api/docs/"):
             write(f"  {BASE_URL}{path}")
         survey_link = f"{report.customer_survey.get_absolute_url()}?u={report.manager_store.code}"
         write(f"  {BASE_URL}{survey_link}  (public customer survey link)")
