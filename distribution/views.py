@@ -85,12 +85,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     case = _case(user, pk)
     update_form = CaseUpdateForm(owners=_owners(case), initial={"owner": case.owner_id})
-    close_form = CaseCloseForm()
+    close_form = CaseCloseForm(prefix="close")
     if request.method == "POST":
         action = request.POST.get("action")
         form: CaseCloseForm | CaseUpdateForm
         if action == "close":
-            form = close_form = CaseCloseForm(request.POST)
+            form = close_form = CaseCloseForm(request.POST, prefix="close")
         else:
             form = update_form = CaseUpdateForm(request.POST, owners=_owners(case))
         if form.is_valid():

@@ -37,7 +37,7 @@ def test_demo_story_can_be_walked(client, settings):
     page = client.get("/distribution/cases/")
     assert page.status_code == 200 and f"#{cases[1].pk}<" in page.content.decode()
     page = client.post(
-        f"/distribution/cases/{cases[1].pk}/", {"action": "close", "outcome": "resolved"}
+        f"/distribution/cases/{cases[1].pk}/", {"action": "close", "close-outcome": "resolved"}
     )
     assert page.status_code == 302
 

@@ -160,7 +160,7 @@ def test_manager_closes_a_case_from_the_case_page(
     page = client.post(f"/distribution/cases/{case.pk}/", {"action": "close"})
     assert page.status_code == 200 and "This field is required" in page.content.decode()
     page = client.post(
-        f"/distribution/cases/{case.pk}/", {"action": "close", "outcome": "resolved"}
+        f"/distribution/cases/{case.pk}/", {"action": "close", "close-outcome": "resolved"}
     )
     assert page.status_code == 302
     case.refresh_from_db()
