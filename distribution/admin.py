@@ -144,7 +144,7 @@ class SendLogAdmin(admin.ModelAdmin):
     exclude = ("base_url",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SendLog]:
-        sends = super().get_queryset(request)
+        sends = scoped(super().get_queryset(request), request.user, field="invitation__unit")
         if not request.user.is_superuser:
             sends = sends.exclude(CONFIDENTIAL)
         return sends

@@ -203,3 +203,17 @@ def test_invitation_csv_download_uses_the_request_address_when_unset(
     )
     token = Invitation.objects.get().token
     assert f"http://127.0.0.1:8106/r/{token}/" in page.content.decode()
+
+
+def test_send_log_lists_a_managers_units_only(
+    client, survey, org_tree, unit_member, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    ContactFactory(email="north@example.com", unit=org_tree["stores"][0])
+    ContactFactory(email="south@example.com", unit=org_tree["stores"][2])
+    _invite(survey, django_capture_on_commit_callbacks)
+    unit_member.user_permissions.add(Permission.objects.get(codename="view_sendlog"))
+    client.force_login(unit_member)
+    page = client.get("/admin/distribution/sendlog/").content.decode()
+    assert "north@example.com" in page and "south@example.com" not in page
