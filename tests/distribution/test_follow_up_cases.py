@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from distribution.exceptions import CaseClosed
-from distribution.models import FollowUpCase
+from distribution.models import Contact, FollowUpCase
 from distribution.selectors import case_figures, cases_for
 from distribution.services.cases import close_case, update_case
 from surveys.models import Question
@@ -171,3 +171,18 @@ def test_case_pages_refuse_users_without_a_role(client, outsider):
     client.force_login(outsider)
     assert client.get("/distribution/cases/").status_code == 403
     assert client.get("/distribution/rates/").status_code == 403
+
+
+def test_erasing_a_customer_erases_their_contact_and_case_details(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    from surveys.services.erasure import erase_customer
+
+    store = org_tree["stores"][0]
+    ContactFactory(email="ann@example.com", unit=store, customer_id="C1")
+    ContactFactory(email="other@example.com", unit=store)
+    _answer(survey, store, django_capture_on_commit_callbacks, nps=2)
+    erase_customer(customer_id="C1")
+    case = FollowUpCase.objects.get()
+    assert (case.customer_id, case.contact, case.notes) == ("", "", "")
+    assert list(Contact.objects.values_list("email", flat=True)) == ["other@example.com"]
