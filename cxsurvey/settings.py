@@ -58,8 +58,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "common",
     "surveys",
+    "comments",
     "distribution",
     "linkage",
+    "workspace",
     "demo",
 ]
 
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Refusals on pages answer with the styled 403 page, logged without a traceback.
+    "workspace.middleware.RefusalPageMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,7 +173,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# People log in to the workspace and land on their role's home (workspace.roles.home_url).
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:home"
+LOGOUT_REDIRECT_URL = "workspace:login"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -255,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.apply_retention_task",
         "schedule": 24 * 3600.0,
     },
+    "queue-due-comment-theme-runs": {
+        "task": "comments.tasks.queue_due_theme_runs_task",
+        "schedule": env.float("COMMENT_THEMES_SWEEP_SECONDS", default=3600.0),
+    },
     "refresh-expectation-status-daily": {
         "task": "linkage.tasks.refresh_expectation_statuses_task",
         "schedule": 24 * 3600.0,
@@ -311,6 +322,9 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", Fa
 
 # Employee results below this many respondents are never shown (a survey may raise it).
 DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD", default=5)
+# Open comments of employee and anonymous surveys: shown only for groups (answering unit ×
+# release) of at least this many respondents; separate from the score threshold.
+COMMENT_MIN_RESPONDENTS = env.int("COMMENT_MIN_RESPONDENTS", default=10)
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)

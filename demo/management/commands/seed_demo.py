@@ -68,7 +68,8 @@ class Command(BaseCommand):
         write(f"  manager manages {report.manager_store}")
         base_url = public_base_url()
         write("\nOpen:")
-        for path in ("/", "/admin/", "/dashboard/", "/distribution/cases/", "/api/docs/"):
+        paths = ("/", "/admin/", "/dashboard/", "/comments/", "/distribution/cases/", "/api/docs/")
+        for path in paths:
             write(f"  {base_url}{path}")
         survey_link = f"{report.customer_survey.get_absolute_url()}?u={report.manager_store.code}"
         write(f"  {base_url}{survey_link}  (public customer survey link)")
@@ -85,6 +86,12 @@ def _summary(report: SeedReport) -> str:
     run = report.linkage_run
     if run is not None:
         summary += f"\n{run} {run.get_status_display().lower()}: the results chain has evidence."
+    themes = report.theme_run
+    if themes is not None:
+        summary += (
+            f"\nOpen comments: {themes.comment_count} themed into "
+            f"{themes.themes.count()} themes ({themes.get_status_display().lower()})."
+        )
     if report.initiatives:
         summary += f"\nInitiative funnel: {funnel_text(funnel_summary())}."
     return summary
