@@ -59,6 +59,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "overdue": overdue,
         "figures": case_figures(user),
         "statuses": [("active", "Open and in progress"), *FollowUpCase.Status.choices],
+        "nav_current": "cases",
     }
     return render(request, "distribution/cases.html", context)
 
@@ -111,6 +112,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "update_form": update_form,
         "close_form": close_form,
         "other_cases": list(others[:20]) if case.customer_id else [],
+        "nav_current": "cases",
     }
     return render(request, "distribution/case.html", context)
 
@@ -130,4 +132,5 @@ def rates(request: HttpRequest) -> HttpResponse:
             surveys = [data["survey"]]
         if unit is not None and surveys:
             table = response_rates(surveys=surveys, unit=unit)
-    return render(request, "distribution/rates.html", {"form": form, "table": table, "unit": unit})
+    context = {"form": form, "table": table, "unit": unit, "nav_current": "rates"}
+    return render(request, "distribution/rates.html", context)
