@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 
 from common.exports import streaming_export
+from distribution.selectors import cases_of_responses
 from surveys import periods
 from surveys.exports import response_rows
 from surveys.models import Response
@@ -121,7 +122,9 @@ def response_page(request: HttpRequest, pk: int) -> HttpResponse:
     if response is None:
         raise Http404("There is no response here you may read.")
     journey = pathway(request.user, response)
+    steps = [response.pk, *(step.pk for step in journey)]
     context = {
+        "cases": cases_of_responses(request.user, steps),
         "response": response,
         "answers": answers_of(response),
         "pathway": journey,

@@ -186,3 +186,14 @@ def test_erasing_a_customer_erases_their_contact_and_case_details(
     case = FollowUpCase.objects.get()
     assert (case.customer_id, case.contact, case.notes) == ("", "", "")
     assert list(Contact.objects.values_list("email", flat=True)) == ["other@example.com"]
+
+
+def test_customer_pathway_shows_the_case(
+    client, survey, org_tree, unit_member, django_capture_on_commit_callbacks
+):
+    response = _answer(survey, org_tree["stores"][0], django_capture_on_commit_callbacks, nps=2)
+    case = FollowUpCase.objects.get()
+    client.force_login(unit_member)
+    page = client.get(f"/workspace/responses/{response.pk}/")
+    assert page.status_code == 200
+    assert f'href="/distribution/cases/{case.pk}/">Case #{case.pk}</a>' in page.content.decode()
