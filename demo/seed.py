@@ -36,6 +36,7 @@ from surveys.services.releases import period_released, release_due_results
 from surveys.services.scores import recompute_all
 from surveys.visibility import SYSTEM
 
+from .distribution import DistributionReport, seed_distribution, wipe_distribution
 from .generator import (
     COMPANY,
     DEFAULT_SEED,
@@ -131,6 +132,7 @@ class SeedReport:
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
     theme_run: ThemeRun | None = None
+    distribution: DistributionReport | None = None
 
 
 def seed_demo(
@@ -177,6 +179,10 @@ def seed_demo(
         first_period=labels[0],
         last_period=labels[-1],
     )
+    report.distribution = seed_distribution(
+        store=units[stores[0].code], manager=get_user_model().objects.get(username="manager"),
+        now=now,
+    )  # fmt: skip
     return report
 
 
@@ -423,6 +429,7 @@ def wipe_demo() -> None:
     company = OrgUnit.objects.filter(code=COMPANY[0]).first()
     try:
         with transaction.atomic():
+            wipe_distribution()
             Response.objects.filter(survey__slug__in=slugs).delete()
             Survey.objects.filter(slug__in=slugs).delete()
             OutcomeImport.objects.filter(file_name=OUTCOME_FILE).delete()

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 
 from common.exports import streaming_export
+from distribution.selectors import cases_of_responses
 from surveys import periods
 from surveys.exports import response_rows
 from surveys.models import Response
@@ -133,7 +134,9 @@ def response_page(request: HttpRequest, pk: int) -> HttpResponse:
     if response is None:
         raise Http404("There is no response here you may read.")
     journey = pathway(request.user, response)
+    steps = [response.pk, *(step.pk for step in journey)]
     context = {
+        "cases": cases_of_responses(request.user, steps),
         "response": response,
         "answers": answers_of(response),
         "pathway": journey,
