@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from surveys import scoring
-from surveys.aggregation import STATISTICS
+from surveys.aggregation import MIN_INTERVAL_N, STATISTICS
 from surveys.models import Metric
 
 A = Metric.Aggregation
@@ -25,6 +25,8 @@ def result_from_details(aggregation: str, details: Mapping[str, Any]) -> Any | N
     names = STATISTICS.get(aggregation)
     if not names or any(name not in details for name in names) or not details[names[0]]:
         return None
+    if "items_sq" in details:  # a multi-item metric: respondents are n (clustered SE)
+        return _multi_item(aggregation, details)
     answers, *counts = (details[name] for name in names)
     if aggregation == A.NPS:
         promoters, detractors = counts
@@ -34,6 +36,25 @@ def result_from_details(aggregation: str, details: Mapping[str, Any]) -> Any | N
     if aggregation == A.MEAN:
         return scoring.mean_interval(answers, counts[0], counts[1])
     return None
+
+
+def _multi_item(aggregation: str, details: Mapping[str, Any]) -> Any:
+    sums = scoring.RespondentSums(
+        respondents=details["respondents"],
+        items=details["answers"],
+        total=details["sum" if aggregation == A.MEAN else "k"],
+        total_squares=details["respondent_sum_sq"],
+        items_squares=details["items_sq"],
+        total_items=details["sum_items"],
+    )
+    result = scoring.multi_item_mean(sums, min_n=MIN_INTERVAL_N)
+    if aggregation == A.MEAN:
+        return result
+    scaled: dict[str, Any] = {
+        name: None if getattr(result, name) is None else 100.0 * getattr(result, name)
+        for name in ("value", "sd", "se", "ci_low", "ci_high")
+    }
+    return dataclasses.replace(result, **scaled)  # a share of item answers, in percent
 
 
 def compare_details(

@@ -21,7 +21,16 @@ FLAG_TEXT = {
     "low_n": "few answers (under 30): read with care",
     "too_good_to_be_true": "too good to be true? Check the listening channel",
     "straight_lining": "many identical answers across a grid",
+    "no_interval": "no interval: too few answers, or all answers alike",
 }
+
+
+def _signed(value: float, decimals: int, *, plus: bool) -> str:
+    """A number rounded to `decimals`, never "−0": a value that rounds to zero prints as 0."""
+    rounded = round(value, decimals)
+    if rounded == 0:
+        return f"{0:.{decimals}f}"
+    return f"{rounded:+.{decimals}f}" if plus else f"{rounded:.{decimals}f}"
 
 
 # ------------------------------------------------------------------ numbers
@@ -37,24 +46,27 @@ def format_value(metric: Metric, value: float | None) -> str:
     if value is None:
         return "—"
     if metric.aggregation == Metric.Aggregation.NPS:
-        return f"{value:+.0f}"
+        return _signed(value, 0, plus=True)
     if metric.aggregation in PERCENT_AGGREGATIONS or metric.unit_label == "%":
-        return f"{value:.1f} %"
+        return f"{_signed(value, 1, plus=False)} %"
     if metric.unit_label == "$":
-        return f"{currency()}{value:,.0f}"
+        sign = "-" if round(value) < 0 else ""
+        return f"{sign}{currency()}{abs(value):,.0f}"
     suffix = metric.unit_label if metric.unit_label.startswith("/") else f" {metric.unit_label}"
-    return f"{value:.2f}{suffix.rstrip()}"
+    return f"{_signed(value, 2, plus=False)}{suffix.rstrip()}"
 
 
 def format_change(metric: Metric, change: float) -> str:
     """A difference: points for NPS and shares (percentage points), metric units otherwise."""
     if metric.aggregation == Metric.Aggregation.NPS:
-        return f"{change:+.0f} pts"
+        return f"{_signed(change, 0, plus=True)} pts"
     if metric.aggregation in PERCENT_AGGREGATIONS or metric.unit_label == "%":
-        return f"{change:+.1f} pts"
+        return f"{_signed(change, 1, plus=True)} pts"
     if metric.unit_label == "$":
-        return f"{'+' if change >= 0 else '−'}{currency()}{abs(change):,.0f}"
-    return f"{change:+.2f}"
+        if round(change) == 0:
+            return f"{currency()}0"
+        return f"{'+' if change > 0 else '−'}{currency()}{abs(change):,.0f}"
+    return _signed(change, 2, plus=True)
 
 
 def format_money(amount: Decimal) -> str:

@@ -18,6 +18,7 @@ from .cells import (
     answers_of,
     compute_cells,
     metric_feeds,
+    respondent_sums,
     score_statistics,
 )
 from .store import cell_details, number
@@ -77,8 +78,12 @@ def compute_group_value(
         return GroupValue(value=None, n=0)
     if respondents < feed.threshold or _reveals_hidden_group(feed, unit=unit, periods=periods):
         return GroupValue(value=None, n=0, suppressed=True, details={"threshold": feed.threshold})
-    scored = score_statistics(metric, np.array([statistics]))
+    if feed.multi_item:
+        statistics += list(respondent_sums(feed, answers, []).get((), (0.0, 0.0, 0.0)))
+    scored = score_statistics(metric, np.array([[*statistics, respondents]]))
     extra = {name: number(array[0]) for name, array in scored.extra.items()}
+    if feed.multi_item:
+        statistics.append(respondents)
     return GroupValue(
         value=number(scored.values[0]),
         n=respondents,

@@ -119,7 +119,7 @@ def test_scorecard_change_without_variation_is_not_tested(client, unit_member, o
         )
     response = _page(client, unit_member)
     assert response.status_code == 200
-    assert "+0.0 pts vs 2026-01 (not testable: no variation in the answers)" in (
+    assert "0.0 pts vs 2026-01 (not testable: no variation in the answers)" in (
         response.content.decode()
     )
 
