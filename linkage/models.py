@@ -271,6 +271,9 @@ class PerformanceExpectation(TimeStamped):
     latest_ci_low = models.FloatField(null=True, blank=True)
     latest_ci_high = models.FloatField(null=True, blank=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="Tested changes the status rests on."
+    )
 
     class Meta:
         ordering = ["end_date", "title"]

@@ -3,6 +3,7 @@
 expectations, the initiative funnel and a link's evidence. Selectors return data; this module
 (and the template filters in `templatetags.leadership`) turns it into text and geometry."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -98,6 +99,50 @@ def ci_text(reading: MetricReading) -> str:
     return f"95 % CI {low} to {high}"
 
 
+def p_text(p_value: float) -> str:
+    """p to three decimals; "p < 0.001" below that (p = 0.050 prints as such, not 0.05)."""
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
+
+
+def test_phrase(method: str) -> str:
+    """The test named in words a leader reads, from a Comparison's `method`."""
+    lowered = method.lower()
+    for needle, words in (
+        ("difference in differences", "a difference-in-differences test against untreated units"),
+        ("cluster-robust", "a test that treats stores, not customers, as the sample"),
+        ("paired", "a paired test on the same units"),
+        ("fisher", "an exact test"),
+        ("permutation", "an exact test"),
+        ("welch", "Welch's t test"),
+        ("z", "a z test"),
+    ):
+        if needle in lowered:
+            return words
+    return "a significance test"
+
+
+def chance_text(comparison: Any) -> str:
+    """How sure: "unlikely to be chance (p = 0.003)" or "this could be chance (p = 0.210)"."""
+    if comparison is None or comparison.p_value is None:
+        return "not testable: no variation in the answers"
+    if comparison.significant:
+        return f"unlikely to be chance ({p_text(comparison.p_value)})"
+    return f"this could be chance ({p_text(comparison.p_value)})"
+
+
+def _moved(metric: Metric, before: float, after: float) -> str:
+    if format_value(metric, before) == format_value(metric, after):
+        return f"held at {format_value(metric, after)}"
+    verb = "rose" if after > before else "fell"
+    return f"{verb} from {format_value(metric, before)} to {format_value(metric, after)}"
+
+
+def level_text(level: str, clusters: int) -> str:
+    if level.startswith("stores"):
+        return f"with {clusters} stores"
+    return "from one unit's respondents"
+
+
 def change_text(reading: MetricReading) -> str:
     """Change vs the previous period, with the significance test where counts allow one."""
     if reading.change is None:
@@ -110,7 +155,30 @@ def change_text(reading: MetricReading) -> str:
     if comparison.p_value is None:  # e.g. 0 % complaints in both periods
         return text + " (not testable: no variation in the answers)"
     verdict = "significant" if comparison.significant else "not significant"
-    return text + f" ({verdict}, p = {comparison.p_value:.3f})"
+    return text + f" ({verdict}, {p_text(comparison.p_value)})"
+
+
+def change_sentence(reading: MetricReading) -> str:
+    """One sentence: what was compared, by which test, at what level, how sure.
+
+    e.g. "Delivery complaints fell from 9.9 % to 7.9 % (2026-01 to 2026-02); with 14
+    stores, by a test that treats stores, not customers, as the sample, this could be
+    chance (p = 0.210)."
+    """
+    if reading.change is None or reading.value is None or reading.hidden:
+        return ""
+    before = reading.value - reading.change
+    compared = (
+        f"{reading.metric.name} {_moved(reading.metric, before, reading.value)} "
+        f"({periods.shift(reading.period, -1)} to {reading.period})"
+    )
+    comparison = reading.comparison
+    if comparison is None:
+        return f"{compared}; there are no counts to test the change."
+    if comparison.p_value is None:
+        return f"{compared}; not testable: no variation in the answers."
+    how = f"{level_text(reading.test_level, reading.clusters)}, by {test_phrase(comparison.method)}"
+    return f"{compared}; {how}, {chance_text(comparison)}."
 
 
 def flag_texts(reading: MetricReading) -> list[str]:
@@ -187,6 +255,43 @@ def latest_text(expectation: PerformanceExpectation) -> str:
     if expectation.latest_n:
         details.append(f"n = {expectation.latest_n}")
     return f"{format_value(metric, expectation.latest_value)} ({', '.join(details)})"
+
+
+def expectation_sentence(expectation: PerformanceExpectation) -> str:
+    """One sentence on what an expectation's status rests on (its stored evidence)."""
+    evidence = expectation.evidence or {}
+    measured = evidence.get("periods") or []
+    metric = expectation.metric
+    if not measured or expectation.baseline_value is None:
+        return "Not judged yet: no complete period of the time frame has a visible value."
+    latest = measured[-1]
+    compared = (
+        f"{metric.name} {_moved(metric, expectation.baseline_value, latest['value'])} "
+        f"({expectation.baseline_period} to {latest['period']}) against a target of "
+        f"{target_text(expectation)}"
+    )
+    how = level_text(latest.get("level", ""), latest.get("clusters", 0))
+    method = test_phrase(latest.get("method", ""))
+    chance = chance_text(_Tested(latest.get("p_value"), bool(latest.get("significant"))))
+    why = STATUS_REASONS.get(expectation.status, "")
+    return f"{compared}; {how}, by {method}, {chance}. {why}".strip()
+
+
+@dataclass(frozen=True)
+class _Tested:
+    p_value: float | None
+    significant: bool
+
+
+STATUS_REASONS = {
+    "achieved": "Achieved: the change reached the target, significantly, in each of the last "
+    "two measured periods.",
+    "on_track": "On track: the plan is still inside what the data allow; one good month is "
+    "not enough to call it achieved.",
+    "at_risk": "At risk: even the favourable end of the interval is behind the plan.",
+    "missed": "Missed: the time frame ended without the target reached and sustained.",
+    "pending": "",
+}
 
 
 def segment_text(expectation: PerformanceExpectation) -> str:

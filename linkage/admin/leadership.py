@@ -27,7 +27,7 @@ from ..models import (
     Initiative,
     PerformanceExpectation,
 )
-from ..presentation import baseline_text, latest_text, target_text
+from ..presentation import baseline_text, expectation_sentence, latest_text, target_text
 from ..services.barometer import (
     propose_barometer,
     tally,
@@ -207,15 +207,15 @@ class BarometerAdmin(ReadOnlyAdmin):
 
 @admin.register(PerformanceExpectation)
 class PerformanceExpectationAdmin(RoleAdmin):
-    list_display = ["title", "status", "target_shown", "latest_shown", "end_date"]
+    list_display = ["title", "status", "target_shown", "latest_shown", "why", "end_date"]
     list_filter = ["status", "metric"]
     list_select_related = ["metric", "unit", "owner"]
     actions = ["refresh_status"]
     fields = ["title", "metric", "unit", "segment_filter", "owner", "start_date", "end_date"]
     fields += ["baseline_period", "baseline_value", "baseline_n", "target_kind", "target_change"]
     fields += ["target_value", "status", "latest_period", "latest_value", "latest_n"]
-    fields += ["latest_ci_low", "latest_ci_high", "status_checked_at"]
-    readonly_fields = ["baseline_value", "baseline_n", "target_value"]
+    fields += ["latest_ci_low", "latest_ci_high", "status_checked_at", "why"]
+    readonly_fields = ["baseline_value", "baseline_n", "target_value", "why"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_leader(request.user) or super().has_add_permission(request)
@@ -240,6 +240,10 @@ class PerformanceExpectationAdmin(RoleAdmin):
     @admin.display(description="latest")
     def latest_shown(self, expectation: PerformanceExpectation) -> str:
         return latest_text(expectation)
+
+    @admin.display(description="why this status")
+    def why(self, expectation: PerformanceExpectation) -> str:
+        return expectation_sentence(expectation)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         if not self.has_add_permission(request):

@@ -17,7 +17,7 @@ from .cells import (
     compute_cells,
     metric_feeds,
 )
-from .groups import GroupValue, compute_group_value
+from .groups import ClusterSums, GroupValue, compute_group_value, group_cluster_sums
 from .recompute import Progress, recompute_cells
 from .store import write_cells
 
@@ -26,12 +26,14 @@ __all__ = [
     "MULTI_ITEM_STATISTICS",
     "STATISTICS",
     "Cells",
+    "ClusterSums",
     "GroupValue",
     "MetricFeed",
     "Progress",
     "UnitTree",
     "compute_cells",
     "compute_group_value",
+    "group_cluster_sums",
     "metric_feeds",
     "recompute_cells",
     "write_cells",
