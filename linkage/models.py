@@ -310,6 +310,9 @@ class Initiative(TimeStamped):
     verified_impact = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, help_text="Money, verified."
     )
+    segment_filter = models.JSONField(
+        default=dict, blank=True, help_text='Customers it is for, e.g. {"product": "X"}.'
+    )
     before_period = models.CharField(max_length=7, blank=True)
     after_period = models.CharField(max_length=7, blank=True)
     verification = models.JSONField(default=dict, blank=True, editable=False)

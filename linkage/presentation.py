@@ -13,7 +13,7 @@ from surveys import periods
 from surveys.models import Metric
 
 from .leadership_selectors import FunnelSummary, MetricReading
-from .models import ChainLink, PerformanceExpectation
+from .models import ChainLink, Initiative, PerformanceExpectation
 
 PERCENT_AGGREGATIONS = (Metric.Aggregation.TOP_BOX, Metric.Aggregation.RATE)
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
@@ -292,6 +292,49 @@ STATUS_REASONS = {
     "missed": "Missed: the time frame ended without the target reached and sustained.",
     "pending": "",
 }
+
+
+def initiative_sentences(initiative: Initiative) -> list[str]:
+    """One sentence per tested metric and one for the verdict, from `verification`."""
+    verification = initiative.verification or {}
+    items = verification.get("metrics") or []
+    if not items:
+        return []
+    sentences = []
+    count = len(items)
+    for item in items:
+        metric = Metric(
+            key=item["metric"],
+            name=item.get("name", item["metric"]),
+            aggregation=_aggregation_of(item),
+            unit_label=item.get("unit_label", ""),
+        )
+        before, after = item["before"]["value"], item["after"]["value"]
+        level = item.get("level", "")
+        if "difference in differences" in level:
+            how = f"compared with the stores without it ({item.get('clusters', 0)} stores in all)"
+        else:
+            how = level_text(level, item.get("clusters", 0))
+        adjusted = f", adjusted for testing {count} metrics" if count > 1 else ""
+        chance = chance_text(_Tested(item.get("p_value"), bool(item.get("significant"))))
+        sentences.append(
+            f"{metric.name} {_moved(metric, before, after)} "
+            f"({verification.get('before_period')} to {verification.get('after_period')}); "
+            f"{how}, by {test_phrase(item.get('method', ''))}{adjusted}, {chance}."
+        )
+    if verification.get("supported"):
+        money = format_money(initiative.verified_impact or Decimal(0))
+        sentences.append(f"Verified: {money} counts as retained.")
+    else:
+        sentences.append(
+            "No evidence of impact yet: the claim counts as $0 retained until a test shows "
+            "the change.".replace("$", currency())
+        )
+    return sentences
+
+
+def _aggregation_of(item: dict[str, Any]) -> str:
+    return item.get("aggregation", Metric.Aggregation.MEAN)
 
 
 def segment_text(expectation: PerformanceExpectation) -> str:

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from common.admin import ReadOnlyAdmin, RoleAdmin, reads_by_role
@@ -27,7 +29,13 @@ from ..models import (
     Initiative,
     PerformanceExpectation,
 )
-from ..presentation import baseline_text, expectation_sentence, latest_text, target_text
+from ..presentation import (
+    baseline_text,
+    expectation_sentence,
+    initiative_sentences,
+    latest_text,
+    target_text,
+)
 from ..services.barometer import (
     propose_barometer,
     tally,
@@ -279,8 +287,16 @@ class InitiativeAdmin(RoleAdmin):
     list_select_related = ["unit", "owner"]
     search_fields = ["title", "description"]
     filter_horizontal = ["metrics"]
-    readonly_fields = ["stage", "verified_impact", "verification", "created_at"]
+    readonly_fields = ["stage", "verified_impact", "verdict", "created_at"]
     actions = ["advance", "verify"]
+
+    @admin.display(description="verification")
+    def verdict(self, initiative: Initiative) -> str:
+        sentences = initiative_sentences(initiative)
+        if not sentences:
+            return "Not measured yet."
+        return format_html_join(mark_safe("<br>"), "{}", ((text,) for text in sentences))
+
     change_list_template = "linkage/admin/initiative_change_list.html"
     change_form_template = "linkage/admin/initiative_change_form.html"
 

@@ -34,7 +34,7 @@ def test_company_change_is_clustered_by_store(org_tree):
         for period in ("2026-01", "2026-02"):
             level = 0.3 + 0.15 * number + (0.1 if period == "2026-02" else 0)
             scores = np.clip(np.round(rng.normal(7 + 2 * level, 2.0, 30)), 0, 10).astype(int)
-            add_answers(question, store, scores.tolist(), period=period)
+            add_answers(question, store, scores.tolist(), period=period, released=False)
             rows += [(number, period == "2026-02", code) for code in codes(scores.tolist())]
     recompute_cells(metric_keys=["customer.nps"])
     reading = next(iter(readings_for_unit(org_tree["company"], reader=SYSTEM).values()))

@@ -33,7 +33,7 @@ def test_one_promoter_gets_an_adjusted_interval_not_100_to_100(org_tree):
     question = QuestionFactory(survey=SurveyFactory(), code="nps", metric_key="customer.nps")
     store = org_tree["stores"][0]
     ensure_metrics_for_questions()
-    add_answers(question, store, [10])
+    add_answers(question, store, [10], released=False)
     recompute_cells(metric_keys=["customer.nps"])
     row = MetricValue.objects.get(metric__key="customer.nps", unit=store)
     low, high = adjusted_wald(1, 0, 0)
@@ -46,7 +46,7 @@ def test_all_promoters_on_a_large_sample_still_get_a_width(org_tree):
     question = QuestionFactory(survey=SurveyFactory(), code="nps", metric_key="customer.nps")
     store = org_tree["stores"][0]
     ensure_metrics_for_questions()
-    add_answers(question, store, [9] * 40)
+    add_answers(question, store, [9] * 40, released=False)
     recompute_cells(metric_keys=["customer.nps"])
     row = MetricValue.objects.get(metric__key="customer.nps", unit=store)
     assert row.ci_high == 100 and row.ci_low == pytest.approx(adjusted_wald(40, 0, 0)[0])
@@ -60,7 +60,7 @@ def test_mean_without_variation_or_below_minimum_has_no_interval_and_says_so(org
     )
     store = org_tree["stores"][0]
     ensure_metrics_for_questions()
-    add_answers(question, store, answers)
+    add_answers(question, store, answers, released=False)
     recompute_cells(metric_keys=["customer.ces"])
     row = MetricValue.objects.get(metric__key="customer.ces", unit=store)
     assert row.value == pytest.approx(np.mean(answers))
