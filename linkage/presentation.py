@@ -337,6 +337,35 @@ def _aggregation_of(item: dict[str, Any]) -> str:
     return item.get("aggregation", Metric.Aggregation.MEAN)
 
 
+DRIVER_REASONS = {
+    "model_not_significant": "the drivers together explain no more than chance would",
+    "few_units_per_driver": "there are fewer than 10 units per driver",
+    "no_model": "the model could not be fitted (constant, collinear or too few values)",
+}
+
+
+def drivers_sentence(drivers: dict[str, Any]) -> str:
+    """What the key-driver model compared, by which test, and whether there is anything to rank."""
+    n, f_p = drivers.get("n") or 0, drivers.get("f_p")
+    count = len(drivers.get("drivers") or [])
+    design = (
+        "between units (each unit's mean of a driver against its mean of the outcome "
+        f"{drivers.get('lag', 1)} period later)"
+    )
+    fit = "the model could not be tested"
+    if f_p is not None:
+        adjusted = drivers.get("adjusted_r_squared")
+        fit = (
+            f"R² = {drivers.get('r_squared') or 0:.2f}, adjusted R² = {adjusted or 0:.2f}, "
+            f"F test {p_text(f_p)}, {drivers.get('units_per_driver') or 0:.1f} units per driver"
+        )
+    text = f"{count} drivers across {n} units, {design}: {fit}."
+    if drivers.get("reliable"):
+        return text + " The weights below carry their sign and 95 % bootstrap limits."
+    reasons = [DRIVER_REASONS.get(code, code) for code in drivers.get("reasons", [])]
+    return text + f" No reliable drivers: {'; '.join(reasons)}."
+
+
 def segment_text(expectation: PerformanceExpectation) -> str:
     return ", ".join(f"{key} = {value}" for key, value in expectation.segment_filter.items())
 

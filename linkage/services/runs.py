@@ -36,6 +36,7 @@ from surveys.visibility import SYSTEM, Reader
 from ..exceptions import InvalidLinkageRun
 from ..models import LinkageResult, LinkageRun
 from ..stats import FEW_UNITS, LinkageStat, key_drivers, linkage_stats, sample_size_note
+from ..stats.drivers import key_driver_verdict
 from ..tasks import run_linkage_task
 from .chain import MAX_LAG, ensure_default_chain, update_chain_evidence
 
@@ -371,7 +372,7 @@ def _run_statistics(run: LinkageRun, panel: MetricPanel) -> RunStatistics:
         range(-run.max_lag, run.max_lag + 1),
         rng=rng,
     )
-    return RunStatistics(stats, run_key_drivers(panel))
+    return RunStatistics(stats, run_key_drivers(panel, seed=run.seed))
 
 
 def unit_means(values: np.ndarray, window: slice) -> np.ndarray:
@@ -384,10 +385,15 @@ def unit_means(values: np.ndarray, window: slice) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
-    """Shapley and Johnson weights of the earlier metrics for the last one, at lag 1.
+def run_key_drivers(panel: MetricPanel, *, seed: int = 0) -> dict[str, Any]:
+    """Key drivers of the last metric among the earlier ones, between units, at lag 1.
 
-    Rows are units: driver = unit mean over periods t, outcome = unit mean over t + 1.
+    Rows are units: driver = a unit's mean over periods 1..T−1, outcome = its mean over
+    periods 2..T (one period later). Between units: it says which stores with higher drivers
+    have a higher outcome, not what moves when a store changes. Weights are Shapley (LMG)
+    weights signed by the full model's standardised coefficients, with unit-bootstrap 95 %
+    limits (`key_driver_verdict`); "reliable" needs the model's F test p < 0.05 and at least
+    10 units per driver, otherwise the page says there are no reliable drivers.
     """
     count, periods = len(panel.metric_keys), len(panel.periods)
     if count < 2:
@@ -395,11 +401,21 @@ def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
     drivers = unit_means(panel.values[:-1], slice(0, max(periods - KEY_DRIVER_LAG, 0)))
     outcome = unit_means(panel.values[-1], slice(KEY_DRIVER_LAG, periods))
     result = key_drivers(drivers.T, outcome)
+    verdict = key_driver_verdict(drivers.T, outcome, rng=np.random.default_rng(seed))
+    fit = verdict.fit
     return {
         "outcome": panel.metric_keys[-1],
         "lag": KEY_DRIVER_LAG,
+        "design": "between",
         "n": result.n,
         "r_squared": finite_or_none(result.r_squared),
+        "adjusted_r_squared": finite_or_none(fit.adjusted_r_squared),
+        "f_statistic": finite_or_none(fit.f_statistic),
+        "f_df": [fit.df_model, fit.df_resid],
+        "f_p": finite_or_none(fit.p_value),
+        "units_per_driver": finite_or_none(verdict.units_per_driver),
+        "reliable": verdict.reliable,
+        "reasons": list(verdict.reasons),
         "drivers": [
             {
                 "metric": key,
@@ -407,10 +423,13 @@ def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
                 "johnson": finite_or_none(result.johnson[index]),
                 "share_shapley": finite_or_none(result.shares_shapley[index]),
                 "share_johnson": finite_or_none(result.shares_johnson[index]),
+                "weight": finite_or_none(verdict.weights[index]),
+                "weight_low": finite_or_none(verdict.weights_low[index]),
+                "weight_high": finite_or_none(verdict.weights_high[index]),
             }
             for index, key in enumerate(panel.metric_keys[:-1])
         ],
-        "warnings": list(result.warnings),
+        "warnings": list(verdict.warnings),
     }
 
 
