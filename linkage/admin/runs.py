@@ -326,6 +326,7 @@ WARNING_TEXT = {
     "collinear_drivers": "drivers overlap almost entirely",
     "too_many_drivers": "too many drivers for exact Shapley weights",
     "few_units_per_driver": "fewer than 10 units per driver: weights may overfit",
+    "same_survey": "answered in one survey: shared measurement, left out of the link tests",
 }
 
 

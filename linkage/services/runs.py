@@ -9,8 +9,10 @@ running run whose worker was lost (killed, or the task gave up after its retries
 MAX_REQUEUES times, after which it is marked failed with a message saying what to do.
 """
 
+import dataclasses
 import logging
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from surveys import periods as period_labels
-from surveys.models import Metric, OrgUnit
+from surveys.models import Metric, OrgUnit, Question
 from surveys.selectors import (
     MetricPanel,
     metric_keys_with_values,
@@ -35,7 +37,15 @@ from surveys.visibility import SYSTEM, Reader
 
 from ..exceptions import InvalidLinkageRun
 from ..models import LinkageResult, LinkageRun
-from ..stats import FEW_UNITS, LinkageStat, key_drivers, linkage_stats, sample_size_note
+from ..stats import (
+    FEW_UNITS,
+    LinkageStat,
+    benjamini_hochberg,
+    key_drivers,
+    linkage_stats,
+    sample_size_note,
+)
+from ..stats.clustered import lagged_within_cluster
 from ..stats.drivers import key_driver_verdict
 from ..tasks import run_linkage_task
 from .chain import MAX_LAG, ensure_default_chain, update_chain_evidence
@@ -372,7 +382,62 @@ def _run_statistics(run: LinkageRun, panel: MetricPanel) -> RunStatistics:
         range(-run.max_lag, run.max_lag + 1),
         rng=rng,
     )
+    stats = within_unit_verdicts(panel, stats, same_survey_pairs(panel.metric_keys))
     return RunStatistics(stats, run_key_drivers(panel, seed=run.seed))
+
+
+def same_survey_pairs(metric_keys: Sequence[str]) -> set[tuple[int, int]]:
+    """Index pairs of metrics answered in one survey (the same respondents at the same time):
+    their within-unit link is shared measurement (halo, mood on the day), not a chain."""
+    surveys: dict[str, set[int]] = {key: set() for key in metric_keys}
+    for key, survey_id in Question.objects.filter(metric_key__in=list(metric_keys)).values_list(
+        "metric_key", "survey_id"
+    ):
+        surveys[key].add(survey_id)
+    return {
+        (x, y)
+        for x, y in metric_pairs(len(metric_keys))
+        if surveys[metric_keys[x]] & surveys[metric_keys[y]]
+    }
+
+
+def within_unit_verdicts(
+    panel: MetricPanel, stats: list[LinkageStat], same_survey: set[tuple[int, int]]
+) -> list[LinkageStat]:
+    """Within-unit p and slope limits replaced by the cluster-robust (by unit) ones, and
+    within_q recomputed by Benjamini–Hochberg over the pairs from different surveys only.
+
+    Same-survey pairs keep their p but get no q and the warning "same_survey": reported,
+    flagged, outside the family that decides chain links (a link needs q < 0.05).
+    """
+    by_lag: dict[int, list[int]] = defaultdict(list)
+    for index, stat in enumerate(stats):
+        by_lag[stat.lag].append(index)
+    updated = list(stats)
+    for lag, indexes in by_lag.items():
+        x = [stats[index].x_index for index in indexes]
+        y = [stats[index].y_index for index in indexes]
+        cell, low, high = lagged_within_cluster(panel.values, x, y, lag)
+        for position, index in enumerate(indexes):
+            updated[index] = dataclasses.replace(
+                stats[index],
+                within_p=float(cell.p[position]),
+                slope_within_low=float(low[position]),
+                slope_within_high=float(high[position]),
+            )
+    family = np.array([(s.x_index, s.y_index) not in same_survey for s in updated])
+    within_p = np.array([s.within_p for s in updated], dtype=float)
+    within_q = np.full(len(updated), np.nan)
+    if family.any():
+        within_q[family] = benjamini_hochberg(within_p[family])
+    return [
+        dataclasses.replace(
+            stat,
+            within_q=float(within_q[index]),
+            warnings=stat.warnings + (() if family[index] else ("same_survey",)),
+        )
+        for index, stat in enumerate(updated)
+    ]
 
 
 def unit_means(values: np.ndarray, window: slice) -> np.ndarray:
