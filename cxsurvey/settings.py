@@ -309,6 +309,9 @@ DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRES
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)
+# Answers through a customer survey's public link per client address, survey and round,
+# unless the survey sets its own (0: no limit). The page also takes one answer per browser.
+PUBLIC_ANSWERS_PER_ADDRESS = env.int("PUBLIC_ANSWERS_PER_ADDRESS", default=20)
 # The URL printed in invitation exports and e-mails.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import logic
 from .models import Choice, Question
 
 MAX_TEXT_LENGTH = 5000
@@ -95,6 +96,7 @@ def clean_answers(
 ) -> tuple[list[CleanAnswer], dict[str, list[str]]]:
     """Validate raw answers; return the clean ones and errors keyed by question code.
 
+    Questions hidden by logic (`surveys.logic`) are skipped: not required, answers dropped.
     Unknown question codes are errors (keyed by the unknown code). Questions must come with
     their choices prefetched (`prefetch_related("choices")`) to avoid a query per question.
     """
@@ -103,7 +105,10 @@ def clean_answers(
         code: ["This question is not part of the survey."] for code in raw if code not in by_code
     }
     cleaned: list[CleanAnswer] = []
+    shown: dict[str, logic.Value] = {}  # answers of shown questions, for later conditions
     for code, question in by_code.items():
+        if not logic.is_shown(question, shown):
+            continue  # hidden by logic: neither required nor stored, whatever was sent
         value = raw.get(code)
         if isinstance(value, str) and question.type != Question.Type.TEXT:
             value = value.strip()
@@ -119,7 +124,18 @@ def clean_answers(
             else {}
         )
         try:
-            cleaned.append(_clean_one(question, value, choices))
+            answer = _clean_one(question, value, choices)
         except ValueError as error:
             errors[code] = [str(error)]
+        else:
+            cleaned.append(answer)
+            shown[code] = _logic_value(answer)
     return cleaned, errors
+
+
+def _logic_value(answer: CleanAnswer) -> logic.Value:
+    if answer.choice is not None:
+        return answer.choice.value
+    if answer.choices:
+        return [choice.value for choice in answer.choices]
+    return answer.number if answer.number is not None else answer.text

@@ -133,6 +133,19 @@ class Survey(TimeStamped):
         "default: anyone with the link could add answers to a small team and then read its "
         "real answers by subtraction. Customer surveys always accept the public link.",
     )
+    one_answer_per_browser = models.BooleanField(
+        default=True,
+        help_text="Public link: a browser that has answered sees “already answered” for "
+        "the rest of the round (a signed cookie). Switch off for a shared kiosk; employee "
+        "surveys always keep it.",
+    )
+    public_answers_per_address = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Public link: at most this many answers per network address and round; "
+        "empty uses PUBLIC_ANSWERS_PER_ADDRESS, 0 means no limit (customer surveys). Employee "
+        "surveys never exceed EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS.",
+    )
     release_mode = models.CharField(
         max_length=10,
         choices=ReleaseMode.choices,
@@ -213,6 +226,14 @@ class Question(models.Model):
         NUMBER = "number", "Number"
         TEXT = "text", "Open text"
 
+    class Operator(models.TextChoices):
+        LTE = "lte", "is at most"
+        GTE = "gte", "is at least"
+        EQ = "eq", "is"
+        NE = "ne", "is not"
+        IN = "in", "is one of (comma-separated)"
+        ANSWERED = "answered", "is answered"
+
     # Fixed scales per type; rating and number use the question's own bounds.
     SCALES: dict[str, tuple[int, int]] = {
         Type.NPS: (0, 10),
@@ -244,6 +265,22 @@ class Question(models.Model):
     )
     grid = models.CharField(
         max_length=40, blank=True, help_text="Questions sharing a grid name are shown together."
+    )
+    # Question logic (`surveys.logic`): shown only when an earlier answer meets this.
+    show_if_question = models.SlugField(
+        "show if question",
+        max_length=40,
+        blank=True,
+        help_text="Code of an earlier question; empty: always shown.",
+    )
+    show_if_operator = models.CharField(
+        "show if answer", max_length=10, choices=Operator.choices, blank=True
+    )
+    show_if_value = models.CharField(
+        "show if value",
+        max_length=200,
+        blank=True,
+        help_text="A number or option value; several separated by commas for “is one of”.",
     )
 
     class Meta:

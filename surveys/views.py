@@ -1,25 +1,22 @@
 """Respondent pages: the home page, the public survey link, personal invitations, thanks.
 
 Views check the request's shape and hand answers to `submit_response`, the one write path;
-domain errors become pages with the error's own status code and safe message. An employee
-survey's public link, when switched on, takes one answer per browser (a signed cookie) and
-at most EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS per client address (the cache) per period.
+domain errors become pages with the error's own status code and safe message. A public
+link takes one answer per browser and a limited number per address and round
+(`public_link`); an employee survey's public link is off unless switched on.
 """
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from rest_framework.throttling import BaseThrottle
 
 from common.net import client_address
 from common.ratelimit import hit_public_submit
 
+from . import public_link
 from .exceptions import (
     InvalidAnswers,
     InvitationExpired,
@@ -44,9 +41,6 @@ from .selectors import (
 )
 from .services import find_invitation, submit_response
 from .services.releases import results_visible_from
-
-ANSWERED_COOKIE = "cxsurvey_answered"
-ANSWERED_COOKIE_SALT = "surveys.public-link-answers"
 
 
 def _problem(request: HttpRequest, *, status: int, heading: str, message: str) -> HttpResponse:
@@ -138,50 +132,11 @@ def _render_form(
     return render(request, "surveys/respond.html", context)
 
 
-# ------------------------------------------------------------------ employee public links
-
-
-def _public_answer_key(survey: Survey) -> str:
-    return f"{survey.pk}:{survey.period_for(timezone.now())}"
-
-
-def _answered_from_here(request: HttpRequest, survey: Survey) -> bool:
-    """This browser already answered the employee survey this period, or this address
-    reached the per-address limit."""
-    answered = request.get_signed_cookie(ANSWERED_COOKIE, "", salt=ANSWERED_COOKIE_SALT) or ""
-    if _public_answer_key(survey) in answered.split(","):
-        return True
-    limit = settings.EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS
-    return cache.get(_address_key(request, survey), 0) >= limit
-
-
-def _address_key(request: HttpRequest, survey: Survey) -> str:
-    # The client address as the API's throttles read it (NUM_PROXIES hops back).
-    address = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
-    return f"employee-public-answers:{_public_answer_key(survey)}:{address}"
-
-
-def _count_public_answer(request: HttpRequest, response: HttpResponse, survey: Survey) -> None:
-    key = _address_key(request, survey)
-    if not cache.add(key, 1, timeout=40 * 24 * 3600):
-        cache.incr(key)
-    answered = request.get_signed_cookie(ANSWERED_COOKIE, "", salt=ANSWERED_COOKIE_SALT) or ""
-    kept = [entry for entry in answered.split(",") if entry][-20:]
-    response.set_signed_cookie(
-        ANSWERED_COOKIE,
-        ",".join([*kept, _public_answer_key(survey)]),
-        salt=ANSWERED_COOKIE_SALT,
-        max_age=100 * 24 * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
-
-
 def _already_answered(request: HttpRequest) -> HttpResponse:
     message = _(
-        "An answer was already given from this browser or network for this round. "
-        "If you have not answered yet, please ask for a personal invitation link."
+        "An answer was already given from this browser or network for this survey. "
+        "Thank you for taking part. If you have not answered yet, please ask for a personal "
+        "invitation link."
     )
     return _problem(request, status=429, heading=_("Already answered"), message=message)
 
@@ -210,8 +165,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         return _problem(request, status=403, heading=_("Preview"), message=message)
     if not (survey.accepts_public_link or preview):
         return _domain_problem(request, InvitationRequired())
-    limited = survey.is_employee and not preview
-    if limited and request.method == "POST" and _answered_from_here(request, survey):
+    if not preview and public_link.answered_from_here(request, survey):
         return _already_answered(request)
     unit, unit_choices = _resolve_unit(survey, request.GET.get("u", "").strip())
     if unit is None and unit_choices is None and not preview:
@@ -225,8 +179,8 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
     if data is not None:
         outcome = _too_many(request) or _submit(request, form, survey=survey, unit=unit)
         if outcome is not None:
-            if limited and outcome.status_code == 302:
-                _count_public_answer(request, outcome, survey)
+            if outcome.status_code == 302:
+                public_link.count_answer(request, outcome, survey)
             return outcome
     return _render_form(request, form, survey=survey, unit=unit, preview=preview)
 

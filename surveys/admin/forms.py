@@ -32,6 +32,8 @@ class SurveyAdminForm(forms.ModelForm):
             "anonymous",
             "anonymity_threshold",
             "allow_public_link",
+            "one_answer_per_browser",
+            "public_answers_per_address",
             "reporting_attributes",
             "release_mode",
             "period_granularity",

@@ -26,6 +26,7 @@ from ..services.metrics import ensure_metrics_for_questions
 from ..services.releases import release_survey
 from .forms import IssueInvitationsForm, SurveyAdminForm, SurveyFromTemplateForm
 from .invitations import csv_download
+from .logic import QuestionLogicForm, QuestionLogicFormSet
 
 PUBLIC_LINK_WARNING = (
     "The public link of this employee survey is on. Anyone with the link can answer for any "
@@ -44,6 +45,7 @@ INVITATION_ERROR_FIELDS = {
 
 class QuestionInline(admin.TabularInline):
     model = Question
+    formset = QuestionLogicFormSet
     fields = (
         "order",
         "code",
@@ -54,6 +56,9 @@ class QuestionInline(admin.TabularInline):
         "max_value",
         "metric_key",
         "grid",
+        "show_if_question",
+        "show_if_operator",
+        "show_if_value",
         "choice_summary",
     )
     readonly_fields = ("choice_summary",)
@@ -121,6 +126,15 @@ class SurveyAdmin(admin.ModelAdmin):
                 "when released (when the period ends or the survey is closed, or in batches "
                 "of at least the threshold), never live; employee surveys are answered by "
                 "personal invitation only unless the public link is allowed.",
+            },
+        ),
+        (
+            "Public link",
+            {
+                "fields": ("one_answer_per_browser", "public_answers_per_address"),
+                "description": "One answer per person: a browser that answered sees "
+                "“already answered”; answers per network address and round are limited. "
+                "Personal invitations are single-use in any case.",
             },
         ),
         ("Reporting", {"fields": ("period_granularity", "languages")}),
@@ -298,6 +312,7 @@ class ChoiceInline(admin.TabularInline):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionLogicForm
     list_display = ("code", "survey", "order", "type", "metric_key", "required")
     list_filter = ("type",)
     list_select_related = ("survey",)
