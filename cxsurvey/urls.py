@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from common.views import brand_logo, brand_stylesheet
 from linkage.api.urls import register as register_linkage_api
 from surveys.api.permissions import HasRole
 from surveys.api.urls import register as register_surveys_api
@@ -35,5 +36,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("dashboard/", include("linkage.urls")),
+    path("brand.css", brand_stylesheet, name="brand-css"),
+    path("brand/logo", brand_logo, name="brand-logo"),
     path("", include("surveys.urls")),
 ]

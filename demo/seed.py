@@ -46,6 +46,7 @@ from .generator import (
     simulate,
 )
 from .initiatives import IDEAS, ensure_initiatives
+from .translations import add_german_texts
 
 ProgressCallback = Callable[[str, int, int], object]  # (stage, done, total)
 
@@ -227,6 +228,8 @@ def ensure_surveys(company: OrgUnit, first_period: str) -> dict[str, Survey]:
             survey.status = Survey.Status.OPEN
             survey.languages = ["en"]
             survey.save()
+        if kind == "customer":
+            add_german_texts(survey, company.name)
         surveys[kind] = survey
     return surveys
 

@@ -11,6 +11,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from common.models import TimeStamped
 from common.net import url_problem
@@ -111,6 +112,9 @@ class Survey(TimeStamped):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     intro = models.TextField(blank=True, help_text="Shown above the questions.")
+    thank_you = models.TextField(
+        blank=True, help_text="Shown after answering; empty shows a standard thank-you."
+    )
     audience = models.CharField(max_length=10, choices=Audience.choices)
     kind = models.CharField(max_length=15, choices=Kind.choices)
     status = models.CharField(
@@ -160,7 +164,12 @@ class Survey(TimeStamped):
         help_text="Employee and anonymous surveys: the only segment attributes kept with an "
         'answer, e.g. ["role"]. Everything else from the invitation is dropped.',
     )
-    languages = models.JSONField(default=list, blank=True, help_text='e.g. ["en", "de"]')
+    languages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Languages respondents may choose, the first is the default, e.g. ["en", "de"]; '
+        "empty: English only.",
+    )
     root_unit = models.ForeignKey(
         OrgUnit,
         null=True,
@@ -241,11 +250,12 @@ class Question(models.Model):
         Type.CES: (1, 7),
         Type.LIKERT: (1, 5),
     }
-    DEFAULT_LABELS: dict[str, tuple[str, str]] = {
-        Type.NPS: ("Not at all likely", "Extremely likely"),
-        Type.CSAT: ("Very dissatisfied", "Very satisfied"),
-        Type.CES: ("Strongly disagree", "Strongly agree"),
-        Type.LIKERT: ("Strongly disagree", "Strongly agree"),
+    # Translated when shown (the respondent's language); a question's own labels win.
+    DEFAULT_LABELS = {
+        Type.NPS: (gettext_lazy("Not at all likely"), gettext_lazy("Extremely likely")),
+        Type.CSAT: (gettext_lazy("Very dissatisfied"), gettext_lazy("Very satisfied")),
+        Type.CES: (gettext_lazy("Strongly disagree"), gettext_lazy("Strongly agree")),
+        Type.LIKERT: (gettext_lazy("Strongly disagree"), gettext_lazy("Strongly agree")),
     }
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
@@ -312,8 +322,8 @@ class Question(models.Model):
         return self.min_value, self.max_value
 
     def endpoint_labels(self) -> tuple[str, str]:
-        default = self.DEFAULT_LABELS.get(self.type, ("", ""))
-        return self.low_label or default[0], self.high_label or default[1]
+        low, high = self.DEFAULT_LABELS.get(Question.Type(self.type)) or ("", "")
+        return self.low_label or str(low), self.high_label or str(high)
 
 
 class Choice(models.Model):

@@ -6,9 +6,13 @@ link takes one answer per browser and a limited number per address and round
 (`public_link`); an employee survey's public link is off unless switched on.
 """
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -28,6 +32,7 @@ from .exceptions import (
     UnknownUnit,
 )
 from .forms import ResponseForm
+from .languages import SWITCH_PARAMETER, choose_language, offered_languages
 from .models import OrgUnit, Survey
 from .selectors import (
     frontline_units,
@@ -57,8 +62,58 @@ def _domain_problem(request: HttpRequest, error: SurveyError) -> HttpResponse:
         SurveyClosed: _("This survey is closed"),
         UnknownUnit: _("This link is incomplete"),
     }
+    # The errors' own messages are English (the API's); these are the respondent's language.
+    messages = {
+        InvitationNotFound: _(
+            "This invitation link is not valid. Please check the link in your message."
+        ),
+        InvitationUsed: _("This invitation has already been answered. Thank you!"),
+        InvitationExpired: _("This invitation has expired."),
+        InvitationRequired: _(
+            "This survey is answered through personal invitation links only. Please use the "
+            "link in your invitation."
+        ),
+        SurveyClosed: _("This survey is not accepting answers."),
+    }
     heading = headings.get(type(error), _("Something is not right"))
-    return _problem(request, status=error.status_code, heading=heading, message=error.message)
+    message = messages.get(type(error), error.message)
+    return _problem(request, status=error.status_code, heading=heading, message=message)
+
+
+def _use_language(request: HttpRequest, survey: Survey, invitation_language: str = "") -> str:
+    """Activate the respondent's language for this request (`languages.choose_language`);
+    LocaleMiddleware then sends it as Content-Language."""
+    language = choose_language(
+        survey,
+        requested=request.GET.get(SWITCH_PARAMETER, ""),
+        invitation_language=invitation_language,
+        accept=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+    )
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
+
+
+def _language_links(request: HttpRequest, survey: Survey) -> list[dict[str, object]]:
+    """The page's language switcher: the same address in each of the survey's languages."""
+    offered = offered_languages(survey)
+    if len(offered) < 2:
+        return []
+    names = dict(settings.LANGUAGES)
+    current = translation.get_language()
+    links = []
+    for code in offered:
+        query = request.GET.copy()
+        query[SWITCH_PARAMETER] = code
+        links.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "url": f"{request.path}?{query.urlencode()}",
+                "current": code == current,
+            }
+        )
+    return links
 
 
 def _too_many(request: HttpRequest) -> HttpResponse | None:
@@ -101,9 +156,14 @@ def _submit(
     form.is_valid()
     if form.has_question_errors():
         return None
+    language = translation.get_language()
     try:
         submit_response(
-            survey=survey, answers=form.answers(), unit=unit or form.selected_unit(), token=token
+            survey=survey,
+            answers=form.answers(),
+            unit=unit or form.selected_unit(),
+            token=token,
+            meta={"language": language},
         )
     except InvalidAnswers as error:
         form.apply_errors(error.errors)
@@ -115,7 +175,10 @@ def _submit(
         return None
     except SurveyError as error:
         return _domain_problem(request, error)
-    return redirect("surveys:thanks", slug=survey.slug)
+    thanks = reverse("surveys:thanks", kwargs={"slug": survey.slug})
+    if language != offered_languages(survey)[0]:
+        thanks += "?" + urlencode({SWITCH_PARAMETER: language})
+    return redirect(thanks)
 
 
 def _render_form(
@@ -126,7 +189,13 @@ def _render_form(
     unit: OrgUnit | None = None,
     preview: bool = False,
 ) -> HttpResponse:
-    context = {"survey": survey, "form": form, "unit": unit, "preview": preview}
+    context = {
+        "survey": survey,
+        "form": form,
+        "unit": unit,
+        "preview": preview,
+        "language_links": _language_links(request, survey),
+    }
     if survey.is_confidential:
         context["results_visible_from"] = results_visible_from(survey)
     return render(request, "surveys/respond.html", context)
@@ -158,6 +227,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
     preview = request.GET.get("preview") == "1" and request.user.is_staff
     if survey is None or (survey.status == Survey.Status.DRAFT and not preview):
         return _survey_not_found(request)
+    _use_language(request, survey)
     if not (survey.is_open or preview):
         return _domain_problem(request, SurveyClosed())
     if preview and request.method == "POST":
@@ -194,6 +264,7 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
     except SurveyError as error:
         return _domain_problem(request, error)
     survey = invitation.survey
+    _use_language(request, survey, invitation.language)
     if not survey.is_open:
         return _domain_problem(request, SurveyClosed())
     data = request.POST if request.method == "POST" else None
@@ -211,4 +282,5 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     survey = answerable_survey(slug)
     if survey is None:
         return _survey_not_found(request)
+    _use_language(request, survey)
     return render(request, "surveys/thanks.html", {"survey": survey})

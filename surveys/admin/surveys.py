@@ -11,14 +11,16 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from common.roles import acting_user
 
 from ..exceptions import InvalidInvitationRequest, SlugTaken, SurveyError, UnknownUnit
 from ..exports import invitation_rows
+from ..languages import missing_translations
 from ..models import Choice, Invitation, OrgUnit, Question, Survey
-from ..selectors import surveys_with_counts
+from ..selectors import questions_for, surveys_with_counts
 from ..services import close_survey, issue_invitations, open_survey
 from ..services.authoring import save_question
 from ..services.library import create_survey_from_template
@@ -43,7 +45,7 @@ INVITATION_ERROR_FIELDS = {
 }
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(TranslationTabularInline):
     model = Question
     formset = QuestionLogicFormSet
     fields = (
@@ -92,7 +94,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(TranslationAdmin):
     form = SurveyAdminForm
     list_display = (
         "title",
@@ -109,9 +111,19 @@ class SurveyAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("root_unit",)
-    readonly_fields = ("status", "opened_at", "closed_at", "public_link", "preview_link")
+    readonly_fields = (
+        "status",
+        "opened_at",
+        "closed_at",
+        "public_link",
+        "preview_link",
+        "translations_missing",
+    )
     fieldsets = (
-        (None, {"fields": ("title", "slug", "intro", "audience", "kind", "root_unit")}),
+        (
+            None,
+            {"fields": ("title", "slug", "intro", "thank_you", "audience", "kind", "root_unit")},
+        ),
         (
             "Privacy",
             {
@@ -137,7 +149,16 @@ class SurveyAdmin(admin.ModelAdmin):
                 "Personal invitations are single-use in any case.",
             },
         ),
-        ("Reporting", {"fields": ("period_granularity", "languages")}),
+        ("Reporting", {"fields": ("period_granularity",)}),
+        (
+            "Languages",
+            {
+                "fields": ("languages", "translations_missing"),
+                "description": "Respondents see the survey in their language when it is "
+                "listed here: from their invitation, the page's switcher or their browser; "
+                "otherwise in the first language listed. Empty translations show English.",
+            },
+        ),
         ("Status", {"fields": ("status", "opened_at", "closed_at", "public_link", "preview_link")}),
     )
     inlines = (QuestionInline,)
@@ -171,6 +192,20 @@ class SurveyAdmin(admin.ModelAdmin):
             return "—"
         url = survey.get_absolute_url() + "?preview=1"
         return format_html('<a href="{}" target="_blank" rel="noopener">Preview</a>', url)
+
+    @admin.display(description="Missing translations")
+    def translations_missing(self, survey: Survey) -> str:
+        if not survey.pk:
+            return "—"
+        missing = missing_translations(survey, questions_for(survey))
+        if not missing:
+            return "None: every text is translated into the survey's languages."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{}: {}</li>", ((m.language, ", ".join(m.items)) for m in missing)
+            ),
+        )
 
     @admin.display(description="Public link")
     def public_link(self, survey: Survey) -> str:
@@ -303,7 +338,7 @@ def _invitations_csv(survey: Survey, unit: OrgUnit, invitations: list[Invitation
     return csv_download(invitation_rows(invitations), filename)
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(TranslationTabularInline):
     model = Choice
     fields = ("order", "value", "label", "score")
     ordering = ("order", "id")
@@ -311,7 +346,7 @@ class ChoiceInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(TranslationAdmin):
     form = QuestionLogicForm
     list_display = ("code", "survey", "order", "type", "metric_key", "required")
     list_filter = ("type",)

@@ -93,6 +93,7 @@ def test_admin_survey_changelist_counts_without_a_query_per_survey(client, owner
         return len(captured)
 
     ResponseFactory(survey=SurveyFactory())
+    changelist_queries()  # warms the cached branding every page reads once
     few = changelist_queries()
     for _ in range(4):
         survey = SurveyFactory()
@@ -259,7 +260,11 @@ def _survey_form_data(survey: Survey, **changes) -> dict:
         "questions-TOTAL_FORMS": 0,
         "questions-INITIAL_FORMS": 0,
     }
-    return {**data, **changes}
+    data = {**data, **changes}
+    # Texts are edited per language (django-modeltranslation): English is required.
+    for field in ("title", "intro"):
+        data[f"{field}_en"] = data.pop(field)
+    return data
 
 
 def test_admin_launched_survey_keeps_its_audience_and_anonymity_rules(client, owner):

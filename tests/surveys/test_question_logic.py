@@ -160,7 +160,7 @@ def test_admin_question_page_refuses_logic_on_a_missing_question(client, owner, 
         "code": "reason",
         "order": 2,
         "type": "text",
-        "text": "Why?",
+        "text_en": "Why?",
         "required": "on",
         "show_if_question": "nope",
         "show_if_operator": "lte",
@@ -204,7 +204,7 @@ def test_admin_question_list_refuses_reordering_that_puts_the_condition_first(cl
     client.force_login(owner)
     url = reverse("admin:surveys_survey_change", args=[survey.pk])
     data = {
-        "title": survey.title,
+        "title_en": survey.title,
         "slug": survey.slug,
         "audience": "customer",
         "kind": survey.kind,
@@ -226,7 +226,7 @@ def test_admin_question_list_refuses_reordering_that_puts_the_condition_first(cl
                 prefix + "order": order,
                 prefix + "code": question.code,
                 prefix + "type": question.type,
-                prefix + "text": question.text,
+                prefix + "text_en": question.text,
                 prefix + "required": "on",
                 prefix + "show_if_question": question.show_if_question,
                 prefix + "show_if_operator": question.show_if_operator,
