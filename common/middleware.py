@@ -13,8 +13,6 @@ from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from .selectors import current_branding
-
 MESSAGE = "The address contains a NUL character."
 
 
@@ -35,15 +33,15 @@ class RejectNulMiddleware:
 
 class BrandLogoSourceMiddleware:
     """A logo given by https address (Branding.logo_url) is the one image source from
-    another origin: HTML pages allow exactly that origin in the CSP's img-src."""
+    another origin: a page that showed the branding (the context processor noted the
+    origin) allows exactly that origin in the CSP's img-src. Other pages read nothing."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.get("Content-Type", "").startswith("text/html"):
-            origin = current_branding().external_logo_origin
-            if origin:
-                response._csp_update = {"img-src": [origin]}  # type: ignore[attr-defined]
+        origin = getattr(request, "brand_logo_origin", "")
+        if origin:
+            response._csp_update = {"img-src": [origin]}  # type: ignore[attr-defined]
         return response

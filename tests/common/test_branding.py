@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from common.colour import contrast_ratio, shades
 from common.models import Branding
+from common.selectors import email_branding
 from common.services.branding import save_branding
 from surveys.models import OrgUnit, Question, Survey
 from tests.factories import OrgUnitFactory, QuestionFactory, SurveyFactory
@@ -107,3 +108,11 @@ def test_admin_saves_branding_with_an_uploaded_logo_and_pages_use_it_at_once(
     branding = Branding.objects.get()
     assert branding.company_name == "Acme" and branding.logo_type == "image/png"
     assert "--brand: #004d80;" in Client().get("/brand.css").text
+
+
+@pytest.mark.django_db
+def test_email_branding_gives_an_absolute_logo_address():
+    save_branding(branding=Branding(company_name="Acme", colour="#004d80"), logo=PNG)
+    branding = email_branding("https://cx.example.com/")
+    assert branding["company_name"] == "Acme" and branding["colour"] == "#004d80"
+    assert branding["logo_url"].startswith("https://cx.example.com/brand/logo?v=")
