@@ -163,9 +163,10 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "
 # Fixed page texts: compiled catalogues in locale/ (committed, so nothing compiles at start).
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Survey texts per language (django-modeltranslation, surveys/translation.py): one column per
-# language in LANGUAGES; an empty translation shows the English text.
+# language in LANGUAGES; an empty translation shows the English text, else any other one (a
+# text written while another language was active is never shown empty).
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
-MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(code for code, _ in LANGUAGES)
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

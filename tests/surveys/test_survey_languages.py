@@ -130,3 +130,10 @@ def test_missing_translations_are_listed_per_language(visit, client, owner):
     client.force_login(owner)
     page = client.get(reverse("admin:surveys_survey_change", args=[visit.pk]))
     assert "de: options of goal" in page.content.decode()
+
+
+def test_text_written_in_another_language_only_is_never_shown_empty(store):
+    survey = SurveyFactory(slug="nur-deutsch", title_en="", title_de="Nur Deutsch")
+    Question.objects.create(survey=survey, code="nps", type=Question.Type.NPS, text_de="Wie?")
+    html = Client().get(url(survey, store), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Nur Deutsch</h1>" in html and "Wie?" in html
