@@ -137,3 +137,24 @@ def test_text_written_in_another_language_only_is_never_shown_empty(store):
     Question.objects.create(survey=survey, code="nps", type=Question.Type.NPS, text_de="Wie?")
     html = Client().get(url(survey, store), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<h1>Nur Deutsch</h1>" in html and "Wie?" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "send", "required"),
+    [
+        ("de", "Antworten senden", "Diese Frage muss beantwortet werden."),
+        ("fr", "Envoyer les réponses", "Cette question est obligatoire."),
+        ("es", "Enviar respuestas", "Esta pregunta es obligatoria."),
+    ],
+)
+def test_every_site_language_has_compiled_page_texts(language, send, required):
+    from django.utils import translation
+
+    with translation.override(language):
+        assert translation.gettext("Send answers") == send
+        assert translation.gettext("This question is required.") == required
+        assert "%(threshold)s" in translation.ngettext(
+            "Results are only reported for groups of at least %(threshold)s person.",
+            "Results are only reported for groups of at least %(threshold)s people.",
+            5,
+        )
