@@ -45,14 +45,17 @@ INVITATION_ERROR_FIELDS = {
 }
 
 
-class QuestionInline(TranslationTabularInline):
+class QuestionInline(admin.TabularInline):
+    """The question list edits the English text; each question's own page (its change link)
+    edits every language, so the table stays readable."""
+
     model = Question
     formset = QuestionLogicFormSet
     fields = (
         "order",
         "code",
         "type",
-        "text",
+        "text_en",
         "required",
         "min_value",
         "max_value",
@@ -67,6 +70,17 @@ class QuestionInline(TranslationTabularInline):
     ordering = ("order", "id")
     extra = 0
     show_change_link = True  # the question's own page edits its choices
+
+    # Narrow inputs (the admin's default is a wide text box per column) keep the table on
+    # one screen.
+    INPUT_SIZES = {"text_en": 36, "metric_key": 14, "grid": 10, "show_if_question": 8}
+    INPUT_SIZES |= {"show_if_value": 6, "code": 12}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.INPUT_SIZES:
+            field.widget.attrs.update(size=self.INPUT_SIZES[db_field.name], **{"class": ""})
+        return field
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return super().get_queryset(request).annotate(choice_count=Count("choices"))
