@@ -51,6 +51,7 @@ from .generator import (
     simulate,
 )
 from .initiatives import IDEAS, ensure_initiatives
+from .translations import add_german_texts
 
 ProgressCallback = Callable[[str, int, int], object]  # (stage, done, total)
 
@@ -270,6 +271,8 @@ def ensure_surveys(company: OrgUnit, first_period: str) -> dict[str, Survey]:
             survey.save()
         if kind == "employee" and not survey.questions.filter(code="enps_reason").exists():
             _add_questions(survey, EXTRA_EMPLOYEE_QUESTIONS)  # also in demos seeded before
+        if kind == "customer":
+            add_german_texts(survey, company.name)
         surveys[kind] = survey
     return surveys
 
