@@ -22,7 +22,6 @@ import numpy as np
 
 from ..models import CellStatistics
 from .cells import (
-    STATISTICS,
     Leaves,
     MetricFeed,
     UnitTree,
@@ -32,11 +31,8 @@ from .cells import (
 )
 from .store import WRITE_BATCH, write_cells
 
-COLUMNS = ("answers", "first", "second")
-
 
 def _rows_of(feed: MetricFeed, leaves: Leaves) -> list[CellStatistics]:
-    width = len(STATISTICS[feed.metric.aggregation])
     rows = []
     for unit_id, period, values, lined in zip(
         leaves.unit_ids.tolist(),
@@ -45,15 +41,14 @@ def _rows_of(feed: MetricFeed, leaves: Leaves) -> list[CellStatistics]:
         leaves.straight_liners.tolist(),
         strict=True,
     ):
-        sums = dict(zip(COLUMNS, values[:width], strict=False))
         rows.append(
             CellStatistics(
                 metric=feed.metric,
                 unit_id=unit_id,
                 period=period,
+                sums=values[:-1],
                 respondents=values[-1],
                 straight_liners=lined,
-                **sums,
             )
         )
     return rows
@@ -68,20 +63,22 @@ def store_leaves(feed: MetricFeed, leaves: Leaves, *, periods: list[str] | None)
     CellStatistics.objects.bulk_create(_rows_of(feed, leaves), batch_size=WRITE_BATCH)
 
 
-def stored_leaves(feed: MetricFeed, period: str) -> Leaves:
-    """The stored statistics of one metric × period, as leaves."""
-    width = len(STATISTICS[feed.metric.aggregation])
+def stored_leaves(feed: MetricFeed, period: str, columns: int) -> Leaves:
+    """The stored statistics of one metric × period, as leaves of `columns` statistics."""
     rows = list(
         CellStatistics.objects.filter(metric=feed.metric, period=period)
         .order_by("unit_id")
-        .values_list("unit_id", *COLUMNS[:width], "respondents", "straight_liners")
+        .values_list("unit_id", "sums", "respondents", "straight_liners")
     )
-    table = np.array(rows, dtype=np.float64).reshape(len(rows), width + 3)
+    statistics = np.zeros((len(rows), columns))
+    for index, (_, sums, respondents, _) in enumerate(rows):
+        statistics[index, : len(sums)] = sums
+        statistics[index, -1] = respondents
     return Leaves(
-        unit_ids=table[:, 0].astype(np.int64),
+        unit_ids=np.array([row[0] for row in rows], dtype=np.int64),
         periods=np.full(len(rows), period, dtype=object),
-        statistics=table[:, 1:-1],
-        straight_liners=table[:, -1],
+        statistics=statistics,
+        straight_liners=np.array([row[3] for row in rows], dtype=np.float64),
     )
 
 
@@ -126,12 +123,13 @@ def apply_new_responses(
     delta = leaf_statistics(feed, periods=[period], response_ids=response_ids)
     if not len(delta):
         return 0
-    summed, touched = add_leaves(stored_leaves(feed, period), delta, period)
+    stored = stored_leaves(feed, period, delta.statistics.shape[1])
+    summed, touched = add_leaves(stored, delta, period)
     CellStatistics.objects.bulk_create(
         _rows_of(feed, _select(summed, touched)),
         update_conflicts=True,
         unique_fields=["metric", "period", "unit"],
-        update_fields=[*COLUMNS, "respondents", "straight_liners"],
+        update_fields=["sums", "respondents", "straight_liners"],
     )
     cells = cells_from_leaves(feed, summed, tree=tree)
     return write_cells(feed, cells, periods=[period])
