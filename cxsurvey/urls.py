@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from comments.api.urls import register as register_comments_api
+from common.views import brand_logo, brand_stylesheet
 from linkage.api.urls import register as register_linkage_api
 from surveys.api.permissions import HasRole
 from surveys.api.urls import register as register_surveys_api
@@ -23,6 +25,7 @@ router = DefaultRouter()
 router.APIRootView = ApiRootView
 register_surveys_api(router)
 register_linkage_api(router)
+register_comments_api(router)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -35,5 +38,10 @@ urlpatterns = [
         name="api-docs",
     ),
     path("dashboard/", include("linkage.urls")),
+    path("comments/", include("comments.urls")),
+    path("workspace/", include("workspace.urls")),
+    path("distribution/", include("distribution.urls")),
+    path("brand.css", brand_stylesheet, name="brand-css"),
+    path("brand/logo", brand_logo, name="brand-logo"),
     path("", include("surveys.urls")),
 ]

@@ -18,6 +18,9 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from comments.models import ThemeRun
+from comments.selectors import latest_run, readable_comments
+from comments.services import compute_theme_run, start_theme_run
 from linkage.exceptions import InvalidLinkageRun
 from linkage.models import Initiative, LinkageRun, OutcomeImport
 from linkage.services.outcomes import import_outcome_file
@@ -31,7 +34,9 @@ from surveys.services.library import create_survey_from_template
 from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from surveys.services.releases import period_released, release_due_results
 from surveys.services.scores import recompute_all
+from surveys.visibility import SYSTEM
 
+from .distribution import DistributionReport, seed_distribution, wipe_distribution
 from .generator import (
     COMPANY,
     DEFAULT_SEED,
@@ -46,6 +51,7 @@ from .generator import (
     simulate,
 )
 from .initiatives import IDEAS, ensure_initiatives
+from .translations import add_german_texts
 
 ProgressCallback = Callable[[str, int, int], object]  # (stage, done, total)
 
@@ -72,6 +78,14 @@ EXTRA_CUSTOMER_QUESTIONS = (
         text="Did you have a problem with your delivery?",
         metric_key="customer.delivery_complaint",
         choices=YES_NO,
+    ),
+)
+EXTRA_EMPLOYEE_QUESTIONS = (
+    QuestionSpec(
+        code="enps_reason",
+        type=Question.Type.TEXT,
+        text="What is the most important reason for your score?",
+        required=False,
     ),
 )
 LOGINS = (
@@ -118,6 +132,8 @@ class SeedReport:
     releases: int = 0
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
+    theme_run: ThemeRun | None = None
+    distribution: DistributionReport | None = None
 
 
 def seed_demo(
@@ -158,12 +174,18 @@ def seed_demo(
     # the current month's pulse stays unpublished until it ends.
     report.releases = release_due_results()
     report.linkage_run = _link_the_chain(changed=bool(report.scores or report.releases))
+    report.theme_run = _theme_the_comments(surveys["customer"], labels)
+    _theme_the_comments(surveys["employee"], labels)
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
         first_period=before,
         last_period=labels[-1],
     )
+    report.distribution = seed_distribution(
+        store=units[stores[0].code], manager=get_user_model().objects.get(username="manager"),
+        now=now,
+    )  # fmt: skip
     return report
 
 
@@ -185,6 +207,26 @@ def _link_the_chain(*, changed: bool) -> LinkageRun | None:
     except InvalidLinkageRun:
         return None  # e.g. a single store-month: nothing to correlate yet
     compute_linkage_run(run.id)
+    run.refresh_from_db()
+    return run
+
+
+def _theme_the_comments(survey: Survey, labels: list[str]) -> ThemeRun | None:
+    """Themes of the customer comments of every demo month, computed here as the task does,
+    so the comment pages tell their story without a worker. Skipped when a run over the
+    same months already counted every readable comment."""
+    latest = latest_run(survey)
+    count = readable_comments(SYSTEM, survey, periods=(labels[0], labels[-1])).count()
+    if latest and (latest.first_period, latest.last_period, latest.comment_count) == (
+        labels[0],
+        labels[-1],
+        count,
+    ):
+        return None
+    run = start_theme_run(
+        survey=survey, first_period=labels[0], last_period=labels[-1], enqueue=False
+    )
+    compute_theme_run(run.pk)
     run.refresh_from_db()
     return run
 
@@ -235,6 +277,10 @@ def ensure_surveys(company: OrgUnit, first_period: str) -> dict[str, Survey]:
             survey.status = Survey.Status.OPEN
             survey.languages = ["en"]
             survey.save()
+        if kind == "employee" and not survey.questions.filter(code="enps_reason").exists():
+            _add_questions(survey, EXTRA_EMPLOYEE_QUESTIONS)  # also in demos seeded before
+        if kind == "customer":
+            add_german_texts(survey, company.name)
         surveys[kind] = survey
     return surveys
 
@@ -250,6 +296,7 @@ def _add_questions(survey: Survey, specs: tuple[QuestionSpec, ...]) -> None:
             type=spec.type,
             text=spec.text,
             metric_key=spec.metric_key,
+            required=spec.required,
         )
         Choice.objects.bulk_create(
             Choice(question=question, order=order, value=c.value, label=c.label, score=c.score)
@@ -393,6 +440,7 @@ def wipe_demo() -> None:
     company = OrgUnit.objects.filter(code=COMPANY[0]).first()
     try:
         with transaction.atomic():
+            wipe_distribution()
             Response.objects.filter(survey__slug__in=slugs).delete()
             Survey.objects.filter(slug__in=slugs).delete()
             OutcomeImport.objects.filter(file_name=OUTCOME_FILE).delete()
