@@ -1,5 +1,7 @@
 """Forms of the comments pages: shape only; selectors decide what may be read."""
 
+from __future__ import annotations
+
 from django import forms
 from django.db.models import QuerySet
 

@@ -1,5 +1,7 @@
 """Forms of distribution pages and admin views: shape only; services check the rules."""
 
+from __future__ import annotations
+
 from django import forms
 from django.contrib.auth.models import User
 
