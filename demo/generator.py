@@ -55,7 +55,12 @@ DEFAULT_SEED = 20240601
 
 # Open comments per score group: topics (of `comments.analysis.topic_names("customer")`),
 # their weights, and the share of negative comments.
-COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
+EMPLOYEE_COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
+    "low": (("workload", "pay", "tools", "manager support"), (0.4, 0.3, 0.2, 0.1), 0.9),
+    "middle": (("workload", "pay", "tools", "manager support"), (0.3, 0.3, 0.2, 0.2), 0.5),
+    "high": (("manager support", "tools", "workload", "pay"), (0.6, 0.2, 0.1, 0.1), 0.1),
+}
+CUSTOMER_COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
     "low": (
         ("checkout queues", "product quality", "prices", "app problems", "friendly staff"),
         (0.35, 0.25, 0.2, 0.15, 0.05),
@@ -72,6 +77,7 @@ COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
         0.05,
     ),
 }
+COMMENT_TOPICS = {"customer": CUSTOMER_COMMENT_TOPICS, "employee": EMPLOYEE_COMMENT_TOPICS}
 
 
 @dataclass(frozen=True)
@@ -238,16 +244,19 @@ def customer_answers(
     ]
 
 
-def _reason(rng: np.random.Generator, score: float, complaint: bool) -> str:
+def _reason(
+    rng: np.random.Generator, score: float, complaint: bool, audience: str = "customer"
+) -> str:
     """A comment tied to the same drivers as the score: a delivery complaint talks about the
     delivery; otherwise detractors mostly complain and promoters mostly praise, each with its
     own mix of topics (COMMENT_TOPICS), so the demo's themes separate the two groups."""
     if complaint:
         return comment_about("delivery delays", negative=True, rng=rng)
     group = "low" if score <= 6 else "high" if score >= 9 else "middle"
-    topics, weights, negative_share = COMMENT_TOPICS[group]
+    topics, weights, negative_share = COMMENT_TOPICS[audience][group]
     topic = topics[int(rng.choice(len(topics), p=weights))]
-    return comment_about(topic, negative=bool(rng.random() < negative_share), rng=rng)
+    negative = bool(rng.random() < negative_share)
+    return comment_about(topic, negative=negative, rng=rng, audience=audience)
 
 
 def employee_answers(store: Store, index: int, level: float, seed: int) -> list[dict[str, Any]]:
@@ -261,6 +270,7 @@ def employee_answers(store: Store, index: int, level: float, seed: int) -> list[
     stay = _ordinal(0.7 * person + rng.normal(0, 0.7, count) - 0.1, agreement)
     enablement = _ordinal(0.6 * person + rng.normal(0, 0.8, count), agreement)
     moments = np.sort(rng.random(count))
+    said = rng.random(count) < 0.6
     return [
         {
             "answers": {
@@ -268,6 +278,7 @@ def employee_answers(store: Store, index: int, level: float, seed: int) -> list[
                 "job_satisfaction": int(satisfaction[i]),
                 "intent_to_stay": int(stay[i]),
                 "enablement": int(enablement[i]),
+                "enps_reason": _reason(rng, enps[i], False, "employee") if said[i] else "",
             },
             "moment": float(moments[i]),
         }

@@ -51,6 +51,7 @@ from .generator import (
     simulate,
 )
 from .initiatives import IDEAS, ensure_initiatives
+from .translations import add_german_texts
 
 ProgressCallback = Callable[[str, int, int], object]  # (stage, done, total)
 
@@ -77,6 +78,14 @@ EXTRA_CUSTOMER_QUESTIONS = (
         text="Did you have a problem with your delivery?",
         metric_key="customer.delivery_complaint",
         choices=YES_NO,
+    ),
+)
+EXTRA_EMPLOYEE_QUESTIONS = (
+    QuestionSpec(
+        code="enps_reason",
+        type=Question.Type.TEXT,
+        text="What is the most important reason for your score?",
+        required=False,
     ),
 )
 LOGINS = (
@@ -164,6 +173,7 @@ def seed_demo(
     report.releases = release_due_results()
     report.linkage_run = _link_the_chain(changed=bool(report.scores or report.releases))
     report.theme_run = _theme_the_comments(surveys["customer"], labels)
+    _theme_the_comments(surveys["employee"], labels)
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
@@ -259,6 +269,10 @@ def ensure_surveys(company: OrgUnit, first_period: str) -> dict[str, Survey]:
             survey.status = Survey.Status.OPEN
             survey.languages = ["en"]
             survey.save()
+        if kind == "employee" and not survey.questions.filter(code="enps_reason").exists():
+            _add_questions(survey, EXTRA_EMPLOYEE_QUESTIONS)  # also in demos seeded before
+        if kind == "customer":
+            add_german_texts(survey, company.name)
         surveys[kind] = survey
     return surveys
 
@@ -274,6 +288,7 @@ def _add_questions(survey: Survey, specs: tuple[QuestionSpec, ...]) -> None:
             type=spec.type,
             text=spec.text,
             metric_key=spec.metric_key,
+            required=spec.required,
         )
         Choice.objects.bulk_create(
             Choice(question=question, order=order, value=c.value, label=c.label, score=c.score)

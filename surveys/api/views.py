@@ -20,7 +20,7 @@ from common.api.renderers import (
     CSVRenderer,
     XLSXRenderer,
 )
-from common.api.views import SLUG_PATTERN, ApiViewMixin, PublicSubmitThrottle
+from common.api.views import SLUG_PATTERN, ApiViewMixin, KeysetPagination, PublicSubmitThrottle
 from common.exports import streaming_export
 from common.roles import acting_user
 
@@ -264,9 +264,12 @@ class MetricViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 class MetricValueViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Metric values by metric, unit subtree, period range and level. Groups below the
-    anonymity threshold come back with value, interval and n null and `suppressed: true`."""
+    anonymity threshold come back with value, interval and n null and `suppressed: true`.
+    Pages follow a cursor in id order (`next`, `previous`; no page numbers or count), so a
+    deep page is as fast as the first."""
 
     permission_classes = [HasRole]
+    pagination_class = KeysetPagination
 
     serializer_class = MetricValueSerializer
     filter_backends: list = []
