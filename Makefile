@@ -40,8 +40,9 @@ install-semantic: install
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo's e-mailed links point at the address `make run` serves on, unless configured.
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, API docs: http://$(HOST):$(PORT)/api/docs/)"
@@ -68,7 +69,7 @@ worker: install
 	$(BIN)/celery -A cxsurvey worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A cxsurvey beat --loglevel=info
+	$(BIN)/celery -A cxsurvey beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -42,6 +42,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before the admin, as django-modeltranslation asks (its admin classes patch the admin's).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,10 +57,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_celery_beat",
     "common",
     "surveys",
     "comments",
+    "distribution",
     "linkage",
+    "workspace",
     "demo",
 ]
 
@@ -74,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Refusals on pages answer with the styled 403 page, logged without a traceback.
+    "workspace.middleware.RefusalPageMiddleware",
+    # After CSP, so it runs first on the way out: allows a branding logo's https origin.
+    "common.middleware.BrandLogoSourceMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -91,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "common.context_processors.branding",
             ],
         },
     },
@@ -156,6 +166,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+# Fixed page texts: compiled catalogues in locale/ (committed, so nothing compiles at start).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Survey texts per language (django-modeltranslation, surveys/translation.py): one column per
+# language in LANGUAGES; an empty translation shows the English text, else any other one (a
+# text written while another language was active is never shown empty).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(code for code, _ in LANGUAGES)
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -168,7 +185,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# People log in to the workspace and land on their role's home (workspace.roles.home_url).
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:home"
+LOGOUT_REDIRECT_URL = "workspace:login"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -221,6 +241,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = deploy.broker_transport_options(
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Reminder and pulse-wave schedules live in the database (django-celery-beat), editable in the
+# admin; the fixed sweeps below are copied there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # While submissions keep arriving, a cell is recomputed at most once per this many seconds.
 SCORE_RECOMPUTE_INTERVAL = env.float("SCORE_RECOMPUTE_INTERVAL", default=2.0)
 # A recompute queued this long ago and not finished is queued again by the sweep (its worker
@@ -320,8 +343,32 @@ COMMENT_THEMES_MAX = env.int("COMMENT_THEMES_MAX", default=12)
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)
-# The URL printed in invitation exports and e-mails.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Answers through a customer survey's public link per client address, survey and round,
+# unless the survey sets its own (0: no limit). The page also takes one answer per browser.
+PUBLIC_ANSWERS_PER_ADDRESS = env.int("PUBLIC_ANSWERS_PER_ADDRESS", default=20)
+# The address respondents reach the site at, for personal links in exports and e-mails.
+# Unset: the address of the request that issues them (admin, API), and for work without a
+# request (scheduled reminders and waves) the address the invitations were first sent with.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+
+# E-mail: printed to the console unless EMAIL_URL names a server, e.g.
+# smtp+tls://user:password@smtp.example.com:587 (django-environ's email_url).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_HOST = EMAIL_CONFIG.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = EMAIL_CONFIG.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = EMAIL_CONFIG.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="surveys@localhost")
+# Invitations per e-mail task; each task opens one connection to the mail server.
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=100)
+# Follow-up cases for detractors and low CSAT: hours to close, and the CSAT (1–5) at or below
+# which a case opens.
+FOLLOW_UP_SLA_HOURS = env.int("FOLLOW_UP_SLA_HOURS", default=48)
+FOLLOW_UP_CSAT_MAX = env.int("FOLLOW_UP_CSAT_MAX", default=2)
 
 LOGGING = {
     "version": 1,

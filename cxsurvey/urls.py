@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from comments.api.urls import register as register_comments_api
+from common.views import brand_logo, brand_stylesheet
 from linkage.api.urls import register as register_linkage_api
 from surveys.api.permissions import HasRole
 from surveys.api.urls import register as register_surveys_api
@@ -38,5 +39,9 @@ urlpatterns = [
     ),
     path("dashboard/", include("linkage.urls")),
     path("comments/", include("comments.urls")),
+    path("workspace/", include("workspace.urls")),
+    path("distribution/", include("distribution.urls")),
+    path("brand.css", brand_stylesheet, name="brand-css"),
+    path("brand/logo", brand_logo, name="brand-logo"),
     path("", include("surveys.urls")),
 ]

@@ -36,6 +36,7 @@ from surveys.services.releases import period_released, release_due_results
 from surveys.services.scores import recompute_all
 from surveys.visibility import SYSTEM
 
+from .distribution import DistributionReport, seed_distribution, wipe_distribution
 from .generator import (
     COMPANY,
     DEFAULT_SEED,
@@ -50,6 +51,7 @@ from .generator import (
     simulate,
 )
 from .initiatives import IDEAS, ensure_initiatives
+from .translations import add_german_texts
 
 ProgressCallback = Callable[[str, int, int], object]  # (stage, done, total)
 
@@ -131,6 +133,7 @@ class SeedReport:
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
     theme_run: ThemeRun | None = None
+    distribution: DistributionReport | None = None
 
 
 def seed_demo(
@@ -177,6 +180,10 @@ def seed_demo(
         first_period=labels[0],
         last_period=labels[-1],
     )
+    report.distribution = seed_distribution(
+        store=units[stores[0].code], manager=get_user_model().objects.get(username="manager"),
+        now=now,
+    )  # fmt: skip
     return report
 
 
@@ -264,6 +271,8 @@ def ensure_surveys(company: OrgUnit, first_period: str) -> dict[str, Survey]:
             survey.save()
         if kind == "employee" and not survey.questions.filter(code="enps_reason").exists():
             _add_questions(survey, EXTRA_EMPLOYEE_QUESTIONS)  # also in demos seeded before
+        if kind == "customer":
+            add_german_texts(survey, company.name)
         surveys[kind] = survey
     return surveys
 
@@ -423,6 +432,7 @@ def wipe_demo() -> None:
     company = OrgUnit.objects.filter(code=COMPANY[0]).first()
     try:
         with transaction.atomic():
+            wipe_distribution()
             Response.objects.filter(survey__slug__in=slugs).delete()
             Survey.objects.filter(slug__in=slugs).delete()
             OutcomeImport.objects.filter(file_name=OUTCOME_FILE).delete()

@@ -47,6 +47,16 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def english_outside_requests():
+    """A page request activates its respondent's language on the test's thread; texts that
+    a test then writes (per-language columns) must go to the default language again."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def eager_celery_for_unit_tests(request):
     """Unit tests run tasks in-process; tests marked integration use a real worker instead."""
     if request.node.get_closest_marker("integration"):

@@ -20,7 +20,7 @@ from common.api.renderers import (
     CSVRenderer,
     XLSXRenderer,
 )
-from common.api.views import SLUG_PATTERN, ApiViewMixin, PublicSubmitThrottle
+from common.api.views import SLUG_PATTERN, ApiViewMixin, KeysetPagination, PublicSubmitThrottle
 from common.exports import streaming_export
 from common.roles import acting_user
 
@@ -154,7 +154,9 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     )
     def export(self, request: Request, slug: str | None = None, **kwargs: Any):
         """Stream the survey's responses (one row per response, one column per question) as
-        CSV or XLSX. Employee and anonymous surveys are refused: export metric values."""
+        CSV or XLSX. A question column is headed by its code, or `question.<code>` when the
+        code equals a response column (e.g. `channel`). Employee and anonymous surveys are
+        refused: export metric values."""
         survey = self.get_object()
         query = UnitPeriodQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
@@ -262,9 +264,12 @@ class MetricViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 class MetricValueViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Metric values by metric, unit subtree, period range and level. Groups below the
-    anonymity threshold come back with value, interval and n null and `suppressed: true`."""
+    anonymity threshold come back with value, interval and n null and `suppressed: true`.
+    Pages follow a cursor in id order (`next`, `previous`; no page numbers or count), so a
+    deep page is as fast as the first."""
 
     permission_classes = [HasRole]
+    pagination_class = KeysetPagination
 
     serializer_class = MetricValueSerializer
     filter_backends: list = []
