@@ -1,10 +1,15 @@
-"""Admin bases that grant reading by role, and the read-only audit log."""
+"""Admin bases that grant reading by role, the read-only audit log and the branding page."""
 
+from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import AuditEvent
+from .models import AuditEvent, Branding
 from .roles import AnyUser, is_analyst, is_leader
+from .services.branding import logo_type_of, save_branding
 
 
 def reads_by_role(user: AnyUser) -> bool:
@@ -45,3 +50,76 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_select_related = ["actor"]
     search_fields = ["action", "subject", "actor__username"]
     date_hierarchy = "created_at"
+
+
+class BrandingForm(forms.ModelForm):
+    logo_file = forms.FileField(
+        label="Logo file",
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP, at most 512 KB; served by this site.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the uploaded logo", required=False)
+    logo_url = forms.URLField(
+        label="Logo address",
+        required=False,
+        assume_scheme="https",
+        help_text="An https address of the logo, used when no file is uploaded.",
+    )
+
+    class Meta:
+        model = Branding
+        fields = ("company_name", "colour", "logo_url", "show_powered_by")
+        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+
+    def clean_logo_file(self) -> bytes | None:
+        upload = self.cleaned_data.get("logo_file")
+        if not upload:
+            return None
+        data = upload.read(512 * 1024 + 1)
+        try:
+            logo_type_of(data)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        return data
+
+
+@admin.register(Branding)
+class BrandingAdmin(admin.ModelAdmin):
+    """One row: the list page goes straight to it (or to adding it)."""
+
+    form = BrandingForm
+    readonly_fields = ("logo_preview",)
+    fields = (
+        "company_name",
+        "colour",
+        "logo_file",
+        "remove_logo",
+        "logo_url",
+        "logo_preview",
+        "show_powered_by",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not Branding.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        branding = Branding.objects.only("pk").first()
+        if branding is None:
+            return HttpResponseRedirect(reverse("admin:common_branding_add"))
+        return HttpResponseRedirect(reverse("admin:common_branding_change", args=[branding.pk]))
+
+    @admin.display(description="Current logo")
+    def logo_preview(self, branding: Branding) -> str:
+        if not branding.has_logo:
+            return "—"
+        return format_html('<img src="{}" alt="Current logo" height="48">', branding.logo_src)
+
+    def save_model(self, request: HttpRequest, obj: Branding, form, change: bool) -> None:
+        save_branding(
+            branding=obj,
+            logo=form.cleaned_data.get("logo_file"),
+            remove_logo=form.cleaned_data.get("remove_logo", False),
+        )

@@ -42,6 +42,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Before the admin, as django-modeltranslation asks (its admin classes patch the admin's).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -79,9 +81,15 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Refusals on pages answer with the styled 403 page, logged without a traceback.
     "workspace.middleware.RefusalPageMiddleware",
+    # After CSP, so it runs first on the way out: allows a branding logo's https origin.
+    "common.middleware.BrandLogoSourceMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
+# Benchmark instruments (cxsurvey/bench.py): a bare insert view and an SQL count header.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+if BENCH_ENDPOINTS:
+    MIDDLEWARE.insert(0, "cxsurvey.bench.SqlCountMiddleware")
 
 ROOT_URLCONF = "cxsurvey.urls"
 WSGI_APPLICATION = "cxsurvey.wsgi.application"
@@ -96,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "common.context_processors.branding",
             ],
         },
     },
@@ -161,6 +170,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+# Fixed page texts: compiled catalogues in locale/ (committed, so nothing compiles at start).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Survey texts per language (django-modeltranslation, surveys/translation.py): one column per
+# language in LANGUAGES; an empty translation shows the English text, else any other one (a
+# text written while another language was active is never shown empty).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = tuple(code for code, _ in LANGUAGES)
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -325,9 +341,15 @@ DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRES
 # Open comments of employee and anonymous surveys: shown only for groups (answering unit ×
 # release) of at least this many respondents; separate from the score threshold.
 COMMENT_MIN_RESPONDENTS = env.int("COMMENT_MIN_RESPONDENTS", default=10)
+# Bounds of the number of themes a theme run chooses from the data (comments.services).
+COMMENT_THEMES_MIN = env.int("COMMENT_THEMES_MIN", default=5)
+COMMENT_THEMES_MAX = env.int("COMMENT_THEMES_MAX", default=12)
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)
+# Answers through a customer survey's public link per client address, survey and round,
+# unless the survey sets its own (0: no limit). The page also takes one answer per browser.
+PUBLIC_ANSWERS_PER_ADDRESS = env.int("PUBLIC_ANSWERS_PER_ADDRESS", default=20)
 # The address respondents reach the site at, for personal links in exports and e-mails.
 # Unset: the address of the request that issues them (admin, API), and for work without a
 # request (scheduled reminders and waves) the address the invitations were first sent with.

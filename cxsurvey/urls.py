@@ -1,11 +1,13 @@
 """URL configuration: admin, respondent pages, dashboards and the REST API."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from comments.api.urls import register as register_comments_api
+from common.views import brand_logo, brand_stylesheet
 from linkage.api.urls import register as register_linkage_api
 from surveys.api.permissions import HasRole
 from surveys.api.urls import register as register_surveys_api
@@ -40,5 +42,12 @@ urlpatterns = [
     path("comments/", include("comments.urls")),
     path("workspace/", include("workspace.urls")),
     path("distribution/", include("distribution.urls")),
+    path("brand.css", brand_stylesheet, name="brand-css"),
+    path("brand/logo", brand_logo, name="brand-logo"),
     path("", include("surveys.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:  # bench/load_submit.py only; off unless BENCH_ENDPOINTS=1
+    from .bench import bare_insert
+
+    urlpatterns.append(path("bench/bare-insert/", bare_insert))

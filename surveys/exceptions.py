@@ -103,6 +103,17 @@ class QuestionWithoutOptions(SurveyError):
     """A choice question needs options before its survey can open."""
 
 
+class InvalidQuestionLogic(SurveyError):
+    """A question's logic refers to a later or missing question, or cannot be evaluated."""
+
+    def __init__(self, message: str, problems: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+    def field_errors(self) -> FieldErrors:
+        return {f"questions.{code}": list(messages) for code, messages in self.problems.items()}
+
+
 class InvalidInvitationRequest(SurveyError):
     """The invitations could not be issued as asked; none were written.
 

@@ -11,6 +11,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from common.models import TimeStamped
 from common.net import url_problem
@@ -111,6 +112,9 @@ class Survey(TimeStamped):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     intro = models.TextField(blank=True, help_text="Shown above the questions.")
+    thank_you = models.TextField(
+        blank=True, help_text="Shown after answering; empty shows a standard thank-you."
+    )
     audience = models.CharField(max_length=10, choices=Audience.choices)
     kind = models.CharField(max_length=15, choices=Kind.choices)
     status = models.CharField(
@@ -133,6 +137,19 @@ class Survey(TimeStamped):
         "default: anyone with the link could add answers to a small team and then read its "
         "real answers by subtraction. Customer surveys always accept the public link.",
     )
+    one_answer_per_browser = models.BooleanField(
+        default=True,
+        help_text="Public link: a browser that has answered sees “already answered” for "
+        "the rest of the round (a signed cookie). Switch off for a shared kiosk; employee "
+        "surveys always keep it.",
+    )
+    public_answers_per_address = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Public link: at most this many answers per network address and round; "
+        "empty uses PUBLIC_ANSWERS_PER_ADDRESS, 0 means no limit (customer surveys). Employee "
+        "surveys never exceed EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS.",
+    )
     release_mode = models.CharField(
         max_length=10,
         choices=ReleaseMode.choices,
@@ -147,7 +164,12 @@ class Survey(TimeStamped):
         help_text="Employee and anonymous surveys: the only segment attributes kept with an "
         'answer, e.g. ["role"]. Everything else from the invitation is dropped.',
     )
-    languages = models.JSONField(default=list, blank=True, help_text='e.g. ["en", "de"]')
+    languages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Languages respondents may choose, the first is the default, e.g. ["en", "de"]; '
+        "empty: English only.",
+    )
     root_unit = models.ForeignKey(
         OrgUnit,
         null=True,
@@ -213,6 +235,14 @@ class Question(models.Model):
         NUMBER = "number", "Number"
         TEXT = "text", "Open text"
 
+    class Operator(models.TextChoices):
+        LTE = "lte", "is at most"
+        GTE = "gte", "is at least"
+        EQ = "eq", "is"
+        NE = "ne", "is not"
+        IN = "in", "is one of (comma-separated)"
+        ANSWERED = "answered", "is answered"
+
     # Fixed scales per type; rating and number use the question's own bounds.
     SCALES: dict[str, tuple[int, int]] = {
         Type.NPS: (0, 10),
@@ -220,11 +250,12 @@ class Question(models.Model):
         Type.CES: (1, 7),
         Type.LIKERT: (1, 5),
     }
-    DEFAULT_LABELS: dict[str, tuple[str, str]] = {
-        Type.NPS: ("Not at all likely", "Extremely likely"),
-        Type.CSAT: ("Very dissatisfied", "Very satisfied"),
-        Type.CES: ("Strongly disagree", "Strongly agree"),
-        Type.LIKERT: ("Strongly disagree", "Strongly agree"),
+    # Translated when shown (the respondent's language); a question's own labels win.
+    DEFAULT_LABELS = {
+        Type.NPS: (gettext_lazy("Not at all likely"), gettext_lazy("Extremely likely")),
+        Type.CSAT: (gettext_lazy("Very dissatisfied"), gettext_lazy("Very satisfied")),
+        Type.CES: (gettext_lazy("Strongly disagree"), gettext_lazy("Strongly agree")),
+        Type.LIKERT: (gettext_lazy("Strongly disagree"), gettext_lazy("Strongly agree")),
     }
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
@@ -244,6 +275,22 @@ class Question(models.Model):
     )
     grid = models.CharField(
         max_length=40, blank=True, help_text="Questions sharing a grid name are shown together."
+    )
+    # Question logic (`surveys.logic`): shown only when an earlier answer meets this.
+    show_if_question = models.SlugField(
+        "show if question",
+        max_length=40,
+        blank=True,
+        help_text="Code of an earlier question; empty: always shown.",
+    )
+    show_if_operator = models.CharField(
+        "show if answer", max_length=10, choices=Operator.choices, blank=True
+    )
+    show_if_value = models.CharField(
+        "show if value",
+        max_length=200,
+        blank=True,
+        help_text="A number or option value; several separated by commas for “is one of”.",
     )
 
     class Meta:
@@ -275,8 +322,8 @@ class Question(models.Model):
         return self.min_value, self.max_value
 
     def endpoint_labels(self) -> tuple[str, str]:
-        default = self.DEFAULT_LABELS.get(self.type, ("", ""))
-        return self.low_label or default[0], self.high_label or default[1]
+        low, high = self.DEFAULT_LABELS.get(Question.Type(self.type)) or ("", "")
+        return self.low_label or str(low), self.high_label or str(high)
 
 
 class Choice(models.Model):
@@ -431,19 +478,21 @@ class Answer(models.Model):
 
 
 class DirtyScoreCell(models.Model):
-    """Scores of (survey, period) wait for a recompute. One row per pending cell coalesces
-    bursts of submissions into one task; a periodic sweep picks up cells whose task was
-    never queued (broker down)."""
+    """A change of (survey, period) the stored scores have not taken in yet: one row per
+    submitted response (or, with no response, a batch whose cell is recomputed from raw
+    answers). Insert-only on the request path, so submissions never wait on each other; the
+    worker claims, applies and deletes rows (`services.scores`), a periodic sweep picks up
+    rows whose task never ran."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=7)
+    response = models.ForeignKey(
+        "Response", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     marked_at = models.DateTimeField(default=timezone.now)
-    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["survey", "period"], name="one_dirty_cell_per_period"),
-        ]
+        indexes = [models.Index(fields=["survey", "period"], name="dirtycell_survey_period")]
 
     def __str__(self) -> str:
         return f"{self.survey_id}/{self.period}"
@@ -605,6 +654,36 @@ class MetricValue(models.Model):
         indexes = [
             models.Index(fields=["unit", "period"], name="metricvalue_unit_period"),
             models.Index(fields=["metric", "period"], name="metricvalue_metric_period"),
+            # Keyset pages of one metric's values (`id > cursor ORDER BY id` within a metric).
+            models.Index(fields=["metric", "id"], name="metricvalue_metric_keyset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}/{self.unit_id}/{self.period}"
+
+
+class CellStatistics(models.Model):
+    """Additive sufficient statistics of one survey metric's answers given at one unit in
+    one period (the unit's own answers; ancestors are summed when scored): `sums` holds the
+    aggregation's columns (`aggregation.STATISTICS`: answers and promoters and detractors,
+    top-box count, or sum and sum of squares; then a multi-item metric's per-respondent
+    sums), beside respondents and straight-liners. Every stored score of a customer metric is a
+    function of these, so a batch of new responses is added here and only its period is
+    rescored (`aggregation.incremental`). Not kept for employee and anonymous metrics, whose
+    scores come from released answers only. Written by the aggregation, never by requests."""
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    sums = models.JSONField(default=list)
+    respondents = models.FloatField(default=0)
+    straight_liners = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "period", "unit"], name="one_statistics_row_per_cell"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,25 +1,27 @@
 """Respondent pages: the home page, the public survey link, personal invitations, thanks.
 
 Views check the request's shape and hand answers to `submit_response`, the one write path;
-domain errors become pages with the error's own status code and safe message. An employee
-survey's public link, when switched on, takes one answer per browser (a signed cookie) and
-at most EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS per client address (the cache) per period.
+domain errors become pages with the error's own status code and safe message. A public
+link takes one answer per browser and a limited number per address and round
+(`public_link`); an employee survey's public link is off unless switched on.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from rest_framework.throttling import BaseThrottle
 
 from common.net import client_address
 from common.ratelimit import hit_public_submit
 
+from . import public_link
+from .definition import SurveyDefinition, definition_for, definition_for_slug
 from .exceptions import (
     InvalidAnswers,
     InvitationExpired,
@@ -31,12 +33,11 @@ from .exceptions import (
     UnknownUnit,
 )
 from .forms import ResponseForm
+from .languages import SWITCH_PARAMETER, choose_language, offered_languages
 from .models import OrgUnit, Survey
 from .selectors import (
     frontline_units,
     open_customer_surveys,
-    questions_for,
-    survey_by_slug,
     unit_in_survey,
 )
 from .selectors import (
@@ -44,9 +45,6 @@ from .selectors import (
 )
 from .services import find_invitation, submit_response
 from .services.releases import results_visible_from
-
-ANSWERED_COOKIE = "cxsurvey_answered"
-ANSWERED_COOKIE_SALT = "surveys.public-link-answers"
 
 
 def _problem(request: HttpRequest, *, status: int, heading: str, message: str) -> HttpResponse:
@@ -63,8 +61,58 @@ def _domain_problem(request: HttpRequest, error: SurveyError) -> HttpResponse:
         SurveyClosed: _("This survey is closed"),
         UnknownUnit: _("This link is incomplete"),
     }
+    # The errors' own messages are English (the API's); these are the respondent's language.
+    messages = {
+        InvitationNotFound: _(
+            "This invitation link is not valid. Please check the link in your message."
+        ),
+        InvitationUsed: _("This invitation has already been answered. Thank you!"),
+        InvitationExpired: _("This invitation has expired."),
+        InvitationRequired: _(
+            "This survey is answered through personal invitation links only. Please use the "
+            "link in your invitation."
+        ),
+        SurveyClosed: _("This survey is not accepting answers."),
+    }
     heading = headings.get(type(error), _("Something is not right"))
-    return _problem(request, status=error.status_code, heading=heading, message=error.message)
+    message = messages.get(type(error), error.message)
+    return _problem(request, status=error.status_code, heading=heading, message=message)
+
+
+def _use_language(request: HttpRequest, survey: Survey, invitation_language: str = "") -> str:
+    """Activate the respondent's language for this request (`languages.choose_language`);
+    LocaleMiddleware then sends it as Content-Language."""
+    language = choose_language(
+        survey,
+        requested=request.GET.get(SWITCH_PARAMETER, ""),
+        invitation_language=invitation_language,
+        accept=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+    )
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
+
+
+def _language_links(request: HttpRequest, survey: Survey) -> list[dict[str, object]]:
+    """The page's language switcher: the same address in each of the survey's languages."""
+    offered = offered_languages(survey)
+    if len(offered) < 2:
+        return []
+    names = dict(settings.LANGUAGES)
+    current = translation.get_language()
+    links = []
+    for code in offered:
+        query = request.GET.copy()
+        query[SWITCH_PARAMETER] = code
+        links.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "url": f"{request.path}?{query.urlencode()}",
+                "current": code == current,
+            }
+        )
+    return links
 
 
 def _too_many(request: HttpRequest) -> HttpResponse | None:
@@ -99,17 +147,24 @@ def _submit(
     request: HttpRequest,
     form: ResponseForm,
     *,
-    survey: Survey,
+    definition: SurveyDefinition,
     unit: OrgUnit | None = None,
     token: str | None = None,
 ) -> HttpResponse | None:
     """Hand shape-valid answers to the service: a redirect on success, None to show errors."""
+    survey = definition.survey
     form.is_valid()
     if form.has_question_errors():
         return None
+    language = translation.get_language()
     try:
         submit_response(
-            survey=survey, answers=form.answers(), unit=unit or form.selected_unit(), token=token
+            survey=survey,
+            answers=form.answers(),
+            unit=unit or form.selected_unit(),
+            token=token,
+            meta={"language": language},
+            definition=definition,
         )
     except InvalidAnswers as error:
         form.apply_errors(error.errors)
@@ -121,7 +176,10 @@ def _submit(
         return None
     except SurveyError as error:
         return _domain_problem(request, error)
-    return redirect("surveys:thanks", slug=survey.slug)
+    thanks = reverse("surveys:thanks", kwargs={"slug": survey.slug})
+    if language != offered_languages(survey)[0]:
+        thanks += "?" + urlencode({SWITCH_PARAMETER: language})
+    return redirect(thanks)
 
 
 def _render_form(
@@ -132,56 +190,23 @@ def _render_form(
     unit: OrgUnit | None = None,
     preview: bool = False,
 ) -> HttpResponse:
-    context = {"survey": survey, "form": form, "unit": unit, "preview": preview}
+    context = {
+        "survey": survey,
+        "form": form,
+        "unit": unit,
+        "preview": preview,
+        "language_links": _language_links(request, survey),
+    }
     if survey.is_confidential:
         context["results_visible_from"] = results_visible_from(survey)
     return render(request, "surveys/respond.html", context)
 
 
-# ------------------------------------------------------------------ employee public links
-
-
-def _public_answer_key(survey: Survey) -> str:
-    return f"{survey.pk}:{survey.period_for(timezone.now())}"
-
-
-def _answered_from_here(request: HttpRequest, survey: Survey) -> bool:
-    """This browser already answered the employee survey this period, or this address
-    reached the per-address limit."""
-    answered = request.get_signed_cookie(ANSWERED_COOKIE, "", salt=ANSWERED_COOKIE_SALT) or ""
-    if _public_answer_key(survey) in answered.split(","):
-        return True
-    limit = settings.EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS
-    return cache.get(_address_key(request, survey), 0) >= limit
-
-
-def _address_key(request: HttpRequest, survey: Survey) -> str:
-    # The client address as the API's throttles read it (NUM_PROXIES hops back).
-    address = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
-    return f"employee-public-answers:{_public_answer_key(survey)}:{address}"
-
-
-def _count_public_answer(request: HttpRequest, response: HttpResponse, survey: Survey) -> None:
-    key = _address_key(request, survey)
-    if not cache.add(key, 1, timeout=40 * 24 * 3600):
-        cache.incr(key)
-    answered = request.get_signed_cookie(ANSWERED_COOKIE, "", salt=ANSWERED_COOKIE_SALT) or ""
-    kept = [entry for entry in answered.split(",") if entry][-20:]
-    response.set_signed_cookie(
-        ANSWERED_COOKIE,
-        ",".join([*kept, _public_answer_key(survey)]),
-        salt=ANSWERED_COOKIE_SALT,
-        max_age=100 * 24 * 3600,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure(),
-    )
-
-
 def _already_answered(request: HttpRequest) -> HttpResponse:
     message = _(
-        "An answer was already given from this browser or network for this round. "
-        "If you have not answered yet, please ask for a personal invitation link."
+        "An answer was already given from this browser or network for this survey. "
+        "Thank you for taking part. If you have not answered yet, please ask for a personal "
+        "invitation link."
     )
     return _problem(request, status=429, heading=_("Already answered"), message=message)
 
@@ -199,10 +224,14 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
 
     Staff may add `?preview=1` to see a survey in any status; nothing is saved from a preview.
     """
-    survey = survey_by_slug(slug)
+    definition = definition_for_slug(slug)
     preview = request.GET.get("preview") == "1" and request.user.is_staff
-    if survey is None or (survey.status == Survey.Status.DRAFT and not preview):
+    if definition is None:
         return _survey_not_found(request)
+    survey = definition.survey
+    if survey.status == Survey.Status.DRAFT and not preview:
+        return _survey_not_found(request)
+    _use_language(request, survey)
     if not (survey.is_open or preview):
         return _domain_problem(request, SurveyClosed())
     if preview and request.method == "POST":
@@ -210,8 +239,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         return _problem(request, status=403, heading=_("Preview"), message=message)
     if not (survey.accepts_public_link or preview):
         return _domain_problem(request, InvitationRequired())
-    limited = survey.is_employee and not preview
-    if limited and request.method == "POST" and _answered_from_here(request, survey):
+    if not preview and public_link.answered_from_here(request, survey):
         return _already_answered(request)
     unit, unit_choices = _resolve_unit(survey, request.GET.get("u", "").strip())
     if unit is None and unit_choices is None and not preview:
@@ -221,12 +249,12 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return _domain_problem(request, UnknownUnit(message))
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=questions_for(survey), unit_choices=unit_choices)
+    form = ResponseForm(data, questions=definition.questions, unit_choices=unit_choices)
     if data is not None:
-        outcome = _too_many(request) or _submit(request, form, survey=survey, unit=unit)
+        outcome = _too_many(request) or _submit(request, form, definition=definition, unit=unit)
         if outcome is not None:
-            if limited and outcome.status_code == 302:
-                _count_public_answer(request, outcome, survey)
+            if outcome.status_code == 302:
+                public_link.count_answer(request, outcome, survey)
             return outcome
     return _render_form(request, form, survey=survey, unit=unit, preview=preview)
 
@@ -240,12 +268,14 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
     except SurveyError as error:
         return _domain_problem(request, error)
     survey = invitation.survey
+    _use_language(request, survey, invitation.language)
     if not survey.is_open:
         return _domain_problem(request, SurveyClosed())
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=questions_for(survey))
+    definition = definition_for(survey)
+    form = ResponseForm(data, questions=definition.questions)
     if data is not None:
-        outcome = _too_many(request) or _submit(request, form, survey=survey, token=token)
+        outcome = _too_many(request) or _submit(request, form, definition=definition, token=token)
         if outcome is not None:
             return outcome
     return _render_form(request, form, survey=survey, unit=invitation.unit)
@@ -257,4 +287,5 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     survey = answerable_survey(slug)
     if survey is None:
         return _survey_not_found(request)
+    _use_language(request, survey)
     return render(request, "surveys/thanks.html", {"survey": survey})

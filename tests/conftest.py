@@ -43,7 +43,22 @@ def fresh_cache():
     env_defaults): every test starts with none."""
     from django.core.cache import cache
 
+    from common.cachesafe import cache_breaker
+    from surveys.definition import forget_local_definitions
+
+    cache_breaker.reset()
     cache.clear()
+    forget_local_definitions()
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """A page request activates its respondent's language on the test's thread; texts that
+    a test then writes (per-language columns) must go to the default language again."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture(autouse=True)

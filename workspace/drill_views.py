@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 
 from common.exports import streaming_export
+from distribution.selectors import cases_of_responses
 from surveys import periods
 from surveys.exports import response_rows
 from surveys.models import Response
@@ -136,7 +137,9 @@ def response_page(request: HttpRequest, pk: int) -> HttpResponse:
     journey = pathway(request.user, response)
     cases = cases_by_response(request.user, journey)
     steps = [(step, cases.get(step.pk)) for step in journey]
+    response_ids = [response.pk, *(step.pk for step in journey)]
     context = {
+        "cases": cases_of_responses(request.user, response_ids),
         "response": response,
         "answers": answers_of(response),
         "pathway": steps,

@@ -26,12 +26,15 @@ class SurveyAdminForm(forms.ModelForm):
             "title",
             "slug",
             "intro",
+            "thank_you",
             "audience",
             "kind",
             "root_unit",
             "anonymous",
             "anonymity_threshold",
             "allow_public_link",
+            "one_answer_per_browser",
+            "public_answers_per_address",
             "reporting_attributes",
             "release_mode",
             "period_granularity",
@@ -47,6 +50,16 @@ class SurveyAdminForm(forms.ModelForm):
                 'Give a list of attribute names, e.g. ["role", "tenure"] (letters, digits, _).'
             )
         return value
+
+    def clean_languages(self) -> list[str]:
+        value = self.cleaned_data.get("languages") or []
+        known = [code for code, _ in settings.LANGUAGES]
+        if not isinstance(value, list) or not all(code in known for code in value):
+            raise forms.ValidationError(
+                f"Give a list of language codes from {', '.join(known)}, default first, "
+                'e.g. ["en", "de"].'
+            )
+        return list(dict.fromkeys(value))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

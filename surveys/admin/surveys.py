@@ -11,15 +11,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from common.net import public_base_url
 from common.roles import acting_user
 
 from ..exceptions import InvalidInvitationRequest, SlugTaken, SurveyError, UnknownUnit
 from ..exports import invitation_rows
+from ..languages import missing_translations
 from ..models import Choice, Invitation, OrgUnit, Question, Survey
-from ..selectors import surveys_with_counts
+from ..selectors import questions_for, surveys_with_counts
 from ..services import close_survey, issue_invitations, open_survey
 from ..services.authoring import save_question
 from ..services.library import create_survey_from_template
@@ -27,6 +29,7 @@ from ..services.metrics import ensure_metrics_for_questions
 from ..services.releases import release_survey
 from .forms import IssueInvitationsForm, SurveyAdminForm, SurveyFromTemplateForm
 from .invitations import csv_download
+from .logic import QuestionLogicForm, QuestionLogicFormSet
 
 PUBLIC_LINK_WARNING = (
     "The public link of this employee survey is on. Anyone with the link can answer for any "
@@ -44,23 +47,41 @@ INVITATION_ERROR_FIELDS = {
 
 
 class QuestionInline(admin.TabularInline):
+    """The question list edits the English text; each question's own page (its change link)
+    edits every language, so the table stays readable."""
+
     model = Question
+    formset = QuestionLogicFormSet
     fields = (
         "order",
         "code",
         "type",
-        "text",
+        "text_en",
         "required",
         "min_value",
         "max_value",
         "metric_key",
         "grid",
+        "show_if_question",
+        "show_if_operator",
+        "show_if_value",
         "choice_summary",
     )
     readonly_fields = ("choice_summary",)
     ordering = ("order", "id")
     extra = 0
     show_change_link = True  # the question's own page edits its choices
+
+    # Narrow inputs (the admin's default is a wide text box per column) keep the table on
+    # one screen.
+    INPUT_SIZES = {"text_en": 36, "metric_key": 14, "grid": 10, "show_if_question": 8}
+    INPUT_SIZES |= {"show_if_value": 6, "code": 12}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.INPUT_SIZES:
+            field.widget.attrs.update(size=self.INPUT_SIZES[db_field.name], **{"class": ""})
+        return field
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return super().get_queryset(request).annotate(choice_count=Count("choices"))
@@ -88,7 +109,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(TranslationAdmin):
     form = SurveyAdminForm
     list_display = (
         "title",
@@ -105,9 +126,19 @@ class SurveyAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     autocomplete_fields = ("root_unit",)
-    readonly_fields = ("status", "opened_at", "closed_at", "public_link", "preview_link")
+    readonly_fields = (
+        "status",
+        "opened_at",
+        "closed_at",
+        "public_link",
+        "preview_link",
+        "translations_missing",
+    )
     fieldsets = (
-        (None, {"fields": ("title", "slug", "intro", "audience", "kind", "root_unit")}),
+        (
+            None,
+            {"fields": ("title", "slug", "intro", "thank_you", "audience", "kind", "root_unit")},
+        ),
         (
             "Privacy",
             {
@@ -124,7 +155,25 @@ class SurveyAdmin(admin.ModelAdmin):
                 "personal invitation only unless the public link is allowed.",
             },
         ),
-        ("Reporting", {"fields": ("period_granularity", "languages")}),
+        (
+            "Public link",
+            {
+                "fields": ("one_answer_per_browser", "public_answers_per_address"),
+                "description": "One answer per person: a browser that answered sees "
+                "“already answered”; answers per network address and round are limited. "
+                "Personal invitations are single-use in any case.",
+            },
+        ),
+        ("Reporting", {"fields": ("period_granularity",)}),
+        (
+            "Languages",
+            {
+                "fields": ("languages", "translations_missing"),
+                "description": "Respondents see the survey in their language when it is "
+                "listed here: from their invitation, the page's switcher or their browser; "
+                "otherwise in the first language listed. Empty translations show English.",
+            },
+        ),
         ("Status", {"fields": ("status", "opened_at", "closed_at", "public_link", "preview_link")}),
     )
     inlines = (QuestionInline,)
@@ -158,6 +207,20 @@ class SurveyAdmin(admin.ModelAdmin):
             return "—"
         url = survey.get_absolute_url() + "?preview=1"
         return format_html('<a href="{}" target="_blank" rel="noopener">Preview</a>', url)
+
+    @admin.display(description="Missing translations")
+    def translations_missing(self, survey: Survey) -> str:
+        if not survey.pk:
+            return "—"
+        missing = missing_translations(survey, questions_for(survey))
+        if not missing:
+            return "None: every text is translated into the survey's languages."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{}: {}</li>", ((m.language, ", ".join(m.items)) for m in missing)
+            ),
+        )
 
     @admin.display(description="Public link")
     def public_link(self, survey: Survey) -> str:
@@ -293,7 +356,7 @@ def _invitations_csv(
     return csv_download(invitation_rows(invitations, base_url=base_url), filename)
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(TranslationTabularInline):
     model = Choice
     fields = ("order", "value", "label", "score")
     ordering = ("order", "id")
@@ -301,7 +364,8 @@ class ChoiceInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(TranslationAdmin):
+    form = QuestionLogicForm
     list_display = ("code", "survey", "order", "type", "metric_key", "required")
     list_filter = ("type",)
     list_select_related = ("survey",)

@@ -45,6 +45,7 @@ class QuestionSerializer(serializers.ModelSerializer):
             *("code", "order", "type", "text", "help_text", "required"),
             *("min_value", "max_value", "low_label", "high_label"),
             *("journey_stage", "metric_key", "grid", "choices"),
+            *("show_if_question", "show_if_operator", "show_if_value"),
         ]
 
 

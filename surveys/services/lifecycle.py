@@ -3,8 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-from ..exceptions import QuestionWithoutOptions, SurveyHasNoQuestions
+from ..exceptions import InvalidQuestionLogic, QuestionWithoutOptions, SurveyHasNoQuestions
+from ..logic import logic_problems
 from ..models import Question, Survey
+from ..selectors import questions_for
 from ..tasks import release_survey_results_task
 
 
@@ -12,8 +14,9 @@ def open_survey(*, survey: Survey) -> Survey:
     """Open a survey for answers: status open, `opened_at` kept from the first opening.
 
     Re-opening a closed survey clears `closed_at`; opening an open survey changes nothing.
-    Raises SurveyHasNoQuestions for a survey without questions and QuestionWithoutOptions
-    for a choice question without options, which nobody could answer.
+    Raises SurveyHasNoQuestions for a survey without questions, QuestionWithoutOptions
+    for a choice question without options, which nobody could answer, and
+    InvalidQuestionLogic when a question's logic refers to a later or missing question.
     """
     with transaction.atomic():
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
@@ -39,6 +42,23 @@ def _check_answerable(survey: Survey) -> None:
         raise QuestionWithoutOptions(
             f"“{survey.title}” cannot open: the choice question(s) {', '.join(codes)} have no "
             "options yet; add them on the question's page."
+        )
+    _check_logic(survey)
+
+
+def _check_logic(survey: Survey) -> None:
+    questions = questions_for(survey)
+    options = {
+        question.code: [choice.value for choice in question.choices.all()]
+        for question in questions
+        if question.is_choice
+    }
+    problems = logic_problems(questions, options)
+    if problems:
+        details = "; ".join(f"{code}: {' '.join(texts)}" for code, texts in problems.items())
+        raise InvalidQuestionLogic(
+            f"“{survey.title}” cannot open: its question logic does not work ({details})",
+            problems,
         )
 
 

@@ -106,3 +106,52 @@ def test_browser_missing_required_answer_shows_error_next_to_question(page, surv
     assert page.locator("input[name=q_csat]:checked").get_attribute("value") == "4"
     assert page.input_value("textarea[name=q_why]") == "No score given"
     assert Response.objects.count() == 0
+
+
+@pytest.fixture
+def logic_url(live_server):
+    store = OrgUnitFactory(code="store-8", level=OrgUnit.Level.STORE)
+    survey = SurveyFactory(
+        slug="logic", title_en="Visit", title_de="Besuch", languages=["en", "de"]
+    )
+    QuestionFactory(survey=survey, code="nps", order=1, type=Question.Type.NPS)
+    QuestionFactory(
+        survey=survey,
+        code="reason",
+        order=2,
+        type=Question.Type.TEXT,
+        text_en="What went wrong?",
+        text_de="Was lief schief?",
+        show_if_question="nps",
+        show_if_operator="lte",
+        show_if_value="6",
+    )
+    return f"{live_server.url}/s/{survey.slug}/?u={store.code}"
+
+
+def test_browser_reason_question_appears_only_for_a_detractor(page, logic_url):
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    page.goto(logic_url)
+    reason = page.locator("#question-reason")
+    assert reason.is_hidden()
+    page.check("#id_q_nps_3")
+    assert reason.is_visible()
+    page.fill("textarea[name=q_reason]", "Long queue")
+    page.check("#id_q_nps_9")
+    assert reason.is_hidden()
+    page.click("button[type=submit]")
+    page.wait_for_url("**/s/logic/thanks/")
+    assert list(Answer.objects.values_list("question__code", flat=True)) == ["nps"]
+    assert not [text for text in violations if "Content Security Policy" in text]
+
+
+def test_browser_german_respondent_sees_the_survey_in_german(browser, logic_url):
+    context = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(logic_url)
+    assert page.locator("h1").inner_text() == "Besuch"
+    assert page.locator("button[type=submit]").inner_text() == "Antworten senden"
+    page.check("#id_q_nps_2")
+    assert page.locator("#question-reason legend").inner_text().startswith("Was lief schief?")
+    context.close()

@@ -259,7 +259,11 @@ def _survey_form_data(survey: Survey, **changes) -> dict:
         "questions-TOTAL_FORMS": 0,
         "questions-INITIAL_FORMS": 0,
     }
-    return {**data, **changes}
+    data = {**data, **changes}
+    # Texts are edited per language (django-modeltranslation): English is required.
+    for field in ("title", "intro"):
+        data[f"{field}_en"] = data.pop(field)
+    return data
 
 
 def test_admin_launched_survey_keeps_its_audience_and_anonymity_rules(client, owner):

@@ -103,6 +103,17 @@ def test_seed_demo_customer_survey_has_the_chain_questions():
     assert survey.status == Survey.Status.OPEN
 
 
+def test_seed_demo_customer_survey_speaks_german_to_a_german_browser(client):
+    seed()
+    page = client.get(
+        "/s/northwind-customers/?u=nw-store-01", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9"
+    )
+    html = page.content.decode()
+    assert page["Content-Language"] == "de"
+    assert "Northwind Kundenumfrage" in html and "Wie wahrscheinlich ist es" in html
+    assert "Antworten senden" in html and ">Ja</label>" in html
+
+
 def test_seed_demo_links_the_chain_from_store_operations_to_revenue(client):
     output = seed()
     run = LinkageRun.objects.get()
@@ -145,7 +156,8 @@ def test_seed_demo_reset_reseeds_from_scratch():
     first_ids = set(Response.objects.values_list("id", flat=True))
     seed("--reset")
     customers, employees = expected_counts()
-    assert Response.objects.count() == customers + employees
+    main = Response.objects.filter(survey__slug__in=["northwind-customers", "northwind-pulse"])
+    assert main.count() == customers + employees
     assert first_ids.isdisjoint(Response.objects.values_list("id", flat=True))
 
 
