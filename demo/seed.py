@@ -155,12 +155,14 @@ def seed_demo(
         surveys = ensure_surveys(units[COMPANY[0]], labels[0])
         logins = ensure_logins(units[stores[0].code])
     report = SeedReport(labels, surveys["customer"], units[stores[0].code], logins)
+    before = initiative_before(labels)
     generated = list(
         simulate(
             stores=stores,
             period_labels=labels,
             customers_per_store=options.customers_per_store,
             seed=options.seed,
+            tracking_from=periods.shift(before, 1),
         )
     )
     maker = _RowMaker(units, now, timezone.get_current_timezone())
@@ -177,7 +179,7 @@ def seed_demo(
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
-        first_period=labels[0],
+        first_period=before,
         last_period=labels[-1],
     )
     report.distribution = seed_distribution(
@@ -185,6 +187,12 @@ def seed_demo(
         now=now,
     )  # fmt: skip
     return report
+
+
+def initiative_before(labels: list[str]) -> str:
+    """The before period of the measured initiatives: four months before the last (or the
+    first month of a shorter demo); the tracking texts ship the month after it."""
+    return labels[max(0, len(labels) - 5)]
 
 
 def _link_the_chain(*, changed: bool) -> LinkageRun | None:
