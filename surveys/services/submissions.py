@@ -141,8 +141,11 @@ def submit_response(
         )
         _write_answers(response, cleaned)
         mark_scores_dirty(survey_id=survey.pk, period=response.period, response_id=response.pk)
-        if definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED):
-            notify_response_submitted(survey=survey, response_ids=[response.pk])
+        notify_response_submitted(
+            survey=survey,
+            response_ids=[response.pk],
+            subscribed=definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED),
+        )
     return response
 
 
