@@ -68,7 +68,7 @@ worker: install
 	$(BIN)/celery -A cxsurvey worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A cxsurvey beat --loglevel=info
+	$(BIN)/celery -A cxsurvey beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -76,3 +76,20 @@ def url_problem(url: str, *, resolve: Resolver | None = None) -> str:
                 "address; webhooks only go to public addresses (WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."
             )
     return ""
+
+
+# Last resort for links made without a request and without PUBLIC_BASE_URL (a command run
+# on a development machine): where `make run` serves.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def public_base_url(request: HttpRequest | None = None, fallback: str = "") -> str:
+    """The address respondents reach the site at, without a trailing slash: PUBLIC_BASE_URL
+    when set, else the address `request` came in on, else `fallback` (e.g. the address an
+    earlier batch was sent with), else the development address."""
+    configured = settings.PUBLIC_BASE_URL
+    if configured:
+        return configured.rstrip("/")
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return (fallback or DEVELOPMENT_BASE_URL).rstrip("/")

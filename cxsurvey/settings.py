@@ -57,9 +57,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_celery_beat",
     "common",
     "surveys",
+    "comments",
+    "distribution",
     "linkage",
+    "workspace",
     "demo",
 ]
 
@@ -77,6 +81,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # After CSP, so it runs first on the way out: allows a branding logo's https origin.
     "common.middleware.BrandLogoSourceMiddleware",
+    # Refusals on pages answer with the styled 403 page, logged without a traceback.
+    "workspace.middleware.RefusalPageMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -179,7 +185,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# People log in to the workspace and land on their role's home (workspace.roles.home_url).
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:home"
+LOGOUT_REDIRECT_URL = "workspace:login"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -232,6 +241,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = deploy.broker_transport_options(
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Reminder and pulse-wave schedules live in the database (django-celery-beat), editable in the
+# admin; the fixed sweeps below are copied there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # While submissions keep arriving, a cell is recomputed at most once per this many seconds.
 SCORE_RECOMPUTE_INTERVAL = env.float("SCORE_RECOMPUTE_INTERVAL", default=2.0)
 # A recompute queued this long ago and not finished is queued again by the sweep (its worker
@@ -261,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
     "apply-retention-daily": {
         "task": "surveys.tasks.apply_retention_task",
         "schedule": 24 * 3600.0,
+    },
+    "queue-due-comment-theme-runs": {
+        "task": "comments.tasks.queue_due_theme_runs_task",
+        "schedule": env.float("COMMENT_THEMES_SWEEP_SECONDS", default=3600.0),
     },
     "refresh-expectation-status-daily": {
         "task": "linkage.tasks.refresh_expectation_statuses_task",
@@ -318,14 +334,38 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", Fa
 
 # Employee results below this many respondents are never shown (a survey may raise it).
 DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD", default=5)
+# Open comments of employee and anonymous surveys: shown only for groups (answering unit ×
+# release) of at least this many respondents; separate from the score threshold.
+COMMENT_MIN_RESPONDENTS = env.int("COMMENT_MIN_RESPONDENTS", default=10)
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)
 # Answers through a customer survey's public link per client address, survey and round,
 # unless the survey sets its own (0: no limit). The page also takes one answer per browser.
 PUBLIC_ANSWERS_PER_ADDRESS = env.int("PUBLIC_ANSWERS_PER_ADDRESS", default=20)
-# The URL printed in invitation exports and e-mails.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The address respondents reach the site at, for personal links in exports and e-mails.
+# Unset: the address of the request that issues them (admin, API), and for work without a
+# request (scheduled reminders and waves) the address the invitations were first sent with.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+
+# E-mail: printed to the console unless EMAIL_URL names a server, e.g.
+# smtp+tls://user:password@smtp.example.com:587 (django-environ's email_url).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_HOST = EMAIL_CONFIG.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = EMAIL_CONFIG.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = EMAIL_CONFIG.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="surveys@localhost")
+# Invitations per e-mail task; each task opens one connection to the mail server.
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=100)
+# Follow-up cases for detractors and low CSAT: hours to close, and the CSAT (1–5) at or below
+# which a case opens.
+FOLLOW_UP_SLA_HOURS = env.int("FOLLOW_UP_SLA_HOURS", default=48)
+FOLLOW_UP_CSAT_MAX = env.int("FOLLOW_UP_CSAT_MAX", default=2)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from comments.api.urls import register as register_comments_api
 from common.views import brand_logo, brand_stylesheet
 from linkage.api.urls import register as register_linkage_api
 from surveys.api.permissions import HasRole
@@ -24,6 +25,7 @@ router = DefaultRouter()
 router.APIRootView = ApiRootView
 register_surveys_api(router)
 register_linkage_api(router)
+register_comments_api(router)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -38,5 +40,8 @@ urlpatterns = [
     path("dashboard/", include("linkage.urls")),
     path("brand.css", brand_stylesheet, name="brand-css"),
     path("brand/logo", brand_logo, name="brand-logo"),
+    path("comments/", include("comments.urls")),
+    path("workspace/", include("workspace.urls")),
+    path("distribution/", include("distribution.urls")),
     path("", include("surveys.urls")),
 ]

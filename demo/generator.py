@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from comments.analysis import comment_about
 from surveys import periods
 
 COMPANY = ("northwind", "Northwind Retail")
@@ -52,18 +53,25 @@ EMPLOYEE_RESPONSE_RATE = 0.85
 STORE_STREAM, LATENT_STREAM, CUSTOMER_STREAM, EMPLOYEE_STREAM = 1, 2, 3, 4
 DEFAULT_SEED = 20240601
 
-POSITIVE_REASONS = (
-    "Friendly and knowledgeable staff.",
-    "Quick service, found what I needed.",
-    "The team went out of their way to help.",
-    "Great advice on which product to choose.",
-)
-NEGATIVE_REASONS = (
-    "Long queue at the till.",
-    "Nobody could answer my question.",
-    "My delivery arrived late.",
-    "The product I wanted was out of stock.",
-)
+# Open comments per score group: topics (of `comments.analysis.topic_names("customer")`),
+# their weights, and the share of negative comments.
+COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
+    "low": (
+        ("checkout queues", "product quality", "prices", "app problems", "friendly staff"),
+        (0.35, 0.25, 0.2, 0.15, 0.05),
+        0.95,
+    ),
+    "middle": (
+        ("prices", "checkout queues", "friendly staff", "product quality"),
+        (0.35, 0.25, 0.25, 0.15),
+        0.5,
+    ),
+    "high": (
+        ("friendly staff", "product quality", "prices", "checkout queues"),
+        (0.6, 0.2, 0.1, 0.1),
+        0.05,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -210,12 +218,13 @@ def customer_answers(
     pool = max(4 * per_store, count)  # repeat customers give pathways across months
     customer_ids = rng.choice(pool, count, replace=False)
     moments = np.sort(rng.random(count))
-    commented = rng.random(count) < 0.3
+    # Customers with a delivery problem explain their score more often.
+    commented = rng.random(count) < np.where(complaint, 0.8, 0.35)
     return [
         {
             "answers": {
                 "nps": int(nps[i]),
-                "nps_reason": _reason(rng, nps[i]) if commented[i] else "",
+                "nps_reason": _reason(rng, nps[i], complaint[i]) if commented[i] else "",
                 "csat_overall": int(csat[i]),
                 "ces": int(ces[i]),
                 "goal_reached": "yes" if goal[i] else "no",
@@ -229,9 +238,16 @@ def customer_answers(
     ]
 
 
-def _reason(rng: np.random.Generator, score: float) -> str:
-    bank = POSITIVE_REASONS if score >= 9 else NEGATIVE_REASONS if score <= 6 else ()
-    return str(bank[rng.integers(len(bank))]) if bank else ""
+def _reason(rng: np.random.Generator, score: float, complaint: bool) -> str:
+    """A comment tied to the same drivers as the score: a delivery complaint talks about the
+    delivery; otherwise detractors mostly complain and promoters mostly praise, each with its
+    own mix of topics (COMMENT_TOPICS), so the demo's themes separate the two groups."""
+    if complaint:
+        return comment_about("delivery delays", negative=True, rng=rng)
+    group = "low" if score <= 6 else "high" if score >= 9 else "middle"
+    topics, weights, negative_share = COMMENT_TOPICS[group]
+    topic = topics[int(rng.choice(len(topics), p=weights))]
+    return comment_about(topic, negative=bool(rng.random() < negative_share), rng=rng)
 
 
 def employee_answers(store: Store, index: int, level: float, seed: int) -> list[dict[str, Any]]:

@@ -18,6 +18,9 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from comments.models import ThemeRun
+from comments.selectors import latest_run, readable_comments
+from comments.services import compute_theme_run, start_theme_run
 from linkage.exceptions import InvalidLinkageRun
 from linkage.models import Initiative, LinkageRun, OutcomeImport
 from linkage.services.outcomes import import_outcome_file
@@ -31,6 +34,7 @@ from surveys.services.library import create_survey_from_template
 from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from surveys.services.releases import period_released, release_due_results
 from surveys.services.scores import recompute_all
+from surveys.visibility import SYSTEM
 
 from .generator import (
     COMPANY,
@@ -119,6 +123,7 @@ class SeedReport:
     releases: int = 0
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
+    theme_run: ThemeRun | None = None
 
 
 def seed_demo(
@@ -157,6 +162,7 @@ def seed_demo(
     # the current month's pulse stays unpublished until it ends.
     report.releases = release_due_results()
     report.linkage_run = _link_the_chain(changed=bool(report.scores or report.releases))
+    report.theme_run = _theme_the_comments(surveys["customer"], labels)
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
@@ -178,6 +184,26 @@ def _link_the_chain(*, changed: bool) -> LinkageRun | None:
     except InvalidLinkageRun:
         return None  # e.g. a single store-month: nothing to correlate yet
     compute_linkage_run(run.id)
+    run.refresh_from_db()
+    return run
+
+
+def _theme_the_comments(survey: Survey, labels: list[str]) -> ThemeRun | None:
+    """Themes of the customer comments of every demo month, computed here as the task does,
+    so the comment pages tell their story without a worker. Skipped when a run over the
+    same months already counted every readable comment."""
+    latest = latest_run(survey)
+    count = readable_comments(SYSTEM, survey, periods=(labels[0], labels[-1])).count()
+    if latest and (latest.first_period, latest.last_period, latest.comment_count) == (
+        labels[0],
+        labels[-1],
+        count,
+    ):
+        return None
+    run = start_theme_run(
+        survey=survey, first_period=labels[0], last_period=labels[-1], enqueue=False
+    )
+    compute_theme_run(run.pk)
     run.refresh_from_db()
     return run
 

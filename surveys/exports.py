@@ -10,7 +10,6 @@ surveys are never exported (`RawExportRefused`).
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Aggregate,
     CharField,
@@ -24,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from common.exports import ReadyRows, Row, rows_with_header, segment_text
+from common.net import public_base_url
 from common.spreadsheet import neutralise, neutralised
 
 from .exceptions import RawExportRefused
@@ -75,13 +75,23 @@ def _answer_column(question: Question) -> Any:
         return neutralised(Max("answers__choice__value", filter=mine))
     if question.type == Question.Type.TEXT:
         return neutralised(Max("answers__text", filter=mine))
-    # Scales are whole numbers: "9", not "9.0", with no work per cell.
-    number = Cast("answers__number", IntegerField()) if question.type in Question.SCALES else None
+    # Every type but NUMBER takes whole numbers only (scales and ratings): "9", not "9.0",
+    # with no work per cell.
+    whole = question.type != Question.Type.NUMBER
+    number = Cast("answers__number", IntegerField()) if whole else None
     return Max(number or "answers__number", filter=mine, output_field=DriverNumber())
 
 
+def answer_headers(codes: Iterable[str]) -> list[str]:
+    """Column headers of the answer columns: the question code, or ``question.<code>`` when the
+    code equals a response column (e.g. ``channel``). Codes are slugs, so they never contain a
+    dot and the prefixed name cannot meet another column."""
+    return [f"question.{code}" if code in RESPONSE_COLUMNS else code for code in codes]
+
+
 def export_responses_query(survey: Survey, responses: QuerySet[Response]) -> tuple[list, QuerySet]:
-    """Question codes and a values_list query giving one row per response, answers pivoted.
+    """Answer headers (`answer_headers`) and a values_list query giving one row per response,
+    answers pivoted.
 
     Raises RawExportRefused for employee and anonymous surveys. `responses` is already
     narrowed to the caller's units and filters. The GROUP BY collapses to the response key
@@ -108,7 +118,7 @@ def export_responses_query(survey: Survey, responses: QuerySet[Response]) -> tup
             **columns,
         )
     )
-    return [question.code for question in questions], query
+    return answer_headers(question.code for question in questions), query
 
 
 def response_rows(survey: Survey, responses: QuerySet[Response]) -> Iterator[Row]:
@@ -157,9 +167,9 @@ def invitation_rows(
     customer id and expiry (ISO 8601, empty when it never expires), spreadsheet-safe.
 
     Invitations must come with their unit loaded (`invitations_for_export`, or as returned
-    by `issue_invitations`). URLs start with `base_url`, by default PUBLIC_BASE_URL.
+    by `issue_invitations`). URLs start with `base_url`, by default `public_base_url()`.
     """
-    base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
+    base = (base_url or public_base_url()).rstrip("/")
     yield INVITATION_COLUMNS
     for invitation in invitations:
         expires_at = invitation.expires_at.isoformat() if invitation.expires_at else ""

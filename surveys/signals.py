@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # Sent inside the transaction of `services.units.move_unit` with `unit` (the moved OrgUnit):
 # stored values that roll up the tree (e.g. imported outcomes) must follow the new parent.
 unit_moved = Signal()
+
+# Sent inside the write's transaction with `survey` and `response_ids` when customer (not
+# employee or anonymous) responses are stored, by the web, API and imports alike.
+responses_submitted = Signal()

@@ -8,7 +8,14 @@ with small-group suppression) and `corpus` (a seeded generator of comments with 
 for tests, benchmarks and demos). Every public name is importable from here.
 """
 
-from .corpus import NO_TOPIC, GeneratedComments, generate_comments, theme_purity, topic_names
+from .corpus import (
+    NO_TOPIC,
+    GeneratedComments,
+    comment_about,
+    generate_comments,
+    theme_purity,
+    topic_names,
+)
 from .masking import (
     CARD,
     EMAIL,
@@ -91,6 +98,7 @@ __all__ = [
     "benjamini_hochberg",
     "choose_cluster_count",
     "choose_theme_count",
+    "comment_about",
     "contrast_themes",
     "embed_comments",
     "find_personal_data",

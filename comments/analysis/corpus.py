@@ -470,6 +470,21 @@ def generate_comments(
     )
 
 
+def comment_about(
+    topic: str, *, negative: bool, rng: np.random.Generator, audience: str = "customer"
+) -> str:
+    """One English comment on a known ``topic`` with the given polarity (no typos, no personal
+    data), for generators that choose the topic themselves, such as the demo's drivers."""
+    topics = _topics(audience)
+    if topic not in topics:
+        raise ValueError(f"unknown topic {topic!r}; choose from {', '.join(topics)}")
+    weight, _, negative_templates, positive_templates = topics[topic]
+    polarity = dict(topics)  # other topics stay: a comment may mention one in passing
+    polarity[topic] = (weight, 1.0 if negative else 0.0, negative_templates, positive_templates)
+    text, _ = _english_comment(polarity, topic, _Draws(rng.random(_DRAWS_PER_COMMENT)), 0.0)
+    return text
+
+
 def theme_purity(assignments: Sequence[int], topics: Sequence[str], other: int = -1) -> float:
     """Purity of found themes against known topics (Manning, Raghavan & Schütze 2008, §16.3).
 

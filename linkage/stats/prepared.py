@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,22 +68,14 @@ def _rank_cache(values: FloatArray) -> _RankCache:
     )
 
 
-def _subset_ranks(
-    cache: _RankCache, window: slice, mask: BoolArray | None, *, out: FloatArray | None = None
-) -> FloatArray:
-    """Average ranks (ties averaged, as scipy.stats.rankdata) of cells in a period window.
+def _subset_ranks(cache: _RankCache, window: slice, *, out: FloatArray | None = None) -> FloatArray:
+    """Average ranks (ties averaged, as scipy.stats.rankdata) of a period window's present cells.
 
-    Ranks the window's present cells, or only those where ``mask`` (units × window periods) is
-    True. Returns a flat units·periods vector, NaN outside the ranked cells; when ``out`` is
-    given, writes there the ranks minus their mean (n + 1)/2, and 0 outside. Linear time: walks
-    the cached sort order counting members per tie group.
+    Returns a flat units·periods vector, NaN outside the ranked cells; when ``out`` is given,
+    writes there the ranks minus their mean (n + 1)/2, and 0 outside. Linear time: walks the
+    cached sort order counting members per tie group.
     """
-    if mask is None:
-        inside = (cache.period >= window.start) & (cache.period < window.stop) & cache.present
-    else:
-        member = np.zeros(cache.shape, dtype=bool)
-        member[:, window] = mask
-        inside = member.ravel()[cache.order]
+    inside = (cache.period >= window.start) & (cache.period < window.stop) & cache.present
     groups = cache.groups[inside]
     counts = np.bincount(groups, minlength=cache.n_groups)
     average = np.cumsum(counts) - (counts - 1) / 2.0
@@ -101,7 +94,8 @@ class _WindowCache:
     Holds the unit-centred cells of the metrics in use and one sort per metric. Per window it
     memoises per-unit sums and a matrix of centred ranks (one row per metric, flat
     units·periods coordinates) reused by every pair whose complete cases are exactly the
-    present cells; a pair with a smaller complete-case mask is re-ranked from the cached sort.
+    present cells; pairs with smaller complete cases are ranked by `complete_ranks`, which
+    memoises each metric's window order here.
     """
 
     def __init__(self, prep: _Prepared, metrics: IntArray) -> None:
@@ -113,6 +107,7 @@ class _WindowCache:
         self.centred_cells = self.cells.reshape(metrics.size, -1)
         self.caches = {int(metric): _rank_cache(prep.values[metric]) for metric in metrics}
         self.matrices: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
+        self.window_orders: dict[tuple[int, int, int], Any] = {}  # complete_ranks' memo
 
     def unit_sums(self, window: slice) -> dict[str, FloatArray]:
         """Per metric and unit over present cells in the window (metrics × units arrays).
@@ -128,25 +123,12 @@ class _WindowCache:
         within = np.einsum("mut,mut->mu", cells, cells) - total * total / safe
         return {"n": n, "sum": total, "mean": mean, "within": within}
 
-    def ranks(self, metric: int, window: slice, mask: BoolArray | None = None) -> FloatArray:
-        """Ranks of a metric's cells in a window (units × window periods) over ``mask``.
-
-        Without a mask: the memoised centred ranks of the present cells (a shift by a constant,
-        which leaves any correlation over those cells unchanged).
-        """
-        if mask is None:
-            matrix, _ = self.centred_matrix(window)
-            flat = matrix[int(np.searchsorted(self.metrics, metric))]
-        else:
-            flat = _subset_ranks(self.caches[int(metric)], window, mask)
-        return flat.reshape(self.prep.values.shape[1:])[:, window]
-
     def centred_matrix(self, window: slice) -> tuple[FloatArray, FloatArray]:
         """Rows: each metric's centred window ranks, 0 elsewhere; and each row's Σ squares."""
         key = (window.start, window.stop)
         if key not in self.matrices:
             matrix = np.empty((self.metrics.size, self.prep.values[0].size))
             for row, metric in enumerate(self.metrics):
-                _subset_ranks(self.caches[int(metric)], window, None, out=matrix[row])
+                _subset_ranks(self.caches[int(metric)], window, out=matrix[row])
             self.matrices[key] = (matrix, np.einsum("ij,ij->i", matrix, matrix))
         return self.matrices[key]

@@ -8,12 +8,11 @@ import numpy as np
 from scipy import stats
 
 from .common import BoolArray, FloatArray, IntArray, _two_sided_p
-from .correlation import _centred_r, _permutation_orders, _permutation_p_value
+from .complete_ranks import _RANK_SS_FLOOR, _complete_case_spearman
+from .correlation import _permutation_orders, _permutation_p_value
 from .lags import _windows
 from .moments import _correlation_from_sums
 from .prepared import _Prepared, _WindowCache
-
-_RANK_SS_FLOOR = 1e-6  # below any Σ(rank − mean)² of a non-constant ranking (≥ 1/8)
 
 
 def _lag_spearman(
@@ -27,20 +26,16 @@ def _lag_spearman(
 
     ``counts`` is (complete pairs, mask equals X's present cells, mask equals Y's present
     cells). Pairs whose mask equals both reuse the memoised ranks and share one matmul; the
-    rest re-rank only the side whose mask shrank.
+    rest are ranked over their own complete cases in batches (`complete_ranks`).
     """
     n_pairs, reuse_x, reuse_y = counts
-    x_window, y_window = _windows(cache.prep.values.shape[2], lag)
     rho = np.full(rows.size, np.nan)
     shared = reuse_x & reuse_y & (n_pairs >= 3)
     if shared.any():
         rho[shared] = _shared_rank_correlations(cache, rows[shared], cols[shared], lag)
-    valid = cache.prep.valid
-    for index in np.flatnonzero(~shared & (n_pairs >= 3)):
-        mask = valid[rows[index]][:, x_window] & valid[cols[index]][:, y_window]
-        x_ranks = cache.ranks(rows[index], x_window, None if reuse_x[index] else mask)
-        y_ranks = cache.ranks(cols[index], y_window, None if reuse_y[index] else mask)
-        rho[index] = _centred_r(x_ranks[mask], y_ranks[mask])
+    own = ~shared & (n_pairs >= 3)
+    if own.any():
+        rho[own] = _complete_case_spearman(cache, rows[own], cols[own], lag)
     return rho
 
 

@@ -13,6 +13,8 @@ from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from common.net import public_base_url
+
 from ..exports import invitation_rows
 from ..models import Invitation
 from ..selectors import invitations_for_export
@@ -83,7 +85,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Download selected invitations as CSV", permissions=["view"])
     def download_csv(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> HttpResponse:
-        rows = invitation_rows(invitations_for_export(queryset))
+        rows = invitation_rows(invitations_for_export(queryset), base_url=public_base_url(request))
         return csv_download(rows, "invitations.csv")
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
+from common.net import public_base_url
 from common.roles import acting_user
 
 from ..exceptions import InvalidInvitationRequest, SlugTaken, SurveyError, UnknownUnit
@@ -227,6 +228,7 @@ class SurveyAdmin(TranslationAdmin):
             return "Shown once the survey is saved."
         if not survey.accepts_public_link:
             return "Off: answered by personal invitation only."
+        # Unset PUBLIC_BASE_URL: a relative link, which opens on the address the admin is on.
         url = settings.PUBLIC_BASE_URL.rstrip("/") + survey.get_absolute_url()
         hint = " — add ?u=<unit code> to fix the unit" if survey.root_unit_id else ""
         return format_html('<a href="{}">{}</a>{}', url, url, hint)
@@ -333,7 +335,7 @@ class SurveyAdmin(TranslationAdmin):
             except SurveyError as error:
                 form.add_error(_error_field(error), error.message)
             else:
-                return _invitations_csv(survey, data["unit"], invitations)
+                return _invitations_csv(survey, data["unit"], invitations, public_base_url(request))
         title = f"Issue invitations: {survey}"
         return self._page(request, "invitations.html", title, form=form, original=survey)
 
@@ -346,10 +348,12 @@ def _error_field(error: SurveyError) -> str | None:
     return None
 
 
-def _invitations_csv(survey: Survey, unit: OrgUnit, invitations: list[Invitation]) -> HttpResponse:
+def _invitations_csv(
+    survey: Survey, unit: OrgUnit, invitations: list[Invitation], base_url: str
+) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     filename = f"invitations-{survey.slug}-{unit.code}-{stamp}.csv"
-    return csv_download(invitation_rows(invitations), filename)
+    return csv_download(invitation_rows(invitations, base_url=base_url), filename)
 
 
 class ChoiceInline(TranslationTabularInline):

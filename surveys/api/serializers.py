@@ -3,7 +3,6 @@ types and sizes only (business rules live in the services)."""
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,6 +10,7 @@ from rest_framework import serializers
 from common.api.errors import ApiError
 from common.api.serializers import StrictSerializer
 from common.exceptions import CappedItemErrors
+from common.net import public_base_url
 from surveys.models import Choice, Invitation, Metric, MetricValue, OrgUnit, Question, Survey
 from surveys.services import MAX_IMPORT_ROWS, MAX_INVITATIONS
 
@@ -272,7 +272,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, invitation: Invitation) -> str:
-        return settings.PUBLIC_BASE_URL.rstrip("/") + invitation.get_absolute_url()
+        return public_base_url(self.context.get("request")) + invitation.get_absolute_url()
 
 
 class InvitationBatchSerializer(serializers.Serializer):

@@ -154,7 +154,9 @@ class SurveyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     )
     def export(self, request: Request, slug: str | None = None, **kwargs: Any):
         """Stream the survey's responses (one row per response, one column per question) as
-        CSV or XLSX. Employee and anonymous surveys are refused: export metric values."""
+        CSV or XLSX. A question column is headed by its code, or `question.<code>` when the
+        code equals a response column (e.g. `channel`). Employee and anonymous surveys are
+        refused: export metric values."""
         survey = self.get_object()
         query = UnitPeriodQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

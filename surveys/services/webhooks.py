@@ -37,6 +37,7 @@ from common.net import url_problem
 
 from ..models import Answer, Response, Survey, WebhookDelivery, WebhookSubscription
 from ..selectors import masked_column, metric_values
+from ..signals import responses_submitted
 from ..tasks import deliver_webhook_task
 from ..visibility import SYSTEM
 
@@ -122,9 +123,11 @@ def _envelope(survey: Survey, event: str) -> dict[str, Any]:
 def notify_response_submitted(*, survey: Survey, response_ids: list[int]) -> int:
     """Create `response.submitted` deliveries for new responses (call inside the write's
     transaction); one delivery per subscriber and batch of 500 responses; none for employee
-    and anonymous surveys. Returns the number of deliveries."""
+    and anonymous surveys. Also sends `signals.responses_submitted` (customer surveys only).
+    Returns the number of deliveries."""
     if survey.is_confidential:
         return 0  # a live event per employee answer would count a small team as it answers
+    responses_submitted.send(sender=Survey, survey=survey, response_ids=list(response_ids))
     subscriptions = _subscriptions(survey.pk, Event.RESPONSE_SUBMITTED)
     if not subscriptions or not response_ids:
         return 0

@@ -153,3 +153,67 @@ def test_xlsx_writer_streams_a_valid_workbook():
         ("'=cmd", 1.5),
         ("ok", None),
     ]
+
+
+@pytest.fixture
+def clashing_survey(org_tree):
+    """A survey whose question codes repeat response columns, with a rating and a number."""
+    survey = SurveyFactory(slug="clash")
+    channel = QuestionFactory(survey=survey, code="channel", type=Question.Type.SINGLE)
+    for value in ("phone", "shop"):
+        ChoiceFactory(question=channel, value=value, label=value.title())
+    QuestionFactory(survey=survey, code="unit", type=Question.Type.TEXT, required=False)
+    QuestionFactory(
+        survey=survey, code="stars", type=Question.Type.RATING, min_value=1, max_value=5
+    )
+    QuestionFactory(
+        survey=survey, code="spend", type=Question.Type.NUMBER, required=False, min_value=0
+    )
+    rows = [
+        {"unit": "n1", "answers": {"channel": "phone", "unit": "Main St", "stars": 1}},
+        {"unit": "n2", "answers": {"channel": "shop", "stars": 5, "spend": 12.5}},
+    ]
+    import_responses(survey=survey, rows=rows)
+    return survey
+
+
+def test_export_disambiguates_question_codes_equal_to_response_columns(clashing_survey, owner):
+    text = b"".join(
+        client_for(owner).get("/api/v1/surveys/clash/responses/export/").streaming_content
+    )
+    header = next(csv.reader(io.StringIO(text.decode())))
+    rows = {row["unit"]: row for row in csv.DictReader(io.StringIO(text.decode()))}
+
+    assert len(header) == len(set(header))
+    assert header[-4:] == ["question.channel", "question.unit", "stars", "spend"]
+    assert rows["n1"]["channel"] == "import" and rows["n1"]["question.channel"] == "phone"
+    assert rows["n1"]["question.unit"] == "Main St"
+
+
+def test_export_xlsx_headers_are_unique_when_codes_equal_response_columns(clashing_survey, owner):
+    response = client_for(owner).get("/api/v1/surveys/clash/responses/export.xlsx")
+
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    header = next(sheet.iter_rows(values_only=True))
+    assert len(header) == len(set(header))
+    assert "question.channel" in header and "channel" in header
+
+
+def test_export_csv_writes_ratings_as_whole_numbers(clashing_survey, owner):
+    rows = read_csv(client_for(owner).get("/api/v1/surveys/clash/responses/export/"))
+
+    by_unit = {row["unit"]: row for row in rows}
+    assert by_unit["n1"]["stars"] == "1"
+    assert by_unit["n2"]["stars"] == "5"
+    assert by_unit["n2"]["spend"] == "12.5"
+
+
+def test_export_xlsx_writes_ratings_as_whole_numbers(clashing_survey, owner):
+    response = client_for(owner).get("/api/v1/surveys/clash/responses/export.xlsx")
+
+    content = b"".join(response.streaming_content)
+    sheet = load_workbook(io.BytesIO(content)).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    stars = {row[header.index("unit")]: row[header.index("stars")] for row in rows}
+    assert stars == {"n1": 1, "n2": 5}
+    assert all(type(value) is int for value in stars.values())

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             write(f"  {login.username:<8} {password:<38} {login.role}")
         write(f"  manager manages {report.manager_store}")
         write("\nOpen:")
-        for path in ("/", "/admin/", "/dashboard/", "/api/docs/"):
+        for path in ("/", "/admin/", "/dashboard/", "/comments/", "/api/docs/"):
             write(f"  {BASE_URL}{path}")
         survey_link = f"{report.customer_survey.get_absolute_url()}?u={report.manager_store.code}"
         write(f"  {BASE_URL}{survey_link}  (public customer survey link)")
@@ -85,6 +85,12 @@ def _summary(report: SeedReport) -> str:
     run = report.linkage_run
     if run is not None:
         summary += f"\n{run} {run.get_status_display().lower()}: the results chain has evidence."
+    themes = report.theme_run
+    if themes is not None:
+        summary += (
+            f"\nOpen comments: {themes.comment_count} themed into "
+            f"{themes.themes.count()} themes ({themes.get_status_display().lower()})."
+        )
     if report.initiatives:
         summary += f"\nInitiative funnel: {funnel_text(funnel_summary())}."
     return summary

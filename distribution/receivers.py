@@ -1,0 +1,27 @@
+"""Receivers of `surveys` signals (surveys never imports this app)."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from surveys.models import Survey
+from surveys.signals import responses_submitted
+
+from .tasks import open_follow_up_cases_task
+
+CASE_TASK_BATCH = 500
+
+
+@receiver(responses_submitted, dispatch_uid="distribution.follow_up_cases")
+def queue_follow_up_cases(sender, *, survey: Survey, response_ids: list[int], **kwargs) -> None:
+    """Customer answers only: detractors may be called back; employees never are."""
+    if survey.is_confidential or not response_ids:
+        return
+    for start in range(0, len(response_ids), CASE_TASK_BATCH):
+        batch = response_ids[start : start + CASE_TASK_BATCH]
+        transaction.on_commit(_queue(batch), robust=True)
+
+
+def _queue(batch: list[int]) -> Callable[[], object]:
+    return lambda: open_follow_up_cases_task.delay(batch)
