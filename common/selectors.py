@@ -46,11 +46,16 @@ def branding_logo() -> tuple[bytes, str] | None:
     return (bytes(row[0]), row[1]) if row else None
 
 
-def email_branding(base_url: str) -> dict[str, str]:
+def email_branding(base_url: str) -> dict[str, str | bool]:
     """The branding for an e-mail: company name, colour and an absolute logo address
     (`base_url` is the site's public address; e-mails cannot use relative links)."""
     branding = current_branding()
     logo = branding.logo_src
     if logo.startswith("/"):
         logo = base_url.rstrip("/") + logo
-    return {"company_name": branding.company_name, "colour": branding.colour, "logo_url": logo}
+    return {
+        "company_name": branding.company_name,
+        "colour": branding.colour,
+        "logo_url": logo,
+        "show_powered_by": branding.show_powered_by,
+    }

@@ -39,11 +39,11 @@ urlpatterns = [
         name="api-docs",
     ),
     path("dashboard/", include("linkage.urls")),
+    path("brand.css", brand_stylesheet, name="brand-css"),
+    path("brand/logo", brand_logo, name="brand-logo"),
     path("comments/", include("comments.urls")),
     path("workspace/", include("workspace.urls")),
     path("distribution/", include("distribution.urls")),
-    path("brand.css", brand_stylesheet, name="brand-css"),
-    path("brand/logo", brand_logo, name="brand-logo"),
     path("", include("surveys.urls")),
 ]
 

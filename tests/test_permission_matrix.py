@@ -121,6 +121,9 @@ MATRIX: list[tuple[str, str]] = [
     ("GET workspace:*", PAGES),
     ("GET comments:*", PAGES),
     ("GET distribution:*", PAGES),
+    # The company's colours and logo for respondent pages (no logo uploaded here: 404).
+    ("GET brand-css", EVERYONE),
+    ("GET brand-logo", "hide hide hide hide hide hide"),
     # Leaders' pages: a manager reads their own units; others' units answer 404 like unknown ones.
     ("GET linkage:dashboard", "login deny ok ok ok ok"),
     ("GET linkage:*", "login hide ok ok ok ok"),
@@ -163,6 +166,7 @@ MATRIX: list[tuple[str, str]] = [
     # Models without a row in this fixture: history of a missing object redirects to the
     # admin index before any permission check (and shows nothing).
     *[(f"GET admin:{model}_history", ANY_ROLE) for model in NO_ROWS],
+    ("GET admin:common_branding_history", ANY_ROLE),  # no branding row here either
     *_admin_model("auth_group", SUPERUSER, SUPERUSER, SUPERUSER),
     *_admin_model("auth_user", SUPERUSER, SUPERUSER, SUPERUSER),
     *_admin_model("authtoken_tokenproxy", SUPERUSER, SUPERUSER, SUPERUSER),
@@ -170,6 +174,7 @@ MATRIX: list[tuple[str, str]] = [
     *_admin_model("axes_accesslog", SUPERUSER, NOBODY, SUPERUSER),
     *_admin_model("axes_accessfailurelog", SUPERUSER, NOBODY, SUPERUSER),
     *_admin_model("common_auditevent", READERS, NOBODY, NOBODY),
+    *_admin_model("common_branding", SUPERUSER, SUPERUSER, NOBODY),
     *_admin_model("linkage_barometer", READERS, NOBODY, NOBODY),
     *_admin_model("linkage_barometerproposal", READERS, VOTERS, NOBODY),
     *_admin_model("linkage_barometervote", READERS, NOBODY, NOBODY),

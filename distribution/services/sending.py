@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from common.selectors import email_branding
 from common.services import record_event
 from surveys.models import Invitation, OrgUnit, Survey
 from surveys.services import MAX_INVITATIONS, issue_invitations
@@ -195,6 +196,7 @@ def _message(send: SendLog, connection) -> EmailMultiAlternatives:
         "link": base + send.invitation.get_absolute_url(),
         "unsubscribe_url": unsubscribe_url,
         "reminder": send.kind == SendLog.Kind.REMINDER,
+        "brand": email_branding(base),
     }
     with translation.override(send.invitation.language or settings.LANGUAGE_CODE):
         subject = render_to_string("distribution/email/subject.txt", context).strip()

@@ -250,3 +250,21 @@ def test_invitation_email_is_in_the_contacts_language(
     ContactFactory(email="anna@example.com", unit=org_tree["stores"][0], language="de")
     _invite(survey, django_capture_on_commit_callbacks)
     assert "Bitte beantworten Sie „Branch visit“" in mail.outbox[0].body
+
+
+def test_invitation_email_carries_the_company_name_logo_and_colour(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    from common.models import Branding
+    from common.services.branding import save_branding
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    save_branding(branding=Branding(company_name="Northwind Retail", colour="#0b6e4f"), logo=png)
+    ContactFactory(email="ann@example.com", unit=org_tree["stores"][0])
+    _invite(survey, django_capture_on_commit_callbacks)
+    message = mail.outbox[0]
+    html = message.alternatives[0][0]
+    assert message.body.startswith("Northwind Retail")
+    assert "<strong>Northwind Retail</strong>" in html and "background:#0b6e4f" in html
+    assert f'<img src="{BASE}/brand/logo?v=' in html
+    assert "<small>Powered by cxsurvey</small>" in html
