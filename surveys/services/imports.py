@@ -28,7 +28,7 @@ from ..visibility import SYSTEM, Reader, SystemCaller
 from .releases import period_released
 from .scores import mark_scores_dirty
 from .submissions import check_unit, response_fields
-from .webhooks import notify_response_submitted
+from .webhooks import announce_responses, notify_response_submitted
 
 MAX_IMPORT_ROWS = 10_000
 # Longest accepted text per response field; longer values would fail in the database.
@@ -94,9 +94,9 @@ def import_responses(
             answer_count = _write_bulk(prepared)
             for period in periods:
                 mark_scores_dirty(survey_id=survey.pk, period=period)
-            notify_response_submitted(
-                survey=survey, response_ids=[response.pk for response, _ in prepared]
-            )
+            response_ids = [response.pk for response, _ in prepared]
+            notify_response_submitted(survey=survey, response_ids=response_ids)
+            announce_responses(survey=survey, response_ids=response_ids)
     except IntegrityError:
         # A concurrent import (e.g. a client's retry) committed some of these external ids,
         # or removed a unit, after the rows were checked: check again to name the rows.

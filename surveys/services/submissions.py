@@ -22,7 +22,7 @@ from ..exceptions import (
 from ..models import Answer, Invitation, OrgUnit, Response, Survey, WebhookSubscription
 from ..selectors import FRONTLINE_LEVELS
 from .scores import mark_scores_dirty
-from .webhooks import notify_response_submitted
+from .webhooks import announce_responses, notify_response_submitted
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +141,9 @@ def submit_response(
         )
         _write_answers(response, cleaned)
         mark_scores_dirty(survey_id=survey.pk, period=response.period, response_id=response.pk)
-        notify_response_submitted(
-            survey=survey,
-            response_ids=[response.pk],
-            subscribed=definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED),
-        )
+        if definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED):
+            notify_response_submitted(survey=survey, response_ids=[response.pk])
+        announce_responses(survey=survey, response_ids=[response.pk])
     return response
 
 

@@ -120,19 +120,12 @@ def _envelope(survey: Survey, event: str) -> dict[str, Any]:
     }
 
 
-def notify_response_submitted(
-    *, survey: Survey, response_ids: list[int], subscribed: bool = True
-) -> int:
+def notify_response_submitted(*, survey: Survey, response_ids: list[int]) -> int:
     """Create `response.submitted` deliveries for new responses (call inside the write's
     transaction); one delivery per subscriber and batch of 500 responses; none for employee
-    and anonymous surveys. Also sends `signals.responses_submitted` (customer surveys only).
-    `subscribed=False` (the caller's cached survey definition knows nobody subscribed)
-    skips looking subscriptions up. Returns the number of deliveries."""
+    and anonymous surveys. Returns the number of deliveries."""
     if survey.is_confidential:
         return 0  # a live event per employee answer would count a small team as it answers
-    responses_submitted.send(sender=Survey, survey=survey, response_ids=list(response_ids))
-    if not subscribed:
-        return 0
     subscriptions = _subscriptions(survey.pk, Event.RESPONSE_SUBMITTED)
     if not subscriptions or not response_ids:
         return 0
@@ -312,3 +305,11 @@ def requeue_stalled_deliveries() -> int:
     delivery_ids = list(stalled.values_list("pk", flat=True)[:1000])
     queue_deliveries(delivery_ids)
     return len(delivery_ids)
+
+
+def announce_responses(*, survey: Survey, response_ids: list[int]) -> None:
+    """Send `signals.responses_submitted` for new customer responses (call inside the write's
+    transaction); never for employee and anonymous surveys, whose answers nobody may follow
+    one by one."""
+    if not survey.is_confidential and response_ids:
+        responses_submitted.send(sender=Survey, survey=survey, response_ids=list(response_ids))

@@ -197,3 +197,20 @@ def test_customer_pathway_shows_the_case(
     page = client.get(f"/workspace/responses/{response.pk}/")
     assert page.status_code == 200
     assert f'href="/distribution/cases/{case.pk}/">Case #{case.pk}</a>' in page.content.decode()
+
+
+def test_imported_detractor_of_a_known_contact_opens_a_case(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    from surveys.services import import_responses
+
+    store = org_tree["stores"][0]
+    ContactFactory(email="bulk@example.com", unit=store, customer_id="C9")
+    rows = [
+        {"unit": store, "respondent_key": "C9", "answers": {"nps": 4}},
+        {"unit": store, "respondent_key": "C10", "answers": {"nps": 1}},  # no contact known
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        import_responses(survey=survey, rows=rows)
+    case = FollowUpCase.objects.get()
+    assert (case.customer_id, case.contact) == ("C9", "bulk@example.com")
