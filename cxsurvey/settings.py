@@ -86,6 +86,10 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
+# Benchmark instruments (cxsurvey/bench.py): a bare insert view and an SQL count header.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+if BENCH_ENDPOINTS:
+    MIDDLEWARE.insert(0, "cxsurvey.bench.SqlCountMiddleware")
 
 ROOT_URLCONF = "cxsurvey.urls"
 WSGI_APPLICATION = "cxsurvey.wsgi.application"

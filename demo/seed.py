@@ -33,7 +33,7 @@ from surveys.services import MAX_IMPORT_ROWS, import_responses
 from surveys.services.library import create_survey_from_template
 from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from surveys.services.releases import period_released, release_due_results
-from surveys.services.scores import recompute_all
+from surveys.services.scores import hold_recompute, recompute_all
 from surveys.visibility import SYSTEM
 
 from .distribution import DistributionReport, seed_distribution, wipe_distribution
@@ -155,12 +155,14 @@ def seed_demo(
         surveys = ensure_surveys(units[COMPANY[0]], labels[0])
         logins = ensure_logins(units[stores[0].code])
     report = SeedReport(labels, surveys["customer"], units[stores[0].code], logins)
+    before = initiative_before(labels)
     generated = list(
         simulate(
             stores=stores,
             period_labels=labels,
             customers_per_store=options.customers_per_store,
             seed=options.seed,
+            tracking_from=periods.shift(before, 1),
         )
     )
     maker = _RowMaker(units, now, timezone.get_current_timezone())
@@ -177,7 +179,7 @@ def seed_demo(
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
-        first_period=labels[0],
+        first_period=before,
         last_period=labels[-1],
     )
     report.distribution = seed_distribution(
@@ -185,6 +187,12 @@ def seed_demo(
         now=now,
     )  # fmt: skip
     return report
+
+
+def initiative_before(labels: list[str]) -> str:
+    """The before period of the measured initiatives: four months before the last (or the
+    first month of a shorter demo); the tracking texts ship the month after it."""
+    return labels[max(0, len(labels) - 5)]
 
 
 def _link_the_chain(*, changed: bool) -> LinkageRun | None:
@@ -386,16 +394,9 @@ def _seed_responses(
 
 
 def _claim_score_cell(survey: Survey, period: str) -> None:
-    """Mark the cell as queued, so the import does not queue a recompute of its own: the
-    seeder recomputes everything once at the end (a claim left behind by a crash is picked
-    up by the periodic sweep of stale cells)."""
-    now = timezone.now()
-    DirtyScoreCell.objects.bulk_create(
-        [DirtyScoreCell(survey=survey, period=period, marked_at=now, queued_at=now)],
-        update_conflicts=True,
-        unique_fields=["survey", "period"],
-        update_fields=["marked_at", "queued_at"],
-    )
+    """Hold the cell's recompute, so each import does not start one of its own: the seeder
+    recomputes everything once at the end (a hold left behind by a crash expires)."""
+    hold_recompute(survey_id=survey.pk, period=period)
 
 
 def _import(survey: Survey, rows: list[dict[str, Any]], report: SeedReport) -> None:

@@ -19,6 +19,7 @@ from .drilldown import (
     BANDS,
     ResponseFilters,
     answers_of,
+    cases_by_response,
     pathway,
     response_for,
     unit_responses,
@@ -134,12 +135,14 @@ def response_page(request: HttpRequest, pk: int) -> HttpResponse:
     if response is None:
         raise Http404("There is no response here you may read.")
     journey = pathway(request.user, response)
-    steps = [response.pk, *(step.pk for step in journey)]
+    cases = cases_by_response(request.user, journey)
+    steps = [(step, cases.get(step.pk)) for step in journey]
+    response_ids = [response.pk, *(step.pk for step in journey)]
     context = {
-        "cases": cases_of_responses(request.user, steps),
+        "cases": cases_of_responses(request.user, response_ids),
         "response": response,
         "answers": answers_of(response),
-        "pathway": journey,
+        "pathway": steps,
         "breadcrumbs": [
             *breadcrumbs(response.unit, request),
             {"label": "Responses", "url": f"/workspace/units/{response.unit.code}/responses/"},

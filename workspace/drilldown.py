@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, TextField
 
+from distribution.models import FollowUpCase
+from distribution.selectors import cases_for
 from surveys.models import Answer, OrgUnit, Question, Response
 from surveys.selectors import individually_listable_responses, readable_responses
 from surveys.visibility import Reader
@@ -99,3 +101,9 @@ def pathway(reader: Reader, response: Response) -> list[Response]:
     )
     ordered = _annotated(responses).select_related("survey", "unit").order_by("submitted_at", "pk")
     return list(ordered[:PATHWAY_LIMIT])
+
+
+def cases_by_response(reader: Reader, responses: Iterable[Response]) -> dict[int, FollowUpCase]:
+    """The follow-up cases (closed loop) of these responses the reader may see, by response."""
+    ids = [response.pk for response in responses]
+    return {case.response_id: case for case in cases_for(reader).filter(response_id__in=ids)}

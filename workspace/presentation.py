@@ -94,7 +94,10 @@ def trend_chart(trend: Trend, chart_id: str) -> dict[str, Any]:
         "n": [None if point.hidden else point.n for point in points],
         "hidden": [point.hidden for point in points],
         "target": trend.target,
-        "agreed": trend.agreed_period,
+        # The agreed month is marked only when the chart shows it.
+        "agreed": trend.agreed_period
+        if trend.agreed_period in {point.period for point in points}
+        else None,
         "hasValues": any(point.value is not None and not point.hidden for point in points),
     }
 

@@ -18,12 +18,14 @@ from .cells import (
     metric_feeds,
 )
 from .groups import ClusterSums, GroupValue, compute_group_value, group_cluster_sums
-from .recompute import Progress, recompute_cells
+from .incremental import apply_responses
+from .recompute import Progress, lock_metrics, recompute_cells
 from .store import write_cells
 
 __all__ = [
     "MIN_INTERVAL_N",
     "MULTI_ITEM_STATISTICS",
+    "apply_responses",
     "STATISTICS",
     "Cells",
     "ClusterSums",
@@ -34,6 +36,7 @@ __all__ = [
     "compute_cells",
     "compute_group_value",
     "group_cluster_sums",
+    "lock_metrics",
     "metric_feeds",
     "recompute_cells",
     "write_cells",

@@ -29,7 +29,16 @@ from django.db.models import (
 )
 
 from .. import scoring
-from ..models import Answer, Metric, MetricValue, OrgUnit, Question, Response, Survey
+from ..models import (
+    Answer,
+    DirtyScoreCell,
+    Metric,
+    MetricValue,
+    OrgUnit,
+    Question,
+    Response,
+    Survey,
+)
 from ..scoring.flags import plausibility_flags_for_metric
 
 A = Metric.Aggregation
@@ -260,38 +269,106 @@ def suppression_mask(
 # ------------------------------------------------------------------ computing and scoring
 
 
-def compute_cells(
-    feed: MetricFeed, *, tree: UnitTree, periods: Iterable[str] | None = None
-) -> Cells:
-    """Score every unit × period of one metric from raw answers, with suppression applied.
+@dataclass(frozen=True)
+class Leaves:
+    """Sufficient statistics of the answers given at each answering unit × period (its own
+    answers, not its subtree's): the additive input every stored score is a function of."""
 
-    One GROUP BY (answering unit, period) for the metric; every ancestor gets the sums of its
-    descendants' statistics. Values and intervals of suppressed cells are NaN.
-    """
+    unit_ids: np.ndarray  # int64
+    periods: np.ndarray  # period labels (object array)
+    statistics: np.ndarray  # rows × (STATISTICS[aggregation] + respondents), float64
+    straight_liners: np.ndarray  # respondents who straight-lined a grid of the metric
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+
+def leaf_statistics(
+    feed: MetricFeed,
+    *,
+    periods: Iterable[str] | None = None,
+    response_ids: Iterable[int] | None = None,
+    exclude_pending: bool = False,
+) -> Leaves:
+    """One GROUP BY (answering unit, period) of the metric's answers, in `periods`, of only
+    `response_ids` when given (a batch of new responses), and without the responses still
+    waiting in the change log when `exclude_pending` (they are added by their own pass:
+    one statement, one snapshot, so every response is counted by exactly one of the two)."""
+    answers = answers_of(feed, periods)
+    if response_ids is not None:
+        answers = answers.filter(response_id__in=list(response_ids))
+    if exclude_pending:
+        answers = answers.exclude(response_id__in=Subquery(pending_responses()))
     rows = list(
-        answers_of(feed, periods)
-        .values_list("response__unit_id", "response__period")
+        answers.values_list("response__unit_id", "response__period")
         .annotate(**aggregates(feed))
-        .order_by()
+        .order_by("response__unit_id", "response__period")
     )
+    columns = len(STATISTICS[feed.metric.aggregation]) + 1
+    columns += len(MULTI_ITEM_STATISTICS) if feed.multi_item else 0
     if not rows:
-        return _no_cells(feed)
-    unit_ids, labels, *columns = zip(*rows, strict=True)
-    period_labels, period_index = np.unique(np.array(labels, dtype=object), return_inverse=True)
-    statistics = np.array(columns, dtype=np.float64).T
+        return Leaves(
+            np.empty(0, dtype=np.int64),
+            np.empty(0, dtype=object),
+            np.empty((0, columns)),
+            np.empty(0),
+        )
+    unit_ids, labels, *values = zip(*rows, strict=True)
+    statistics = np.array(values, dtype=np.float64).T
     if not feed.several_per_survey:
         statistics = np.column_stack([statistics, statistics[:, 0]])  # respondents = answers
-    if feed.multi_item:
-        by_cell = respondent_sums(
-            feed, answers_of(feed, periods), ["response__unit_id", "response__period"]
-        )
+    if feed.multi_item:  # per-respondent sums, additive over respondents like the rest
+        by_cell = respondent_sums(feed, answers, ["response__unit_id", "response__period"])
         extra_columns = np.array(
             [by_cell.get(key, (0.0, 0.0, 0.0)) for key in zip(unit_ids, labels, strict=True)]
         )
         statistics = np.column_stack([statistics[:, :-1], extra_columns, statistics[:, -1]])
+    leaves = Leaves(
+        unit_ids=np.array(unit_ids, dtype=np.int64),
+        periods=np.array(labels, dtype=object),
+        statistics=statistics,
+        straight_liners=np.zeros(len(rows)),
+    )
+    if feed.grid_question_ids:
+        _count_straight_liners(feed, leaves, periods, response_ids, exclude_pending)
+    return leaves
+
+
+def pending_responses() -> QuerySet:
+    """Ids of responses whose change-log rows no pass has applied yet."""
+    return DirtyScoreCell.objects.filter(response__isnull=False).values("response_id")
+
+
+def compute_cells(
+    feed: MetricFeed,
+    *,
+    tree: UnitTree,
+    periods: Iterable[str] | None = None,
+    exclude_pending: bool = False,
+) -> Cells:
+    """Score every unit × period of one metric from raw answers, with suppression applied.
+
+    One GROUP BY (answering unit, period) for the metric (`leaf_statistics`); every ancestor
+    gets the sums of its descendants' statistics. Values and intervals of suppressed cells
+    are NaN.
+    """
+    periods = None if periods is None else list(periods)
+    return cells_from_leaves(
+        feed, leaf_statistics(feed, periods=periods, exclude_pending=exclude_pending), tree=tree
+    )
+
+
+def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Cells:
+    """Roll leaf statistics up the tree, score every cell, decide suppression from the
+    counts (and, for confidential metrics, what was published), flag straight-lining."""
+    if not len(leaves):
+        return _no_cells(feed)
+    period_labels, period_index = np.unique(leaves.periods, return_inverse=True)
     width = len(period_labels)
-    units = tree.position(np.array(unit_ids, dtype=np.int64))
-    cell_keys, totals = roll_up(tree, units, period_index, statistics, width)
+    units = tree.position(leaves.unit_ids)
+    added = np.column_stack([leaves.statistics, leaves.straight_liners])
+    cell_keys, rolled = roll_up(tree, units, period_index, added, width)
+    totals, lined = rolled[:, :-1], rolled[:, -1]
     parent = _parent_cells(tree, cell_keys, width)
     scored = score_statistics(feed.metric, totals)
     published = {}
@@ -301,7 +378,6 @@ def compute_cells(
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
     if feed.grid_question_ids:
-        lined = _straight_liners(feed, tree, period_labels, cell_keys, periods)
         for index in np.flatnonzero(scoring.straight_lining_cells(lined, totals[:, -1])):
             scored.flags[index].append("straight_lining")
     return Cells(
@@ -361,18 +437,19 @@ def _respondent_score(feed: MetricFeed) -> Any:
     return Count("id", filter=Q(number__gte=box_min(feed.metric)))
 
 
-def _straight_liners(
+def _count_straight_liners(
     feed: MetricFeed,
-    tree: UnitTree,
-    period_labels: np.ndarray,
-    cell_keys: np.ndarray,
+    leaves: Leaves,
     periods: Iterable[str] | None,
-) -> np.ndarray:
-    """Respondents per cell who gave one answer to every grid item of the metric they answered.
+    response_ids: Iterable[int] | None,
+    exclude_pending: bool,
+) -> None:
+    """Fill `leaves.straight_liners`: respondents per answering unit × period who gave one
+    answer to every grid item of the metric they answered.
 
     SQL finds them (GROUP BY response and grid with COUNT, MIN and MAX, kept when the count
     reaches STRAIGHT_LINING_MIN_ITEMS and MIN = MAX), then counts them per answering unit ×
-    period; the counts are rolled up like every other statistic.
+    period; the counts are additive and rolled up like every other statistic.
     """
     grid_answers = Answer.objects.filter(
         question_id__in=feed.grid_question_ids, number__isnull=False
@@ -381,6 +458,10 @@ def _straight_liners(
         grid_answers = grid_answers.filter(release__isnull=False)
     if periods is not None:
         grid_answers = grid_answers.filter(response__period__in=list(periods))
+    if response_ids is not None:
+        grid_answers = grid_answers.filter(response_id__in=list(response_ids))
+    if exclude_pending:
+        grid_answers = grid_answers.exclude(response_id__in=Subquery(pending_responses()))
     grids = (
         grid_answers.values("response_id", "question__grid")
         .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
@@ -388,21 +469,14 @@ def _straight_liners(
         .values("response_id")
     )
     responses = Response.objects.filter(pk__in=Subquery(grids))
-    rows = list(responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by())
-    lined = np.zeros(len(cell_keys))
-    if not rows:
-        return lined
-    unit_ids, labels, counts = zip(*rows, strict=True)
-    width = len(period_labels)
-    keys, totals = roll_up(
-        tree,
-        tree.position(np.array(unit_ids, dtype=np.int64)),
-        np.searchsorted(period_labels, np.array(labels, dtype=object)),
-        np.array(counts, dtype=np.float64)[:, None],
-        width,
-    )
-    lined[np.searchsorted(cell_keys, keys)] = totals[:, 0]
-    return lined
+    position = {
+        (int(unit_id), label): index
+        for index, (unit_id, label) in enumerate(zip(leaves.unit_ids, leaves.periods, strict=True))
+    }
+    for unit_id, label, count in (
+        responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by()
+    ):
+        leaves.straight_liners[position[(unit_id, label)]] = count
 
 
 def _published_visibility(

@@ -120,14 +120,19 @@ def _envelope(survey: Survey, event: str) -> dict[str, Any]:
     }
 
 
-def notify_response_submitted(*, survey: Survey, response_ids: list[int]) -> int:
+def notify_response_submitted(
+    *, survey: Survey, response_ids: list[int], subscribed: bool = True
+) -> int:
     """Create `response.submitted` deliveries for new responses (call inside the write's
     transaction); one delivery per subscriber and batch of 500 responses; none for employee
     and anonymous surveys. Also sends `signals.responses_submitted` (customer surveys only).
-    Returns the number of deliveries."""
+    `subscribed=False` (the caller's cached survey definition knows nobody subscribed)
+    skips looking subscriptions up. Returns the number of deliveries."""
     if survey.is_confidential:
         return 0  # a live event per employee answer would count a small team as it answers
     responses_submitted.send(sender=Survey, survey=survey, response_ids=list(response_ids))
+    if not subscribed:
+        return 0
     subscriptions = _subscriptions(survey.pk, Event.RESPONSE_SUBMITTED)
     if not subscriptions or not response_ids:
         return 0

@@ -242,3 +242,11 @@ def test_hostile_page_input_gets_form_errors_not_server_errors(client, unit_memb
     assert client.get("/distribution/cases/", {"status": "'; drop"}).status_code == 200
     assert client.get("/distribution/unsubscribe/%E2%80%AE/").status_code == 200
     assert client.post("/distribution/unsubscribe/1:x/").status_code == 400
+
+
+def test_invitation_email_is_in_the_contacts_language(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    ContactFactory(email="anna@example.com", unit=org_tree["stores"][0], language="de")
+    _invite(survey, django_capture_on_commit_callbacks)
+    assert "Bitte beantworten Sie „Branch visit“" in mail.outbox[0].body
