@@ -61,6 +61,7 @@ def unit_themes_page(request: HttpRequest) -> HttpResponse:
         "picker": picker,
         "search": CommentSearchForm(),
         "minimum": settings.COMMENT_MIN_RESPONDENTS,
+        "nav_current": "comments",
     }
     return render(request, "comments/unit_themes.html", context)
 
@@ -101,5 +102,6 @@ def comments_list_page(request: HttpRequest) -> HttpResponse:
         "search": search,
         "query": query,
         "run": latest_run(survey),
+        "nav_current": "comments",
     }
     return render(request, "comments/comments.html", context)
