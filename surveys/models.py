@@ -346,8 +346,12 @@ class Choice(models.Model):
 
 
 def new_token() -> str:
-    """256 bits from the OS CSPRNG, URL-safe."""
-    return secrets.token_urlsafe(32)
+    """256 bits from the OS CSPRNG, URL-safe; never starting with "-", which spreadsheet
+    exports would have to neutralise (and so change) as a formula prefix."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 class Invitation(models.Model):
