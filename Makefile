@@ -40,8 +40,9 @@ install-semantic: install
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo's e-mailed links point at the address `make run` serves on, unless configured.
 demo: migrate
-	$(BIN)/python manage.py seed_demo
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, API docs: http://$(HOST):$(PORT)/api/docs/)"

@@ -67,7 +67,6 @@ class ThemeRunAdmin(WholeOrganisationOnly, admin.ModelAdmin):
     list_filter = ["status", "mode"]
     list_select_related = ["survey"]
     readonly_fields = ["status", "comment_count", "k_scores", "warnings", "error", "finished_at"]
-    inlines = [ThemeInline]
     form = StartThemeRunForm
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -78,6 +77,9 @@ class ThemeRunAdmin(WholeOrganisationOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
+        return [ThemeInline] if obj is not None else []
 
     @admin.display(description="themes")
     def theme_count(self, run: ThemeRun) -> int:

@@ -1,5 +1,7 @@
 """Forms of the comments pages: shape only; selectors decide what may be read."""
 
+from __future__ import annotations
+
 from django import forms
 from django.db.models import QuerySet
 
@@ -7,7 +9,7 @@ from surveys.models import OrgUnit, Survey
 
 
 class ThemePickerForm(forms.Form):
-    survey: "forms.ModelChoiceField[Survey]" = forms.ModelChoiceField(
+    survey: forms.ModelChoiceField[Survey] = forms.ModelChoiceField(
         queryset=Survey.objects.none(), empty_label=None
     )
     unit = forms.ChoiceField()

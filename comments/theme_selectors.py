@@ -70,9 +70,11 @@ def score_groups(survey: Survey) -> analysis.ScoreGroups:
     return analysis.NPS_GROUPS
 
 
-def _assignments(reader: Reader, survey: Survey, unit: OrgUnit, run: ThemeRun) -> list[tuple]:
-    """(answer id, theme id or None, strength, period, score) of readable comments in the run."""
-    span = (run.first_period, run.last_period)
+def _assignments(
+    reader: Reader, survey: Survey, unit: OrgUnit, run: ThemeRun, span: tuple[str, str]
+) -> list[tuple]:
+    """(answer id, theme id or None, strength, period, score) of readable comments in the run
+    and the periods `span`."""
     readable = readable_comments(reader, survey, unit=unit, periods=span).order_by()
     rows = CommentTheme.objects.filter(run=run, answer_id__in=Subquery(readable.values("pk")))
     question = score_question(survey)
@@ -83,15 +85,22 @@ def _assignments(reader: Reader, survey: Survey, unit: OrgUnit, run: ThemeRun) -
 
 
 def unit_themes(
-    reader: Reader, survey: Survey, unit: OrgUnit, *, run: ThemeRun | None = None
+    reader: Reader,
+    survey: Survey,
+    unit: OrgUnit,
+    *,
+    run: ThemeRun | None = None,
+    periods: tuple[str | None, str | None] = (None, None),
 ) -> UnitThemes:
-    """The themes of `unit`'s subtree in the run (default: the survey's latest finished run)."""
+    """The themes of `unit`'s subtree in the run (default: the survey's latest finished run),
+    over its periods or the part of them between `periods` (inclusive; None: no bound)."""
     run = run or latest_run(survey)
     groups = score_groups(survey)
     if run is None:
         return UnitThemes(survey=survey, unit=unit, run=None, groups=groups)
     themes = list(live_themes(run))
-    rows = _assignments(reader, survey, unit, run)
+    span = (max(run.first_period, periods[0] or ""), min(run.last_period, periods[1] or "~"))
+    rows = _assignments(reader, survey, unit, run, span)
     if not rows:
         return UnitThemes(survey=survey, unit=unit, run=run, groups=groups)
     ids = np.array([row[1] if row[1] is not None else analysis.OTHER for row in rows])
@@ -99,8 +108,8 @@ def unit_themes(
     minimum = settings.COMMENT_MIN_RESPONDENTS
     names = {theme.pk: theme.display_name for theme in themes}
     contrasts = analysis.contrast_themes(ids, scores, names, groups=groups, min_group_size=minimum)
-    periods = [row[3] for row in rows]
-    trends = analysis.theme_trends([0] * len(rows), periods, ids, min_group_size=minimum)
+    labels = [row[3] for row in rows]
+    trends = analysis.theme_trends([0] * len(rows), labels, ids, min_group_size=minimum)
     examples = _representatives(rows, themes)
     table = []
     for theme, contrast in zip(themes, contrasts, strict=True):

@@ -10,7 +10,10 @@ logs a warning: a submission is worth more than the limit for the seconds Redis 
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
+
+from .cachesafe import cache_breaker
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ def hit(scope: str, client: str, rate: str) -> Verdict:
     """Count one request of `client` in `scope` against `rate` ("N/second|minute|hour|day")."""
     limit, window = parse_rate(rate)
     key = f"ratelimit:{scope}:{client}"
+    if cache_breaker.is_open():  # failed moments ago: let the request through at once
+        return Verdict(True, 0)
     try:
         cache.add(key, 0, timeout=window)
         try:
@@ -43,6 +48,7 @@ def hit(scope: str, client: str, rate: str) -> Verdict:
             count = 1
     except Exception:
         logger.warning("Rate limit %s not counted: the cache failed", scope, exc_info=True)
+        cache_breaker.trip(getattr(settings, "BROKER_BACKOFF_SECONDS", 5.0))
         return Verdict(True, 0)
     return Verdict(count <= limit, 0 if count <= limit else window)
 

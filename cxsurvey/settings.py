@@ -79,13 +79,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # After CSP, so it runs first on the way out: allows a branding logo's https origin.
-    "common.middleware.BrandLogoSourceMiddleware",
     # Refusals on pages answer with the styled 403 page, logged without a traceback.
     "workspace.middleware.RefusalPageMiddleware",
+    # After CSP, so it runs first on the way out: allows a branding logo's https origin.
+    "common.middleware.BrandLogoSourceMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]
+# Benchmark instruments (cxsurvey/bench.py): a bare insert view and an SQL count header.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+if BENCH_ENDPOINTS:
+    MIDDLEWARE.insert(0, "cxsurvey.bench.SqlCountMiddleware")
 
 ROOT_URLCONF = "cxsurvey.urls"
 WSGI_APPLICATION = "cxsurvey.wsgi.application"
@@ -337,6 +341,9 @@ DEFAULT_EMPLOYEE_ANONYMITY_THRESHOLD = env.int("DEFAULT_EMPLOYEE_ANONYMITY_THRES
 # Open comments of employee and anonymous surveys: shown only for groups (answering unit ×
 # release) of at least this many respondents; separate from the score threshold.
 COMMENT_MIN_RESPONDENTS = env.int("COMMENT_MIN_RESPONDENTS", default=10)
+# Bounds of the number of themes a theme run chooses from the data (comments.services).
+COMMENT_THEMES_MIN = env.int("COMMENT_THEMES_MIN", default=5)
+COMMENT_THEMES_MAX = env.int("COMMENT_THEMES_MAX", default=12)
 # Answers through an employee survey's public link (when switched on), per survey and period:
 # at most this many from one client address, and one per browser (a signed cookie).
 EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS = env.int("EMPLOYEE_PUBLIC_ANSWERS_PER_ADDRESS", default=10)

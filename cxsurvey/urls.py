@@ -1,5 +1,6 @@
 """URL configuration: admin, respondent pages, dashboards and the REST API."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -38,10 +39,15 @@ urlpatterns = [
         name="api-docs",
     ),
     path("dashboard/", include("linkage.urls")),
-    path("brand.css", brand_stylesheet, name="brand-css"),
-    path("brand/logo", brand_logo, name="brand-logo"),
     path("comments/", include("comments.urls")),
     path("workspace/", include("workspace.urls")),
     path("distribution/", include("distribution.urls")),
+    path("brand.css", brand_stylesheet, name="brand-css"),
+    path("brand/logo", brand_logo, name="brand-logo"),
     path("", include("surveys.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:  # bench/load_submit.py only; off unless BENCH_ENDPOINTS=1
+    from .bench import bare_insert
+
+    urlpatterns.append(path("bench/bare-insert/", bare_insert))

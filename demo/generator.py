@@ -48,6 +48,9 @@ CUSTOMER_NOISE_SD = 0.45
 RETENTION_BASE, RETENTION_PER_CX, RETENTION_NOISE = 78.0, 4.0, 2.0  # percent
 REVENUE_PER_RETENTION_POINT = 0.015  # relative revenue change per retention point
 EMPLOYEE_RESPONSE_RATE = 0.85
+# The demo's one initiative with a real effect: delivery tracking texts for Product X in the
+# first region cut those customers' delivery complaints (log-odds) from the month it ships.
+TRACKING_REGION, TRACKING_PRODUCT, TRACKING_EFFECT = 0, "X", -2.5
 
 # Stream ids keep the random draws of different purposes independent.
 STORE_STREAM, LATENT_STREAM, CUSTOMER_STREAM, EMPLOYEE_STREAM = 1, 2, 3, 4
@@ -55,7 +58,12 @@ DEFAULT_SEED = 20240601
 
 # Open comments per score group: topics (of `comments.analysis.topic_names("customer")`),
 # their weights, and the share of negative comments.
-COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
+EMPLOYEE_COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
+    "low": (("workload", "pay", "tools", "manager support"), (0.4, 0.3, 0.2, 0.1), 0.9),
+    "middle": (("workload", "pay", "tools", "manager support"), (0.3, 0.3, 0.2, 0.2), 0.5),
+    "high": (("manager support", "tools", "workload", "pay"), (0.6, 0.2, 0.1, 0.1), 0.1),
+}
+CUSTOMER_COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
     "low": (
         ("checkout queues", "product quality", "prices", "app problems", "friendly staff"),
         (0.35, 0.25, 0.2, 0.15, 0.05),
@@ -72,6 +80,7 @@ COMMENT_TOPICS: dict[str, tuple[tuple[str, ...], tuple[float, ...], float]] = {
         0.05,
     ),
 }
+COMMENT_TOPICS = {"customer": CUSTOMER_COMMENT_TOPICS, "employee": EMPLOYEE_COMMENT_TOPICS}
 
 
 @dataclass(frozen=True)
@@ -177,8 +186,12 @@ def simulate(
     period_labels: list[str],
     customers_per_store: int,
     seed: int = DEFAULT_SEED,
+    tracking_from: str | None = None,
 ) -> Iterator[StoreMonth]:
-    """Generated answers and outcomes for every store and month, store by store."""
+    """Generated answers and outcomes for every store and month, store by store.
+
+    From month `tracking_from` on, Product X customers of the first region's stores complain
+    less about delivery (the demo initiative that verification should find)."""
     for store in stores:
         paths = latent_paths(store, seed)
         for period in period_labels:
@@ -187,12 +200,23 @@ def simulate(
                 store=store,
                 period=period,
                 customers=customer_answers(
-                    store, index, paths.customer[index], customers_per_store, seed
+                    store,
+                    index,
+                    paths.customer[index],
+                    customers_per_store,
+                    seed,
+                    tracking=_tracking(store, period, tracking_from),
                 ),
                 employees=employee_answers(store, index, paths.employee[index], seed),
                 retention=round(float(paths.retention[index]), 2),
                 revenue=round(float(paths.revenue[index]), 2),
             )
+
+
+def _tracking(store: Store, period: str, tracking_from: str | None) -> bool:
+    if tracking_from is None or store.region != TRACKING_REGION:
+        return False
+    return periods.index_of(period) >= periods.index_of(tracking_from)
 
 
 def _ordinal(latent: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
@@ -201,14 +225,18 @@ def _ordinal(latent: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
 
 
 def customer_answers(
-    store: Store, index: int, level: float, per_store: int, seed: int
+    store: Store, index: int, level: float, per_store: int, seed: int, *, tracking: bool = False
 ) -> list[dict[str, Any]]:
-    """This month's customer responses: answers, segment, customer id, moment in month."""
+    """This month's customer responses: answers, segment, customer id, moment in month.
+
+    `tracking`: delivery tracking texts reach this store's Product X customers."""
     rng = np.random.default_rng([seed, store.number, index, CUSTOMER_STREAM])
     count = int(rng.poisson(per_store))
     products = rng.choice(len(PRODUCTS), count, p=[share for _, share, _ in PRODUCTS])
     channels = rng.choice(len(CHANNELS), count, p=[share for _, share in CHANNELS])
-    complaint = rng.random(count) < 1 / (1 + np.exp(2.3 + 0.6 * level))
+    tracked = tracking & (products == 0)  # PRODUCTS[0] is Product X
+    shift = np.where(tracked, TRACKING_EFFECT, 0.0)
+    complaint = rng.random(count) < 1 / (1 + np.exp(2.3 + 0.6 * level - shift))
     effect = np.array([PRODUCTS[product][2] for product in products])
     person = level + effect - 1.0 * complaint + rng.normal(0.0, 1.0, count)
     nps = np.clip(np.rint(8.3 + 1.7 * person), 0, 10)
@@ -238,16 +266,19 @@ def customer_answers(
     ]
 
 
-def _reason(rng: np.random.Generator, score: float, complaint: bool) -> str:
+def _reason(
+    rng: np.random.Generator, score: float, complaint: bool, audience: str = "customer"
+) -> str:
     """A comment tied to the same drivers as the score: a delivery complaint talks about the
     delivery; otherwise detractors mostly complain and promoters mostly praise, each with its
     own mix of topics (COMMENT_TOPICS), so the demo's themes separate the two groups."""
     if complaint:
         return comment_about("delivery delays", negative=True, rng=rng)
     group = "low" if score <= 6 else "high" if score >= 9 else "middle"
-    topics, weights, negative_share = COMMENT_TOPICS[group]
+    topics, weights, negative_share = COMMENT_TOPICS[audience][group]
     topic = topics[int(rng.choice(len(topics), p=weights))]
-    return comment_about(topic, negative=bool(rng.random() < negative_share), rng=rng)
+    negative = bool(rng.random() < negative_share)
+    return comment_about(topic, negative=negative, rng=rng, audience=audience)
 
 
 def employee_answers(store: Store, index: int, level: float, seed: int) -> list[dict[str, Any]]:
@@ -261,6 +292,7 @@ def employee_answers(store: Store, index: int, level: float, seed: int) -> list[
     stay = _ordinal(0.7 * person + rng.normal(0, 0.7, count) - 0.1, agreement)
     enablement = _ordinal(0.6 * person + rng.normal(0, 0.8, count), agreement)
     moments = np.sort(rng.random(count))
+    said = rng.random(count) < 0.6
     return [
         {
             "answers": {
@@ -268,6 +300,7 @@ def employee_answers(store: Store, index: int, level: float, seed: int) -> list[
                 "job_satisfaction": int(satisfaction[i]),
                 "intent_to_stay": int(stay[i]),
                 "enablement": int(enablement[i]),
+                "enps_reason": _reason(rng, enps[i], False, "employee") if said[i] else "",
             },
             "moment": float(moments[i]),
         }

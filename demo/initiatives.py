@@ -20,6 +20,8 @@ from linkage.services.initiatives import (
 )
 from surveys.models import Metric, OrgUnit
 
+from .generator import REGIONS, TRACKING_REGION
+
 Stage = Initiative.Stage
 
 
@@ -29,11 +31,20 @@ class IdeaSpec:
     stage: int
     metric_keys: tuple[str, ...]
     claimed: int | None = None  # money a year, claimed by the owner
+    region: bool = False  # run in the first region only (else company-wide)
+    segment: tuple[tuple[str, str], ...] = ()
 
 
 DELIVERY, EASE = ("customer.delivery_complaint",), ("customer.ces", "customer.csat")
 IDEAS = (
-    IdeaSpec("Delivery tracking texts for Product X", Stage.MEASURED, DELIVERY, 420_000),
+    IdeaSpec(
+        "Delivery tracking texts for Product X",
+        Stage.MEASURED,
+        DELIVERY,
+        420_000,
+        region=True,
+        segment=(("product", "X"),),
+    ),
     IdeaSpec("Checkout queue-busting at peak hours", Stage.MEASURED, EASE, 310_000),
     IdeaSpec("Store team huddles on customer goals", Stage.SHIPPED, ("cpi.goal_reached",), 250_000),
     IdeaSpec(
@@ -53,8 +64,11 @@ def ensure_initiatives(
 ) -> int:
     """Create the demo's initiatives once (by title) and move them to their stages.
 
-    Measured ones compare `first_period` with `last_period` company-wide. Returns how many
-    initiatives were created; a re-run creates and moves nothing.
+    Measured ones compare `first_period` (before they shipped) with `last_period`: the
+    Product X tracking texts in the first region against the other stores (the generator
+    builds its effect in from the month after `first_period`), queue-busting company-wide
+    (no effect built in: it should come out as no evidence). Returns how many initiatives
+    were created; a re-run creates and moves nothing.
     """
     metrics = {metric.key: metric for metric in Metric.objects.all()}
     created = 0
@@ -72,6 +86,12 @@ def ensure_initiatives(
     return created
 
 
+def _region(company: OrgUnit) -> OrgUnit:
+    """The region where the tracking texts ran (the generator builds their effect in)."""
+    code = REGIONS[TRACKING_REGION][0]
+    return company.children.filter(code=code).first() or company
+
+
 def _create(
     spec: IdeaSpec,
     owner: User,
@@ -86,7 +106,8 @@ def _create(
         metrics=[metrics[key] for key in spec.metric_keys if key in metrics],
         details={"demo": True},
         owner=owner,
-        unit=company,
+        unit=_region(company) if spec.region else company,
+        segment_filter=dict(spec.segment),
         claimed_impact=Decimal(spec.claimed) if spec.claimed else None,
         before_period=periods[0] if shipped else "",
         after_period=periods[1] if shipped else "",

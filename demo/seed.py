@@ -33,9 +33,10 @@ from surveys.services import MAX_IMPORT_ROWS, import_responses
 from surveys.services.library import create_survey_from_template
 from surveys.services.metrics import ensure_metrics, ensure_metrics_for_questions
 from surveys.services.releases import period_released, release_due_results
-from surveys.services.scores import recompute_all
+from surveys.services.scores import hold_recompute, recompute_all
 from surveys.visibility import SYSTEM
 
+from .distribution import DistributionReport, seed_distribution, wipe_distribution
 from .generator import (
     COMPANY,
     DEFAULT_SEED,
@@ -77,6 +78,14 @@ EXTRA_CUSTOMER_QUESTIONS = (
         text="Did you have a problem with your delivery?",
         metric_key="customer.delivery_complaint",
         choices=YES_NO,
+    ),
+)
+EXTRA_EMPLOYEE_QUESTIONS = (
+    QuestionSpec(
+        code="enps_reason",
+        type=Question.Type.TEXT,
+        text="What is the most important reason for your score?",
+        required=False,
     ),
 )
 LOGINS = (
@@ -124,6 +133,7 @@ class SeedReport:
     linkage_run: LinkageRun | None = None
     initiatives: int = 0
     theme_run: ThemeRun | None = None
+    distribution: DistributionReport | None = None
 
 
 def seed_demo(
@@ -145,12 +155,14 @@ def seed_demo(
         surveys = ensure_surveys(units[COMPANY[0]], labels[0])
         logins = ensure_logins(units[stores[0].code])
     report = SeedReport(labels, surveys["customer"], units[stores[0].code], logins)
+    before = initiative_before(labels)
     generated = list(
         simulate(
             stores=stores,
             period_labels=labels,
             customers_per_store=options.customers_per_store,
             seed=options.seed,
+            tracking_from=periods.shift(before, 1),
         )
     )
     maker = _RowMaker(units, now, timezone.get_current_timezone())
@@ -163,13 +175,24 @@ def seed_demo(
     report.releases = release_due_results()
     report.linkage_run = _link_the_chain(changed=bool(report.scores or report.releases))
     report.theme_run = _theme_the_comments(surveys["customer"], labels)
+    _theme_the_comments(surveys["employee"], labels)
     report.initiatives = ensure_initiatives(
         owner=get_user_model().objects.get(username=LOGINS[0][0]),
         company=units[COMPANY[0]],
-        first_period=labels[0],
+        first_period=before,
         last_period=labels[-1],
     )
+    report.distribution = seed_distribution(
+        store=units[stores[0].code], manager=get_user_model().objects.get(username="manager"),
+        now=now,
+    )  # fmt: skip
     return report
+
+
+def initiative_before(labels: list[str]) -> str:
+    """The before period of the measured initiatives: four months before the last (or the
+    first month of a shorter demo); the tracking texts ship the month after it."""
+    return labels[max(0, len(labels) - 5)]
 
 
 def _link_the_chain(*, changed: bool) -> LinkageRun | None:
@@ -254,6 +277,8 @@ def ensure_surveys(company: OrgUnit, first_period: str) -> dict[str, Survey]:
             survey.status = Survey.Status.OPEN
             survey.languages = ["en"]
             survey.save()
+        if kind == "employee" and not survey.questions.filter(code="enps_reason").exists():
+            _add_questions(survey, EXTRA_EMPLOYEE_QUESTIONS)  # also in demos seeded before
         if kind == "customer":
             add_german_texts(survey, company.name)
         surveys[kind] = survey
@@ -271,6 +296,7 @@ def _add_questions(survey: Survey, specs: tuple[QuestionSpec, ...]) -> None:
             type=spec.type,
             text=spec.text,
             metric_key=spec.metric_key,
+            required=spec.required,
         )
         Choice.objects.bulk_create(
             Choice(question=question, order=order, value=c.value, label=c.label, score=c.score)
@@ -368,16 +394,9 @@ def _seed_responses(
 
 
 def _claim_score_cell(survey: Survey, period: str) -> None:
-    """Mark the cell as queued, so the import does not queue a recompute of its own: the
-    seeder recomputes everything once at the end (a claim left behind by a crash is picked
-    up by the periodic sweep of stale cells)."""
-    now = timezone.now()
-    DirtyScoreCell.objects.bulk_create(
-        [DirtyScoreCell(survey=survey, period=period, marked_at=now, queued_at=now)],
-        update_conflicts=True,
-        unique_fields=["survey", "period"],
-        update_fields=["marked_at", "queued_at"],
-    )
+    """Hold the cell's recompute, so each import does not start one of its own: the seeder
+    recomputes everything once at the end (a hold left behind by a crash expires)."""
+    hold_recompute(survey_id=survey.pk, period=period)
 
 
 def _import(survey: Survey, rows: list[dict[str, Any]], report: SeedReport) -> None:
@@ -414,6 +433,7 @@ def wipe_demo() -> None:
     company = OrgUnit.objects.filter(code=COMPANY[0]).first()
     try:
         with transaction.atomic():
+            wipe_distribution()
             Response.objects.filter(survey__slug__in=slugs).delete()
             Survey.objects.filter(slug__in=slugs).delete()
             OutcomeImport.objects.filter(file_name=OUTCOME_FILE).delete()

@@ -20,8 +20,8 @@ from .exceptions import DistributionError, InvalidContactFile
 from .forms import ContactUploadForm, InviteContactsForm
 from .models import Contact, FollowUpCase, ReminderSchedule, SendLog, Wave, WaveSchedule
 from .services.contacts import import_contacts, read_contact_file
-from .services.schedules import save_reminder_schedule, save_wave_schedule
-from .services.sending import invite_contacts, record_bounces
+from .services.schedules import open_next_wave, save_reminder_schedule, save_wave_schedule
+from .services.sending import invite_contacts, record_bounces, send_due_reminders
 
 CONFIDENTIAL = Q(invitation__survey__audience="employee") | Q(invitation__survey__anonymous=True)
 
@@ -144,7 +144,7 @@ class SendLogAdmin(admin.ModelAdmin):
     exclude = ("base_url",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SendLog]:
-        sends = super().get_queryset(request)
+        sends = scoped(super().get_queryset(request), request.user, field="invitation__unit")
         if not request.user.is_superuser:
             sends = sends.exclude(CONFIDENTIAL)
         return sends
@@ -164,9 +164,15 @@ class SendLogAdmin(admin.ModelAdmin):
 class ReminderScheduleAdmin(admin.ModelAdmin):
     list_display = ("survey", "after_days", "max_reminders", "active", "periodic_task")
     readonly_fields = ("periodic_task",)
+    actions = ("remind_now",)
 
     def save_model(self, request, obj, form, change) -> None:
         save_reminder_schedule(schedule=obj)
+
+    @admin.action(description="Send the reminders due now")
+    def remind_now(self, request: HttpRequest, queryset: QuerySet[ReminderSchedule]) -> None:
+        count = sum(send_due_reminders(schedule=schedule) for schedule in queryset)
+        self.message_user(request, f"{count} reminders queued for e-mail.", messages.SUCCESS)
 
 
 class WaveInline(admin.TabularInline):
@@ -186,6 +192,20 @@ class WaveScheduleAdmin(admin.ModelAdmin):
     filter_horizontal = ("units",)
     readonly_fields = ("periodic_task", "base_url")
     inlines = (WaveInline,)
+    actions = ("roll_over_now",)
+
+    @admin.action(description="Open the next wave now (closes and releases the last one)")
+    def roll_over_now(self, request: HttpRequest, queryset: QuerySet[WaveSchedule]) -> None:
+        for schedule in queryset:
+            wave = open_next_wave(schedule=schedule)
+            if wave is None:
+                self.message_user(
+                    request,
+                    f"{schedule}: inactive, or the last wave opened too recently.",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(request, f"{wave} opened.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change) -> None:
         obj.base_url = public_base_url(request)

@@ -1,5 +1,7 @@
 """Forms of distribution pages and admin views: shape only; services check the rules."""
 
+from __future__ import annotations
+
 from django import forms
 from django.contrib.auth.models import User
 
@@ -27,7 +29,7 @@ class ContactUploadForm(forms.Form):
 
 
 class InviteContactsForm(forms.Form):
-    survey: "forms.ModelChoiceField[Survey]" = forms.ModelChoiceField(
+    survey: forms.ModelChoiceField[Survey] = forms.ModelChoiceField(
         queryset=Survey.objects.exclude(status=Survey.Status.CLOSED).order_by("title")
     )
     unit = forms.ModelChoiceField(
@@ -58,7 +60,7 @@ class RatesForm(forms.Form):
     schedule = forms.ModelChoiceField(
         queryset=WaveSchedule.objects.order_by("name"), required=False
     )
-    survey: "forms.ModelChoiceField[Survey]" = forms.ModelChoiceField(
+    survey: forms.ModelChoiceField[Survey] = forms.ModelChoiceField(
         queryset=Survey.objects.order_by("title"), required=False
     )
     unit = forms.ModelChoiceField(

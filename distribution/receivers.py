@@ -6,8 +6,9 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from surveys.models import Survey
-from surveys.signals import responses_submitted
+from surveys.signals import customer_erased, responses_submitted
 
+from .models import Contact, FollowUpCase
 from .tasks import open_follow_up_cases_task
 
 CASE_TASK_BATCH = 500
@@ -25,3 +26,15 @@ def queue_follow_up_cases(sender, *, survey: Survey, response_ids: list[int], **
 
 def _queue(batch: list[int]) -> Callable[[], object]:
     return lambda: open_follow_up_cases_task.delay(batch)
+
+
+@receiver(customer_erased, dispatch_uid="distribution.erase_customer")
+def erase_contacts_and_cases(sender, *, customer_keys: set[str], contact: str, **kwargs) -> None:
+    """An erased customer leaves no contact row, and their cases keep only their outcome."""
+    contacts = Contact.objects.filter(customer_id__in=customer_keys)
+    cases = FollowUpCase.objects.filter(customer_id__in=customer_keys)
+    if contact:
+        contacts = contacts | Contact.objects.filter(email__iexact=contact)
+        cases = cases | FollowUpCase.objects.filter(contact__iexact=contact)
+    cases.update(customer_id="", contact="", notes="")
+    contacts.delete()

@@ -137,6 +137,12 @@ def cases_for(reader: Reader, *, status: str = "", overdue: bool = False) -> Que
     return cases.order_by("status", "due_at", "pk")
 
 
+def cases_of_responses(reader: Reader, response_ids: list[int]) -> list[FollowUpCase]:
+    """The follow-up cases opened by these responses that the reader may read (a customer's
+    pathway shows them)."""
+    return list(cases_for(reader, status="").filter(response_id__in=response_ids))
+
+
 def case_figures(reader: Reader, *, now: datetime | None = None) -> list[dict]:
     """Per unit: cases, open, overdue, closed, closed within the SLA (share in %) and the
     mean time to close in hours, in one GROUP BY."""

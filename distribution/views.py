@@ -59,6 +59,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "overdue": overdue,
         "figures": case_figures(user),
         "statuses": [("active", "Open and in progress"), *FollowUpCase.Status.choices],
+        "nav_current": "cases",
     }
     return render(request, "distribution/cases.html", context)
 
@@ -85,12 +86,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _reader(request)
     case = _case(user, pk)
     update_form = CaseUpdateForm(owners=_owners(case), initial={"owner": case.owner_id})
-    close_form = CaseCloseForm()
+    close_form = CaseCloseForm(prefix="close")
     if request.method == "POST":
         action = request.POST.get("action")
         form: CaseCloseForm | CaseUpdateForm
         if action == "close":
-            form = close_form = CaseCloseForm(request.POST)
+            form = close_form = CaseCloseForm(request.POST, prefix="close")
         else:
             form = update_form = CaseUpdateForm(request.POST, owners=_owners(case))
         if form.is_valid():
@@ -111,6 +112,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "update_form": update_form,
         "close_form": close_form,
         "other_cases": list(others[:20]) if case.customer_id else [],
+        "nav_current": "cases",
     }
     return render(request, "distribution/case.html", context)
 
@@ -130,4 +132,5 @@ def rates(request: HttpRequest) -> HttpResponse:
             surveys = [data["survey"]]
         if unit is not None and surveys:
             table = response_rates(surveys=surveys, unit=unit)
-    return render(request, "distribution/rates.html", {"form": form, "table": table, "unit": unit})
+    context = {"form": form, "table": table, "unit": unit, "nav_current": "rates"}
+    return render(request, "distribution/rates.html", context)

@@ -8,11 +8,14 @@ functions, so the scorecard and initiative verification test changes the same wa
 import dataclasses
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from surveys import scoring
-from surveys.aggregation import STATISTICS
+from surveys.aggregation import MIN_INTERVAL_N, STATISTICS
 from surveys.models import Metric
+from surveys.scoring.clustered import clustered_change
+from surveys.scoring.exact import compare_small_sample
 
 A = Metric.Aggregation
 
@@ -25,6 +28,8 @@ def result_from_details(aggregation: str, details: Mapping[str, Any]) -> Any | N
     names = STATISTICS.get(aggregation)
     if not names or any(name not in details for name in names) or not details[names[0]]:
         return None
+    if "items_sq" in details:  # a multi-item metric: respondents are n (clustered SE)
+        return _multi_item(aggregation, details)
     answers, *counts = (details[name] for name in names)
     if aggregation == A.NPS:
         promoters, detractors = counts
@@ -34,6 +39,25 @@ def result_from_details(aggregation: str, details: Mapping[str, Any]) -> Any | N
     if aggregation == A.MEAN:
         return scoring.mean_interval(answers, counts[0], counts[1])
     return None
+
+
+def _multi_item(aggregation: str, details: Mapping[str, Any]) -> Any:
+    sums = scoring.RespondentSums(
+        respondents=details["respondents"],
+        items=details["answers"],
+        total=details["sum" if aggregation == A.MEAN else "k"],
+        total_squares=details["respondent_sum_sq"],
+        items_squares=details["items_sq"],
+        total_items=details["sum_items"],
+    )
+    result = scoring.multi_item_mean(sums, min_n=MIN_INTERVAL_N)
+    if aggregation == A.MEAN:
+        return result
+    scaled: dict[str, Any] = {
+        name: None if getattr(result, name) is None else 100.0 * getattr(result, name)
+        for name in ("value", "sd", "se", "ci_low", "ci_high")
+    }
+    return dataclasses.replace(result, **scaled)  # a share of item answers, in percent
 
 
 def compare_details(
@@ -63,3 +87,45 @@ def _plain(value: Any) -> Any:
 def comparison_as_json(comparison: Any) -> dict[str, Any]:
     """The Comparison's fields as JSON-safe values."""
     return {key: _plain(value) for key, value in dataclasses.asdict(comparison).items()}
+
+
+@dataclass(frozen=True)
+class TestedChange:
+    """A change between two periods tested at the level of the design, and that level."""
+
+    comparison: Any  # scoring.Comparison
+    level: str  # "stores" (clustered) or "respondents"
+    clusters: int  # answering units in the test (1 for a single unit)
+
+
+def _scale(metric: Metric) -> float:
+    return 1.0 if metric.aggregation == A.MEAN else 100.0
+
+
+def tested_change(
+    metric: Metric,
+    before_details: Mapping[str, Any],
+    after_details: Mapping[str, Any],
+    sums: Any | None,
+) -> TestedChange | None:
+    """The change before → after of one group, tested where its answers come from.
+
+    A group answered at two or more units (a region's stores): the cluster-robust t test of
+    the ratio-mean change with the units as clusters (`scoring.clustered_change`, CR1, G − 1
+    df), because answers from one store move together and the i.i.d. test calls noise a
+    change (STATISTICS.md §1.3, "clustered samples"). A single unit: its respondents are
+    independent; exact or permutation tests at small n (`compare_small_sample`), else the
+    z / Welch test. ``sums`` is a `ClusterSums` over exactly the two periods (or None).
+    """
+    if sums is not None and (sums.n.sum(axis=0) > 0).sum() >= 2:
+        comparison = clustered_change(
+            sums.n[0], sums.total[0], sums.n[1], sums.total[1], scale=_scale(metric)
+        )
+        return TestedChange(comparison, "stores", int((sums.n.sum(axis=0) > 0).sum()))
+    first = result_from_details(metric.aggregation, before_details)
+    second = result_from_details(metric.aggregation, after_details)
+    if first is None or second is None:
+        return None
+    if type(first) is not type(second):
+        return None
+    return TestedChange(compare_small_sample(first, second), "respondents", 1)

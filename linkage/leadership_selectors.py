@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from surveys import periods
-from surveys.aggregation import metric_feeds
+from surveys.aggregation import ClusterSums, metric_feeds
 from surveys.models import Metric, MetricValue, OrgUnit
 from surveys.selectors import metric_values
 from surveys.visibility import Reader
 
-from .comparisons import compare_details
+from .comparisons import tested_change
 from .models import Barometer, ChainLink, Initiative, LinkageRun, PerformanceExpectation
 
 HISTORY = 12  # periods in a trend
@@ -51,6 +52,8 @@ class MetricReading:
     comparison: Any | None = None  # scoring.Comparison, when both periods have counts
     change: float | None = None
     flags: tuple[str, ...] = ()  # plausibility flags of the latest visible cell
+    test_level: str = ""  # what the change test treats as independent: "stores", "respondents"
+    clusters: int = 0  # stores in a clustered test
 
     @property
     def improved(self) -> bool | None:
@@ -69,7 +72,38 @@ def _thresholds(keys: Iterable[str]) -> dict[str, int]:
     return {feed.metric.key: feed.threshold for feed in metric_feeds(list(keys))}
 
 
-def _reading(metric: Metric, rows: dict[str, MetricValue], threshold: int) -> MetricReading:
+def _coded_total(metric: Metric, details: dict[str, Any]) -> float:
+    if metric.aggregation == Metric.Aggregation.NPS:
+        return float(details["promoters"]) - float(details["detractors"])
+    return float(details["k"] if "k" in details else details["sum"])
+
+
+def _store_sums(
+    metric: Metric, stores: dict[int, dict[str, MetricValue]], before: str, after: str
+) -> ClusterSums | None:
+    """The descendant stores' counts in two periods, for the clustered change test; None
+    when a store cell is hidden in either (its counts are not stored) or none has counts."""
+    unit_ids = sorted(stores)
+    n = np.zeros((2, len(unit_ids)))
+    total = np.zeros_like(n)
+    for column, unit_id in enumerate(unit_ids):
+        for row, period in enumerate((before, after)):
+            cell = stores[unit_id].get(period)
+            if cell is None:
+                continue
+            if cell.suppressed or "answers" not in (cell.details or {}):
+                return None
+            n[row, column] = float(cell.details["answers"])
+            total[row, column] = _coded_total(metric, cell.details)
+    return ClusterSums(unit_ids=np.array(unit_ids), n=n, total=total)
+
+
+def _reading(
+    metric: Metric,
+    rows: dict[str, MetricValue],
+    threshold: int,
+    stores: dict[int, dict[str, MetricValue]] | None = None,
+) -> MetricReading:
     latest = max(rows, key=periods.index_of)
     labels = [periods.shift(latest, step) for step in range(1 - HISTORY, 1)]
     history = [
@@ -79,10 +113,12 @@ def _reading(metric: Metric, rows: dict[str, MetricValue], threshold: int) -> Me
         for label in labels
     ]
     current, previous = rows[latest], rows.get(periods.shift(latest, -1))
-    comparison = change = None
+    comparison = change = tested = None
     if previous is not None and current.value is not None and previous.value is not None:
         change = current.value - previous.value
-        comparison = compare_details(metric, previous.details, current.details)
+        sums = _store_sums(metric, stores, previous.period, latest) if stores else None
+        tested = tested_change(metric, previous.details or {}, current.details or {}, sums)
+        comparison = tested.comparison if tested else None
     return MetricReading(
         metric=metric,
         period=latest,
@@ -96,6 +132,8 @@ def _reading(metric: Metric, rows: dict[str, MetricValue], threshold: int) -> Me
         comparison=comparison,
         change=change,
         flags=() if current.suppressed else tuple((current.details or {}).get("flags", [])),
+        test_level=tested.level if tested else "",
+        clusters=tested.clusters if tested else 0,
     )
 
 
@@ -116,12 +154,36 @@ def readings_for_unit(
         by_metric[row.metric_id][row.period] = row
         metric_of[row.metric_id] = row.metric
     thresholds = _thresholds(metric.key for metric in metric_of.values())
+    stores = _descendant_store_cells(unit, reader, by_metric)
     return {
         metric_id: _reading(
-            metric_of[metric_id], cells, thresholds.get(metric_of[metric_id].key, 0)
+            metric_of[metric_id],
+            cells,
+            thresholds.get(metric_of[metric_id].key, 0),
+            stores.get(metric_id),
         )
         for metric_id, cells in by_metric.items()
     }
+
+
+def _descendant_store_cells(
+    unit: OrgUnit, reader: Reader, by_metric: dict[int, dict[str, MetricValue]]
+) -> dict[int, dict[int, dict[str, MetricValue]]]:
+    """Store cells below `unit` in each metric's latest two periods (one query): the
+    clusters of a parent's change test. Empty for a store."""
+    if unit.level == OrgUnit.Level.STORE or not by_metric:
+        return {}
+    wanted = set()
+    for cells in by_metric.values():
+        latest = max(cells, key=periods.index_of)
+        wanted.update({latest, periods.shift(latest, -1)})
+    rows = metric_values(reader=reader, unit=unit, subtree=True).filter(
+        unit__level=OrgUnit.Level.STORE, period__in=sorted(wanted), metric_id__in=list(by_metric)
+    )
+    stores: dict[int, dict[int, dict[str, MetricValue]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows.exclude(unit=unit):
+        stores[row.metric_id][row.unit_id][row.period] = row
+    return stores
 
 
 # ------------------------------------------------------------------ scorecard

@@ -271,6 +271,9 @@ class PerformanceExpectation(TimeStamped):
     latest_ci_low = models.FloatField(null=True, blank=True)
     latest_ci_high = models.FloatField(null=True, blank=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="Tested changes the status rests on."
+    )
 
     class Meta:
         ordering = ["end_date", "title"]
@@ -306,6 +309,9 @@ class Initiative(TimeStamped):
     )
     verified_impact = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, help_text="Money, verified."
+    )
+    segment_filter = models.JSONField(
+        default=dict, blank=True, help_text='Customers it is for, e.g. {"product": "X"}.'
     )
     before_period = models.CharField(max_length=7, blank=True)
     after_period = models.CharField(max_length=7, blank=True)

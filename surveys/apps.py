@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SurveysConfig(AppConfig):
     name = "surveys"
     verbose_name = "Surveys"
+
+    def ready(self) -> None:
+        from .definition import connect_invalidation
+
+        connect_invalidation()

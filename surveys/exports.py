@@ -22,6 +22,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
+# The one import of a higher layer (pyproject ignore_imports): masking is pure text code.
+from comments.analysis.masking import mask_personal_data
 from common.exports import ReadyRows, Row, rows_with_header, segment_text
 from common.net import public_base_url
 from common.spreadsheet import neutralise, neutralised
@@ -127,15 +129,26 @@ def response_rows(survey: Survey, responses: QuerySet[Response]) -> Iterator[Row
     Raises RawExportRefused at once (not on first iteration) for a survey never exported.
     """
     codes, query = export_responses_query(survey, responses)
-    return ReadyRows(_in_export_order(rows_with_header((*RESPONSE_COLUMNS, *codes), query)))
+    texts = frozenset(
+        index
+        for index, kind in enumerate(survey.questions.order_by("order", "id").values_list("type"))
+        if kind == (Question.Type.TEXT,)
+    )
+    rows = rows_with_header((*RESPONSE_COLUMNS, *codes), query)
+    return ReadyRows(_in_export_order(rows, texts))
 
 
-def _in_export_order(rows: Iterator[Row]) -> Iterator[Row]:
+def _in_export_order(rows: Iterator[Row], texts: frozenset[int] = frozenset()) -> Iterator[Row]:
     """Query rows (pk, period, channel, segment, time, unit, key, external id, language,
-    answers…) in the column order of RESPONSE_COLUMNS, the segment as key=value text."""
+    answers…) in the column order of RESPONSE_COLUMNS, the segment as key=value text, and
+    the open-text answers at positions `texts` with personal data masked (e-mail addresses,
+    phone and card numbers: comments are masked before any show or export)."""
     yield next(rows)  # the header
     for pk, period, channel, segment, submitted, unit, key, external, language, *answers in rows:
         identity = (pk, submitted, unit, period, channel, key, external, language)
+        for index in texts:
+            if answers[index]:
+                answers[index] = mask_personal_data(answers[index])
         yield (*identity, segment_text(segment), *answers)
 
 

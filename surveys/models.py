@@ -478,19 +478,21 @@ class Answer(models.Model):
 
 
 class DirtyScoreCell(models.Model):
-    """Scores of (survey, period) wait for a recompute. One row per pending cell coalesces
-    bursts of submissions into one task; a periodic sweep picks up cells whose task was
-    never queued (broker down)."""
+    """A change of (survey, period) the stored scores have not taken in yet: one row per
+    submitted response (or, with no response, a batch whose cell is recomputed from raw
+    answers). Insert-only on the request path, so submissions never wait on each other; the
+    worker claims, applies and deletes rows (`services.scores`), a periodic sweep picks up
+    rows whose task never ran."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=7)
+    response = models.ForeignKey(
+        "Response", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     marked_at = models.DateTimeField(default=timezone.now)
-    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["survey", "period"], name="one_dirty_cell_per_period"),
-        ]
+        indexes = [models.Index(fields=["survey", "period"], name="dirtycell_survey_period")]
 
     def __str__(self) -> str:
         return f"{self.survey_id}/{self.period}"
@@ -652,6 +654,36 @@ class MetricValue(models.Model):
         indexes = [
             models.Index(fields=["unit", "period"], name="metricvalue_unit_period"),
             models.Index(fields=["metric", "period"], name="metricvalue_metric_period"),
+            # Keyset pages of one metric's values (`id > cursor ORDER BY id` within a metric).
+            models.Index(fields=["metric", "id"], name="metricvalue_metric_keyset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}/{self.unit_id}/{self.period}"
+
+
+class CellStatistics(models.Model):
+    """Additive sufficient statistics of one survey metric's answers given at one unit in
+    one period (the unit's own answers; ancestors are summed when scored): `sums` holds the
+    aggregation's columns (`aggregation.STATISTICS`: answers and promoters and detractors,
+    top-box count, or sum and sum of squares; then a multi-item metric's per-respondent
+    sums), beside respondents and straight-liners. Every stored score of a customer metric is a
+    function of these, so a batch of new responses is added here and only its period is
+    rescored (`aggregation.incremental`). Not kept for employee and anonymous metrics, whose
+    scores come from released answers only. Written by the aggregation, never by requests."""
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=7)
+    sums = models.JSONField(default=list)
+    respondents = models.FloatField(default=0)
+    straight_liners = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "period", "unit"], name="one_statistics_row_per_cell"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,3 +9,8 @@ unit_moved = Signal()
 # Sent inside the write's transaction with `survey` and `response_ids` when customer (not
 # employee or anonymous) responses are stored, by the web, API and imports alike.
 responses_submitted = Signal()
+
+# Sent inside `services.erasure.erase_customer`'s transaction with `customer_keys` (customer
+# ids and respondent keys) and `contact` (an address, or ""): apps keeping personal data of
+# customers elsewhere erase theirs too.
+customer_erased = Signal()

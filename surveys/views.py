@@ -21,6 +21,7 @@ from common.net import client_address
 from common.ratelimit import hit_public_submit
 
 from . import public_link
+from .definition import SurveyDefinition, definition_for, definition_for_slug
 from .exceptions import (
     InvalidAnswers,
     InvitationExpired,
@@ -37,8 +38,6 @@ from .models import OrgUnit, Survey
 from .selectors import (
     frontline_units,
     open_customer_surveys,
-    questions_for,
-    survey_by_slug,
     unit_in_survey,
 )
 from .selectors import (
@@ -148,11 +147,12 @@ def _submit(
     request: HttpRequest,
     form: ResponseForm,
     *,
-    survey: Survey,
+    definition: SurveyDefinition,
     unit: OrgUnit | None = None,
     token: str | None = None,
 ) -> HttpResponse | None:
     """Hand shape-valid answers to the service: a redirect on success, None to show errors."""
+    survey = definition.survey
     form.is_valid()
     if form.has_question_errors():
         return None
@@ -164,6 +164,7 @@ def _submit(
             unit=unit or form.selected_unit(),
             token=token,
             meta={"language": language},
+            definition=definition,
         )
     except InvalidAnswers as error:
         form.apply_errors(error.errors)
@@ -223,9 +224,12 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
 
     Staff may add `?preview=1` to see a survey in any status; nothing is saved from a preview.
     """
-    survey = survey_by_slug(slug)
+    definition = definition_for_slug(slug)
     preview = request.GET.get("preview") == "1" and request.user.is_staff
-    if survey is None or (survey.status == Survey.Status.DRAFT and not preview):
+    if definition is None:
+        return _survey_not_found(request)
+    survey = definition.survey
+    if survey.status == Survey.Status.DRAFT and not preview:
         return _survey_not_found(request)
     _use_language(request, survey)
     if not (survey.is_open or preview):
@@ -245,9 +249,9 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return _domain_problem(request, UnknownUnit(message))
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=questions_for(survey), unit_choices=unit_choices)
+    form = ResponseForm(data, questions=definition.questions, unit_choices=unit_choices)
     if data is not None:
-        outcome = _too_many(request) or _submit(request, form, survey=survey, unit=unit)
+        outcome = _too_many(request) or _submit(request, form, definition=definition, unit=unit)
         if outcome is not None:
             if outcome.status_code == 302:
                 public_link.count_answer(request, outcome, survey)
@@ -268,9 +272,10 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
     if not survey.is_open:
         return _domain_problem(request, SurveyClosed())
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=questions_for(survey))
+    definition = definition_for(survey)
+    form = ResponseForm(data, questions=definition.questions)
     if data is not None:
-        outcome = _too_many(request) or _submit(request, form, survey=survey, token=token)
+        outcome = _too_many(request) or _submit(request, form, definition=definition, token=token)
         if outcome is not None:
             return outcome
     return _render_form(request, form, survey=survey, unit=invitation.unit)

@@ -43,7 +43,12 @@ def fresh_cache():
     env_defaults): every test starts with none."""
     from django.core.cache import cache
 
+    from common.cachesafe import cache_breaker
+    from surveys.definition import forget_local_definitions
+
+    cache_breaker.reset()
     cache.clear()
+    forget_local_definitions()
 
 
 @pytest.fixture(autouse=True)

@@ -32,6 +32,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from common.models import AuditEvent
+from distribution.models import FollowUpCase
 from linkage.models import (
     Barometer,
     BarometerProposal,
@@ -68,8 +69,28 @@ LEADERS = "login     login      deny    deny    ok     ok"
 VOTERS = "login     login      deny    deny    ok     deny"  # superusers do not vote
 SUPERUSER = "login     login      deny    deny    deny   ok"
 NOBODY = "login     login      deny    deny    deny   deny"  # written by services only
+PAGES = "login     deny       ok      ok      ok     ok"  # the workspace; managers scoped
+PAGES_EVIDENCE = "login     deny       deny    ok      ok     ok"
 API_ROLE = "deny      deny       ok      ok      ok     ok"
 API_EVIDENCE = "deny      deny       deny    ok      ok     ok"
+
+NO_ROWS = [
+    "axes_accessattempt",
+    "common_branding",
+    "axes_accesslog",
+    "axes_accessfailurelog",
+    "comments_theme",
+    "comments_themerun",
+    "distribution_contact",
+    "distribution_reminderschedule",
+    "distribution_waveschedule",
+    "distribution_sendlog",
+    "django_celery_beat_clockedschedule",
+    "django_celery_beat_crontabschedule",
+    "django_celery_beat_intervalschedule",
+    "django_celery_beat_solarschedule",
+    "django_celery_beat_periodictask",
+]
 
 
 def _admin_model(model: str, view: str, add: str, delete: str) -> list[tuple[str, str]]:
@@ -93,6 +114,17 @@ MATRIX: list[tuple[str, str]] = [
     # The company's colours and logo for respondent pages (no logo uploaded here: 404).
     ("GET brand-css", EVERYONE),
     ("GET brand-logo", "hide hide hide hide hide hide"),
+    ("GET distribution:unsubscribe", EVERYONE),  # the signed link in an invitation e-mail
+    ("GET workspace:login", EVERYONE),
+    ("GET workspace:logout", EVERYONE),
+    # The workspace: anyone with a role, each reading their own units; linkage for analysts
+    # and leaders. A superuser's chooser sends everyone else to their home.
+    ("GET workspace:choose", "login ok ok ok ok ok"),
+    ("GET workspace:linkage*", PAGES_EVIDENCE),
+    ("GET workspace:export_pairs", PAGES_EVIDENCE),
+    ("GET workspace:*", PAGES),
+    ("GET comments:*", PAGES),
+    ("GET distribution:*", PAGES),
     # Leaders' pages: a manager reads their own units; others' units answer 404 like unknown ones.
     ("GET linkage:dashboard", "login deny ok ok ok ok"),
     ("GET linkage:*", "login hide ok ok ok ok"),
@@ -105,9 +137,11 @@ MATRIX: list[tuple[str, str]] = [
     ("* metric-*", API_ROLE),
     ("* expectation-*", API_ROLE),
     ("* barometer-list", API_ROLE),
+    ("* comment-*", API_ROLE),
     # The admin site: staff log in; what a role sees there is below.
     ("* admin:login", EVERYONE),
-    ("* admin:logout", EVERYONE),
+    ("GET admin:logout", EVERYONE),  # 405: logging out is a POST
+    ("POST admin:logout", "ok ok login login login login"),  # staff back to the login page
     ("* admin:index", ANY_ROLE),
     ("* admin:app_list", ANY_ROLE),
     ("* admin:jsi18n", ANY_ROLE),
@@ -128,9 +162,11 @@ MATRIX: list[tuple[str, str]] = [
     ("* admin:surveys_survey_from_template", SUPERUSER),
     ("* admin:surveys_survey_invitations", SUPERUSER),
     ("* admin:auth_user_password_change", SUPERUSER),
-    # django-axes keeps no rows here: history of a missing object redirects before any check.
-    ("GET admin:axes_*_history", ANY_ROLE),
-    ("GET admin:common_branding_history", ANY_ROLE),  # no branding row here either
+    ("* admin:distribution_contact_upload", SUPERUSER),
+    ("* admin:distribution_contact_invite", SUPERUSER),
+    # Models without a row in this fixture: history of a missing object redirects to the
+    # admin index before any permission check (and shows nothing).
+    *[(f"GET admin:{model}_history", ANY_ROLE) for model in NO_ROWS],
     *_admin_model("auth_group", SUPERUSER, SUPERUSER, SUPERUSER),
     *_admin_model("auth_user", SUPERUSER, SUPERUSER, SUPERUSER),
     *_admin_model("authtoken_tokenproxy", SUPERUSER, SUPERUSER, SUPERUSER),
@@ -156,6 +192,19 @@ MATRIX: list[tuple[str, str]] = [
     *_admin_model("surveys_survey", READERS, SUPERUSER, SUPERUSER),
     *_admin_model("surveys_webhookdelivery", SUPERUSER, NOBODY, SUPERUSER),
     *_admin_model("surveys_webhooksubscription", SUPERUSER, SUPERUSER, SUPERUSER),
+    *_admin_model("comments_theme", READERS, NOBODY, NOBODY),  # themes come from runs
+    *_admin_model("comments_themerun", READERS, READERS, NOBODY),
+    *_admin_model("distribution_contact", SUPERUSER, SUPERUSER, SUPERUSER),
+    *_admin_model("distribution_followupcase", SUPERUSER, NOBODY, SUPERUSER),
+    *_admin_model("distribution_reminderschedule", SUPERUSER, SUPERUSER, SUPERUSER),
+    *_admin_model("distribution_waveschedule", SUPERUSER, SUPERUSER, SUPERUSER),
+    *_admin_model("distribution_sendlog", SUPERUSER, NOBODY, SUPERUSER),
+    *[
+        entry
+        for schedule in ("clocked", "crontab", "interval", "solar")
+        for entry in _admin_model(f"django_celery_beat_{schedule}schedule", *[SUPERUSER] * 3)
+    ],
+    *_admin_model("django_celery_beat_periodictask", SUPERUSER, SUPERUSER, SUPERUSER),
 ]
 
 
@@ -261,6 +310,10 @@ def objects(org_tree, personas) -> dict[str, object]:
         WebhookDelivery.objects.create(subscription=hook, event="score.changed", payload={})
     )
     found.append(OutcomeImport.objects.create(file_name="revenue.csv", status="done"))
+    case = FollowUpCase.objects.create(
+        response=response, survey=survey, unit=store, reason="NPS 3", due_at=timezone.now()
+    )
+    found.append(case)
     by_model = {type(obj)._meta.label_lower: obj for obj in found}
     # DRF's token admin names a token by its user's key.
     by_model["authtoken.tokenproxy"] = by_model["authtoken.token"].user
@@ -269,6 +322,8 @@ def objects(org_tree, personas) -> dict[str, object]:
         "survey": survey,
         "store": store,
         "run": run,
+        "response": response,
+        "case": case,
         "expectation": expectation,
         "metric": metric,
         "token": invitation.token,
@@ -279,6 +334,16 @@ def objects(org_tree, personas) -> dict[str, object]:
 ADMIN_VIEW_MODELS = {
     "admin:linkage_vote": "admin:linkage_barometerproposal_vote",
     "admin:linkage_withdraw": "admin:linkage_barometerproposal_withdraw",
+}
+
+# Which object a route's <pk> names (the rest name performance expectations).
+_PK_OWNERS = {
+    "linkage-run-detail": "run",
+    "linkage-run-results": "run",
+    "workspace:linkage": "run",
+    "workspace:export_pairs": "run",
+    "workspace:response": "response",
+    "distribution:case": "case",
 }
 
 
@@ -316,8 +381,7 @@ def _parameter(name: str, route_name: str, objects: dict) -> str:
         "content_type_id": "0",
     }
     if name == "pk":
-        is_run = route_name.startswith("linkage-run")
-        return str((objects["run"] if is_run else objects["expectation"]).pk)
+        return str(objects[_PK_OWNERS.get(route_name, "expectation")].pk)
     assert name in values, f"{route_name}: nothing to fill <{name}> with; teach _parameter"
     return str(values[name])
 

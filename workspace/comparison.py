@@ -24,7 +24,7 @@ from linkage.comparisons import result_from_details
 from linkage.models import Barometer, PerformanceExpectation
 from surveys import periods, scoring
 from surveys.aggregation import STATISTICS, metric_feeds
-from surveys.models import Metric, MetricValue, OrgUnit
+from surveys.models import Metric, OrgUnit
 from surveys.scoring.clustered import clustered_change
 from surveys.scoring.multiplicity import adjust_comparisons
 from surveys.selectors import metric_values
@@ -90,7 +90,7 @@ class UnitOverview:
     heat_rows: list[tuple[OrgUnit, list[Cell | None]]] = field(default_factory=list)
 
 
-def _cell(row: MetricValue) -> Cell:
+def _cell(row: "_Value") -> Cell:
     flags = () if row.suppressed else tuple((row.details or {}).get("flags", []))
     return Cell(row.period, row.value, row.ci_low, row.ci_high, row.n, row.suppressed, flags)
 
@@ -106,22 +106,55 @@ def overall_metrics(barometer: Barometer | None) -> list[Metric]:
     return metrics
 
 
+@dataclass(frozen=True)
+class _Value:
+    """A masked MetricValue row read as plain values (thousands per page: no model objects)."""
+
+    metric_key: str
+    unit_id: int
+    unit_path: str
+    unit_level: str
+    period: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    suppressed: bool
+    details: dict
+
+
+_COLUMNS = (
+    *("metric__key", "unit_id", "unit__path", "unit__level", "period", "value"),
+    *("ci_low", "ci_high", "n", "suppressed", "details"),
+)
+
+
+def _values(rows: Any) -> list[_Value]:
+    """Rows of a `metric_values` queryset, with suppressed cells masked as that selector's
+    model rows are (no value, interval, count or details)."""
+    loaded = []
+    for key, unit_id, path, level, period, value, low, high, n, hidden, details in rows.values_list(
+        *_COLUMNS
+    ):
+        if hidden:
+            value = low = high = n = None
+            details = {}
+        loaded.append(
+            _Value(key, unit_id, path, level, period, value, low, high, n, hidden, details or {})
+        )
+    return loaded
+
+
 def unit_overview(unit: OrgUnit, *, reader: Reader) -> UnitOverview:
     """Trends of the unit's overall measures and its children compared (see module doc)."""
     barometer = Barometer.objects.select_related("metric").filter(in_force=True).first()
     metrics = overall_metrics(barometer)
     keys = [metric.key for metric in metrics]
-    rows = metric_values(reader=reader, metric_keys=keys, unit=unit).filter(
-        Q(unit=unit) | Q(unit__parent=unit) | Q(unit__level__in=LEAF_LEVELS),
-        period__gte=periods.WINDOW_FIRST,
-        period__lte=periods.WINDOW_LAST,
-    )
-    own: dict[str, dict[str, MetricValue]] = defaultdict(dict)
-    cells: dict[tuple[str, int], dict[str, MetricValue]] = defaultdict(dict)
-    for row in rows:
-        if row.unit_id == unit.pk:
-            own[row.metric.key][row.period] = row
-        cells[(row.metric.key, row.unit_id)][row.period] = row
+    own: dict[str, dict[str, _Value]] = defaultdict(dict)
+    own_rows = metric_values(reader=reader, metric_keys=keys, unit=unit, subtree=False)
+    window = {"period__gte": periods.WINDOW_FIRST, "period__lte": periods.WINDOW_LAST}
+    for row in _values(own_rows.filter(**window)):
+        own[row.metric_key][row.period] = row
     thresholds = {feed.metric.key: feed.threshold for feed in metric_feeds(keys)}
     targets = _targets(unit, metrics)
     agreed = (
@@ -153,17 +186,28 @@ def unit_overview(unit: OrgUnit, *, reader: Reader) -> UnitOverview:
         )
     children = list(unit.children.order_by("name"))
     shown = [metric for metric in metrics if metric.key in latest]
-    child_rows = _child_rows(unit, children, shown, cells, latest, rows)
-    heat_metric = shown[0] if shown else None
-    heat_periods: list[str] = []
-    heat_rows: list[tuple[OrgUnit, list[Cell | None]]] = []
-    if heat_metric is not None and children:
-        heat_periods = [point.period for point in trends[0].points]
-        for child in children:
-            by_period = cells.get((heat_metric.key, child.pk), {})
-            heat_rows.append(
-                (child, [_cell(by_period[p]) if p in by_period else None for p in heat_periods])
-            )
+    if not children or not shown:
+        return UnitOverview(unit, barometer, shown, trends, [], None, [])
+    # Children and stores below at each metric's latest period only (tests and league).
+    below = metric_values(reader=reader, metric_keys=list(latest), unit=unit).filter(
+        Q(unit__parent=unit) | Q(unit__level__in=LEAF_LEVELS), period__in=set(latest.values())
+    )
+    cells: dict[tuple[str, int], dict[str, _Value]] = defaultdict(dict)
+    for row in _values(below.exclude(unit=unit)):
+        if row.period == latest[row.metric_key]:
+            cells[(row.metric_key, row.unit_id)][row.period] = row
+    for key, by_period in own.items():
+        cells[(key, unit.pk)] = by_period
+    child_rows = _child_rows(unit, children, shown, cells, latest)
+    heat_metric, heat_periods = shown[0], [point.period for point in trends[0].points]
+    heat: dict[int, dict[str, _Value]] = defaultdict(dict)
+    heat_query = metric_values(reader=reader, metric_keys=[heat_metric.key], unit=unit)
+    for row in _values(heat_query.filter(unit__parent=unit, period__in=heat_periods)):
+        heat[row.unit_id][row.period] = row
+    heat_rows = [
+        (child, [_cell(heat[child.pk][p]) if p in heat[child.pk] else None for p in heat_periods])
+        for child in children
+    ]
     return UnitOverview(
         unit, barometer, shown, trends, child_rows, heat_metric, heat_periods, heat_rows
     )
@@ -184,14 +228,14 @@ def _child_rows(
     unit: OrgUnit,
     children: list[OrgUnit],
     metrics: list[Metric],
-    cells: Mapping[tuple[str, int], dict[str, MetricValue]],
+    cells: Mapping[tuple[str, int], dict[str, _Value]],
     latest: Mapping[str, str],
-    rows: Any,
 ) -> list[ChildRow]:
     leaves = {
-        row.unit_id: row.unit.path
-        for row in rows
-        if row.unit.level in LEAF_LEVELS and row.unit_id != unit.pk
+        row.unit_id: row.unit_path
+        for by_period in cells.values()
+        for row in by_period.values()
+        if row.unit_level in LEAF_LEVELS and row.unit_id != unit.pk
     }
     per_child: dict[int, dict[str, Cell | None]] = {child.pk: {} for child in children}
     for metric in metrics:
@@ -202,9 +246,10 @@ def _child_rows(
             for unit_id in leaves
             if period in cells.get((metric.key, unit_id), {})
         }
+        visible = _VisibleLeaves.of(metric, leaf_rows)
         found = [(child, cells.get((metric.key, child.pk), {}).get(period)) for child in children]
         tests = [
-            _versus_parent(metric, child, row, leaf_rows) if row is not None else None
+            _versus_parent(metric, child, row, visible) if row is not None else None
             for child, row in found
         ]
         adjusted = iter(adjust_comparisons([test for test in tests if test is not None]))
@@ -223,52 +268,70 @@ def _child_rows(
     return [ChildRow(child, per_child[child.pk]) for child in children]
 
 
+@dataclass(frozen=True)
+class _VisibleLeaves:
+    """The shown stores of a parent at one period: their counts (as arrays for the cluster
+    sums), paths and summed counts, built once per metric for all the children."""
+
+    details: Mapping[int, Mapping[str, Any]]
+    paths: dict[int, str]
+    totals: dict[str, float]
+    ordered_paths: list[str]
+    n: np.ndarray
+    coded: np.ndarray
+
+    @classmethod
+    def of(cls, metric: Metric, leaf_rows: Mapping[int, _Value]) -> "_VisibleLeaves":
+        shown = {uid: leaf for uid, leaf in leaf_rows.items() if not leaf.suppressed}
+        details = {uid: leaf.details for uid, leaf in shown.items() if leaf.details}
+        names = STATISTICS.get(metric.aggregation, ())
+        totals = {name: sum(float(d.get(name) or 0) for d in details.values()) for name in names}
+        paths = {uid: leaf.unit_path for uid, leaf in leaf_rows.items()}
+        plus, minus, _ = _TOTAL.get(metric.aggregation, ("answers", None, 1.0))
+        counts = list(details.values())
+        n = np.array([float(d.get("answers") or 0) for d in counts])
+        coded = np.array(
+            [float(d.get(plus) or 0) - (float(d.get(minus) or 0) if minus else 0.0) for d in counts]
+        )
+        return cls(details, paths, totals, [paths[uid] for uid in details], n, coded)
+
+
 def _versus_parent(
-    metric: Metric, child: OrgUnit, row: MetricValue, leaf_rows: Mapping[int, MetricValue]
+    metric: Metric, child: OrgUnit, row: _Value, visible: _VisibleLeaves
 ) -> Any | None:
     """Child against the rest of its parent from visible counts only; None without counts."""
     if row.suppressed or metric.aggregation not in _TOTAL:
         return None
-    visible = {
-        unit_id: leaf.details
-        for unit_id, leaf in leaf_rows.items()
-        if not leaf.suppressed and leaf.details
-    }
-    inside = {uid for uid, leaf in leaf_rows.items() if leaf.unit.path.startswith(child.path)}
-    if child.level in LEAF_LEVELS or len(inside & set(visible)) < 2:
-        rest = _pooled(metric, [d for uid, d in visible.items() if uid not in inside])
+    mine = np.array([path.startswith(child.path) for path in visible.ordered_paths], dtype=bool)
+    if child.level in LEAF_LEVELS or mine.sum() < 2:
+        # The other shown stores pooled: all shown stores less the child's own shown ones.
+        rest = dict(visible.totals)
+        for uid, path in visible.paths.items():
+            if uid in visible.details and path.startswith(child.path):
+                for name in rest:
+                    rest[name] -= float(visible.details[uid].get(name) or 0)
+        first = _result(metric, rest)
         own = result_from_details(metric.aggregation, row.details or {})
-        if rest is None or own is None:
+        if first is None or own is None:
             return None
-        return scoring.compare(rest, own)
-    plus, minus, scale = _TOTAL[metric.aggregation]
-    ordered = list(visible)
-    n = np.array([float(visible[uid].get("answers") or 0) for uid in ordered])
-    total = np.array(
-        [
-            float(visible[uid].get(plus) or 0) - float(visible[uid].get(minus) or 0 if minus else 0)
-            for uid in ordered
-        ]
-    )
-    mine = np.array([uid in inside for uid in ordered])
-    if not mine.any() or mine.all():
+        return scoring.compare(first, own)
+    if mine.all():
         return None
-    zero = np.zeros_like(n)
+    zero = np.zeros_like(visible.n)
     return clustered_change(
-        np.where(mine, zero, n),
-        np.where(mine, zero, total),
-        np.where(mine, n, zero),
-        np.where(mine, total, zero),
-        scale=scale,
+        np.where(mine, zero, visible.n),
+        np.where(mine, zero, visible.coded),
+        np.where(mine, visible.n, zero),
+        np.where(mine, visible.coded, zero),
+        scale=_TOTAL[metric.aggregation][2],
     )
 
 
-def _pooled(metric: Metric, details: list[Mapping[str, Any]]) -> Any | None:
+def _result(metric: Metric, summed: dict[str, float]) -> Any | None:
+    """The scoring result of pooled counts (whole numbers where the aggregation counts)."""
     names = STATISTICS.get(metric.aggregation, ())
-    summed = {name: sum(float(d.get(name) or 0) for d in details) for name in names}
-    if names:
-        summed[names[0]] = int(summed[names[0]])
-    for name in names[1:]:
-        if metric.aggregation in (A.NPS, A.TOP_BOX, A.RATE):
-            summed[name] = int(summed[name])
-    return result_from_details(metric.aggregation, summed)
+    whole = {names[0]} if names else set()
+    if metric.aggregation in (A.NPS, A.TOP_BOX, A.RATE):
+        whole |= set(names)
+    counts = {name: round(value) if name in whole else value for name, value in summed.items()}
+    return result_from_details(metric.aggregation, counts)

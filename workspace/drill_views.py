@@ -5,18 +5,42 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 
 from common.exports import streaming_export
+from distribution.selectors import cases_of_responses
 from surveys import periods
 from surveys.exports import response_rows
 from surveys.models import Response
 from surveys.visibility import top_readable_units
 
 from .access import breadcrumbs, readable_unit, require_role
-from .drilldown import BANDS, ResponseFilters, answers_of, pathway, response_for, unit_responses
+from .drilldown import (
+    BANDS,
+    ResponseFilters,
+    answers_of,
+    cases_by_response,
+    pathway,
+    response_for,
+    unit_responses,
+    with_score_and_comment,
+)
 from .exports import export_format
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # beyond this the pager says "over 10,000": an exact count scans them all
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most COUNT_CAP + 1 rows (`capped` tells when it stopped)."""
+
+    @cached_property
+    def count(self) -> int:
+        return len(self.object_list[: COUNT_CAP + 1])
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def _filters(request: HttpRequest) -> ResponseFilters | None:
@@ -59,24 +83,14 @@ def unit_responses_page(request: HttpRequest, code: str) -> HttpResponse:
             "Filters: from/to as YYYY-MM, band promoters|passives|detractors, segment key=value."
         )
     responses = unit_responses(unit, reader=request.user, filters=filters)
-    page = Paginator(
-        responses.select_related("survey", "unit").only(
-            "id",
-            "period",
-            "submitted_at",
-            "respondent_key",
-            "segment",
-            "survey__title",
-            "unit__name",
-            "unit__code",
-        ),  # fmt: skip
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    ids = responses.select_related(None).values_list("pk", flat=True)
+    page = CappedPaginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "unit": unit,
         "page": page,
+        "rows": with_score_and_comment(page.object_list),
         "filters": filters,
         "bands": list(BANDS),
         "query": query.urlencode(),
@@ -121,10 +135,14 @@ def response_page(request: HttpRequest, pk: int) -> HttpResponse:
     if response is None:
         raise Http404("There is no response here you may read.")
     journey = pathway(request.user, response)
+    cases = cases_by_response(request.user, journey)
+    steps = [(step, cases.get(step.pk)) for step in journey]
+    response_ids = [response.pk, *(step.pk for step in journey)]
     context = {
+        "cases": cases_of_responses(request.user, response_ids),
         "response": response,
         "answers": answers_of(response),
-        "pathway": journey,
+        "pathway": steps,
         "breadcrumbs": [
             *breadcrumbs(response.unit, request),
             {"label": "Responses", "url": f"/workspace/units/{response.unit.code}/responses/"},

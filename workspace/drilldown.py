@@ -5,18 +5,21 @@ Only responses that may be listed one by one (`individually_listable_responses`:
 employee or anonymous survey) about units the reader may read (`readable_responses`).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, TextField
 
+from distribution.models import FollowUpCase
+from distribution.selectors import cases_for
 from surveys.models import Answer, OrgUnit, Question, Response
 from surveys.selectors import individually_listable_responses, readable_responses
 from surveys.visibility import Reader
 
 BANDS = {
-    "promoters": Q(score__gte=9),
-    "passives": Q(score__gte=7, score__lt=9),
-    "detractors": Q(score__lt=7),
+    "promoters": Q(number__gte=9),
+    "passives": Q(number__gte=7, number__lt=9),
+    "detractors": Q(number__lt=7),
 }
 PATHWAY_LIMIT = 100
 
@@ -47,19 +50,34 @@ def _annotated(responses: QuerySet[Response]) -> QuerySet[Response]:
 def unit_responses(
     unit: OrgUnit, *, reader: Reader, filters: ResponseFilters
 ) -> QuerySet[Response]:
-    """Customer responses about `unit` and its subtree, newest first, narrowed by `filters`."""
+    """Customer responses about `unit` and its subtree, newest first, narrowed by `filters`.
+
+    Filters are EXISTS conditions, not annotations, so counting the matches (the pager) does
+    not compute every row's score and comment; `with_score_and_comment` adds those to a page.
+    """
     responses = readable_responses(
         reader, unit=unit, period_from=filters.period_from, period_to=filters.period_to
     )
-    responses = _annotated(individually_listable_responses(responses))
+    responses = individually_listable_responses(responses)
+    answers = Answer.objects.filter(response=OuterRef("pk"))
     if filters.band in BANDS:
-        responses = responses.filter(BANDS[filters.band])
+        scores = answers.filter(BANDS[filters.band], question__type=Question.Type.NPS)
+        responses = responses.filter(Exists(scores))
     if filters.segment is not None:
         key, value = filters.segment
         responses = responses.filter(**{f"segment__{key}": value})
     if filters.has_comment:
-        responses = responses.filter(Q(has_comment=True))
+        comments = answers.filter(question__type=Question.Type.TEXT).exclude(text="")
+        responses = responses.filter(Exists(comments))
     return responses.order_by("-submitted_at", "-pk")
+
+
+def with_score_and_comment(response_ids: Iterable[int]) -> list[Response]:
+    """The page's responses (in this order) with `score` and `comment` (one query)."""
+    ids = list(response_ids)
+    annotated = _annotated(Response.objects.filter(pk__in=ids)).select_related("survey", "unit")
+    by_id = {response.pk: response for response in annotated}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def response_for(reader: Reader, pk: int) -> Response | None:
@@ -83,3 +101,9 @@ def pathway(reader: Reader, response: Response) -> list[Response]:
     )
     ordered = _annotated(responses).select_related("survey", "unit").order_by("submitted_at", "pk")
     return list(ordered[:PATHWAY_LIMIT])
+
+
+def cases_by_response(reader: Reader, responses: Iterable[Response]) -> dict[int, FollowUpCase]:
+    """The follow-up cases (closed loop) of these responses the reader may see, by response."""
+    ids = [response.pk for response in responses]
+    return {case.response_id: case for case in cases_for(reader).filter(response_id__in=ids)}

@@ -51,6 +51,8 @@ def _staff(user: AnyUser) -> bool:
 NAV_ENTRIES: list[NavEntry] = [
     NavEntry("dashboard", "Dashboard", _named("workspace:home"), has_role),
     NavEntry("responses", "Responses", _named("workspace:responses_home"), has_role),
+    NavEntry("cases", "Cases", _named("distribution:cases"), has_role),
+    NavEntry("rates", "Response rates", _named("distribution:rates"), has_role),
     NavEntry("linkage", "Linkage", _named("workspace:linkage_latest"), _leads_or_analyses),
     NavEntry("leadership", "Leadership", _named("linkage:dashboard"), is_leader),
     NavEntry("admin", "Admin", _named("admin:index"), _staff),

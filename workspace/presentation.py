@@ -95,6 +95,7 @@ def trend_chart(trend: Trend, chart_id: str) -> dict[str, Any]:
         "hidden": [point.hidden for point in points],
         "target": trend.target,
         "agreed": trend.agreed_period,
+        "hasValues": any(point.value is not None and not point.hidden for point in points),
     }
 
 

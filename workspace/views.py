@@ -121,22 +121,25 @@ def unit_json(request: HttpRequest, code: str) -> JsonResponse:
     """The unit page's numbers for other tools (same scope and suppression)."""
     unit = readable_unit(request, code)
     overview = unit_overview(unit, reader=request.user)
-    context = _overview_context(request, overview)
     children = [
         {
-            "unit": row["unit"].code,
-            "name": row["unit"].name,
+            "unit": row.unit.code,
+            "name": row.unit.name,
             "metrics": {
-                metric.key: cell
-                for metric, cell in zip(overview.metrics, row["cells"], strict=True)
+                metric.key: presentation.cell_view(metric, row.cells.get(metric.key))
+                for metric in overview.metrics
             },
         }
-        for row in context["league"]
+        for row in overview.children
+    ]
+    charts = [
+        presentation.trend_chart(trend, f"chart-{index}")
+        for index, trend in enumerate(overview.trends)
     ]
     return JsonResponse(
         {
             "unit": unit.code,
-            "trends": context["charts"],
+            "trends": charts,
             "children": children,
             "url": reverse("workspace:unit", args=[unit.code]),
         }

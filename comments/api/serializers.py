@@ -2,12 +2,20 @@
 
 from rest_framework import serializers
 
+from surveys.periods import LABEL_PATTERN
+
 
 class ThemeQuerySerializer(serializers.Serializer):
     survey = serializers.IntegerField(min_value=1, help_text="Survey id.")
     unit = serializers.SlugField(max_length=40, help_text="Unit code; its subtree is read.")
     run = serializers.IntegerField(
         min_value=1, required=False, help_text="Theme run id; default: the latest finished."
+    )
+    first_period = serializers.RegexField(
+        LABEL_PATTERN, required=False, help_text="Only comments from this period on."
+    )
+    last_period = serializers.RegexField(
+        LABEL_PATTERN, required=False, help_text="Only comments up to this period."
     )
 
 

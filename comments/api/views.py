@@ -96,7 +96,12 @@ class CommentThemeViewSet(ApiViewMixin, viewsets.GenericViewSet):
             ).first()
             if run is None:
                 raise _not_found("finished theme run of this survey")
-        return Response(themes_as_data(unit_themes(request.user, survey, unit, run=run)))
+        periods = (
+            query.validated_data.get("first_period"),
+            query.validated_data.get("last_period"),
+        )
+        data = unit_themes(request.user, survey, unit, run=run, periods=periods)
+        return Response(themes_as_data(data))
 
 
 class CommentViewSet(ApiViewMixin, viewsets.GenericViewSet):

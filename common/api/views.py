@@ -3,8 +3,9 @@ throttle, and errors always rendered as JSON, also on views that otherwise rende
 
 from collections.abc import Sequence
 
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -22,6 +23,27 @@ ID_PATTERN = r"[0-9]+"  # Django answers an out-of-range id with no rows
 class ApiPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+
+class KeysetPagination(CursorPagination):
+    """Pages of a growing table by an opaque cursor on the primary key, in id order.
+
+    Each page is `WHERE id > last ORDER BY id LIMIT n`, read from the primary-key index, so
+    the last page costs what the first does (page numbers need OFFSET, which reads and sorts
+    every earlier row). No total count; follow `next` and `previous`.
+    """
+
+    ordering = "id"
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def decode_cursor(self, request):
+        # A position that is not an id would reach the query as `id > 'abc'` (a 500).
+        cursor = super().decode_cursor(request)
+        position = str(cursor.position) if cursor and cursor.position is not None else ""
+        if position and not (position.isdigit() and len(position) <= 18):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class PublicSubmitThrottle(BaseThrottle):

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from common.admin import ReadOnlyAdmin, RoleAdmin, reads_by_role
@@ -27,7 +29,13 @@ from ..models import (
     Initiative,
     PerformanceExpectation,
 )
-from ..presentation import baseline_text, latest_text, target_text
+from ..presentation import (
+    baseline_text,
+    expectation_sentence,
+    initiative_sentences,
+    latest_text,
+    target_text,
+)
 from ..services.barometer import (
     propose_barometer,
     tally,
@@ -207,15 +215,15 @@ class BarometerAdmin(ReadOnlyAdmin):
 
 @admin.register(PerformanceExpectation)
 class PerformanceExpectationAdmin(RoleAdmin):
-    list_display = ["title", "status", "target_shown", "latest_shown", "end_date"]
+    list_display = ["title", "status", "target_shown", "latest_shown", "why", "end_date"]
     list_filter = ["status", "metric"]
     list_select_related = ["metric", "unit", "owner"]
     actions = ["refresh_status"]
     fields = ["title", "metric", "unit", "segment_filter", "owner", "start_date", "end_date"]
     fields += ["baseline_period", "baseline_value", "baseline_n", "target_kind", "target_change"]
     fields += ["target_value", "status", "latest_period", "latest_value", "latest_n"]
-    fields += ["latest_ci_low", "latest_ci_high", "status_checked_at"]
-    readonly_fields = ["baseline_value", "baseline_n", "target_value"]
+    fields += ["latest_ci_low", "latest_ci_high", "status_checked_at", "why"]
+    readonly_fields = ["baseline_value", "baseline_n", "target_value", "why"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return is_leader(request.user) or super().has_add_permission(request)
@@ -240,6 +248,10 @@ class PerformanceExpectationAdmin(RoleAdmin):
     @admin.display(description="latest")
     def latest_shown(self, expectation: PerformanceExpectation) -> str:
         return latest_text(expectation)
+
+    @admin.display(description="why this status")
+    def why(self, expectation: PerformanceExpectation) -> str:
+        return expectation_sentence(expectation)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         if not self.has_add_permission(request):
@@ -275,8 +287,16 @@ class InitiativeAdmin(RoleAdmin):
     list_select_related = ["unit", "owner"]
     search_fields = ["title", "description"]
     filter_horizontal = ["metrics"]
-    readonly_fields = ["stage", "verified_impact", "verification", "created_at"]
+    readonly_fields = ["stage", "verified_impact", "verdict", "created_at"]
     actions = ["advance", "verify"]
+
+    @admin.display(description="verification")
+    def verdict(self, initiative: Initiative) -> str:
+        sentences = initiative_sentences(initiative)
+        if not sentences:
+            return "Not measured yet."
+        return format_html_join(mark_safe("<br>"), "{}", ((text,) for text in sentences))
+
     change_list_template = "linkage/admin/initiative_change_list.html"
     change_form_template = "linkage/admin/initiative_change_form.html"
 

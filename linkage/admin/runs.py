@@ -30,6 +30,7 @@ from ..charts import (
 )
 from ..exceptions import InvalidLinkageRun
 from ..models import ChainLink, LinkageResult, LinkageRun
+from ..presentation import drivers_sentence
 from ..selectors import chain_links, linkage_results
 from ..services.chain import edit_chain_link, result_verdict
 from ..services.runs import MAX_LAG, run_panel, start_linkage_run
@@ -325,6 +326,7 @@ WARNING_TEXT = {
     "collinear_drivers": "drivers overlap almost entirely",
     "too_many_drivers": "too many drivers for exact Shapley weights",
     "few_units_per_driver": "fewer than 10 units per driver: weights may overfit",
+    "same_survey": "answered in one survey: shared measurement, left out of the link tests",
 }
 
 
@@ -347,6 +349,8 @@ def _driver_rows(run: LinkageRun, metrics: list[Metric]) -> dict[str, Any] | Non
         "n": drivers.get("n"),
         "lag": drivers.get("lag"),
         "warnings": warning_text(drivers.get("warnings", [])),
+        "sentence": drivers_sentence(drivers),
+        "reliable": bool(drivers.get("reliable")),
         "rows": [
             dict(row, name=names.get(row["metric"], row["metric"])) for row in drivers["drivers"]
         ],

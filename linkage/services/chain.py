@@ -6,8 +6,8 @@ correlation ("units getting better", stable differences between units removed): 
 *supported* when it points the expected way (Metric.direction decides what "improves" means)
 with a Benjamini–Hochberg q below 0.05, *insufficient* with fewer than 10 units. A run with one
 period has no within-unit evidence; the pooled correlation decides then. Supported links
-translate a change in a driver into the next stages and on to money by chaining the same
-within-unit slopes.
+translate a change in a driver into money by the direct lagged within-unit slope of money on
+that driver (never a chain of slopes).
 
 Default lags follow how the chain works: employee attitudes show in service a period later
 (lag 1); customer, loyalty and money stages move together in the same period (lag 0).
@@ -46,10 +46,11 @@ DEFAULT_DRIVER_CHANGE = {"pts": 5.0, "%": 5.0, "/5": 0.5, "/7": 0.5, "$": 1000.0
 MONEY_LABEL = "$"
 PERIODS_PER_YEAR = {period_labels.MONTH: 12, period_labels.QUARTER: 4}
 VALUE_METHOD = (
-    "Each step multiplies the change by the within-unit (fixed-effects) slope of the next "
-    "metric on the previous one. The range multiplies the ends of the 95 % slope intervals "
-    "step by step and keeps the smallest and largest product (interval arithmetic): "
-    "conservative, wider than a joint 95 % interval, and it ignores dependence between steps."
+    "The change times the direct within-unit (fixed-effects) slope of money on the driver, "
+    "at the lag shown; the range is that slope's 95 % interval from the same model, with "
+    "standard errors clustered by unit. Links between metrics are never multiplied together "
+    "(a chain of slopes measured on the same respondents overstates and its range of products "
+    "is no interval). Without money in the run, the slope of the link's own next metric."
 )
 
 
@@ -189,7 +190,7 @@ def update_chain_evidence(run: LinkageRun) -> list[ChainLink]:
         item.link.latest_result = item.result
         item.link.verdict = result_verdict(item.result)
         item.link.updated_at = now
-    _attach_value_at_stake(run, evidence)
+    _attach_value_at_stake(run, evidence, results)
     updated = [item.link for item in evidence]
     ChainLink.objects.bulk_update(
         updated, ["latest_result", "verdict", "value_at_stake", "updated_at"]
@@ -301,7 +302,8 @@ def _text(driver: Metric, change: float, steps, reached, money, scale: Scale) ->
         text += (
             f" → {_number(year[0], MONEY_LABEL)} a year per {scale.level} (range "
             f"{_number(year[1], MONEY_LABEL)} to {_number(year[2], MONEY_LABEL)}); across "
-            f"{scale.units} {scale.level}s {_number(total[0], MONEY_LABEL)} a year"
+            f"the {scale.units} {scale.level}s with evidence "
+            f"{_number(total[0], MONEY_LABEL)} a year"
         )
     if reached and reached[-1].low < 0 < reached[-1].high:
         text += (
@@ -319,8 +321,8 @@ def _assumptions(driver: Metric, steps: Sequence[Step], scale: Scale) -> list[st
         "Holds only within the range of values observed in the run; do not extrapolate.",
         f"Each step arrives after its lag ({sum(step.lag for step in steps)} "
         f"{scale.period_name}(s) in total) and is assumed to persist.",
-        f"Money per {level}, scaled to the {scale.units} {level}s of the run and to "
-        f"{scale.periods_per_year} {scale.period_name}s a year.",
+        f"Money per {level}, scaled to the {scale.units} {level}s with values of both metrics "
+        f"(the evidence) and to {scale.periods_per_year} {scale.period_name}s a year.",
     ]
 
 
@@ -370,53 +372,61 @@ def _step(item: Evidence) -> Step | None:
     )
 
 
-def _reaches_money(item: Evidence) -> bool:
-    return item.link.to_metric.unit_label == MONEY_LABEL
-
-
-def _route_to_money(start: Evidence, onward: dict, seen: frozenset) -> list[Evidence] | None:
-    """Supported links from `start` on to a money metric (depth first), or None."""
-    if _reaches_money(start):
-        return [start]
-    for item in onward.get(start.link.to_metric_id, []):
-        if item.link.to_metric_id not in seen:
-            route = _route_to_money(item, onward, seen | {item.link.to_metric_id})
-            if route:
-                return [start, *route]
+def _direct_to_money(
+    driver: Metric, run: LinkageRun, results: dict[tuple[int, int, int], LinkageResult]
+) -> LinkageResult | None:
+    """The run's direct within-unit result of a money metric on `driver`, at the lag the chain
+    expects between them (1 period from an employee stage), when its slope has an interval."""
+    money = Metric.objects.filter(key__in=run.metric_keys, unit_label=MONEY_LABEL)
+    for target in money.order_by("chain_stage", "key"):
+        lag = min(default_lag(driver, target), run.max_lag)
+        result = results.get((driver.pk, target.pk, lag))
+        if result is not None and None not in (
+            result.slope_within,
+            result.slope_within_low,
+            result.slope_within_high,
+        ):
+            return result
     return None
 
 
-def _path(start: Evidence, onward: dict, seen: frozenset) -> list[Evidence]:
-    """The route on to money when supported links reach it; else the start link alone.
+def _direct_step(result: LinkageResult) -> Step | None:
+    target = result.y_metric
+    slope, low, high = result.slope_within, result.slope_within_low, result.slope_within_high
+    if slope is None or low is None or high is None:
+        return None
+    return Step(target.key, target.name, target.unit_label, result.lag, slope, low, high)
 
-    Stopping short of money keeps the statement to evidence that matters: a long chain of
-    non-financial steps only multiplies uncertainty.
+
+def _attach_value_at_stake(
+    run: LinkageRun,
+    evidence: list[Evidence],
+    results: dict[tuple[int, int, int], LinkageResult],
+) -> None:
+    """Set value_at_stake on supported links with a slope; clear it on the others.
+
+    Money comes from the direct lagged within-unit result of money on the link's driver
+    where the run has one (`_direct_to_money`), never from a product of link slopes; else
+    the link's own slope. Totals are scaled to the units with evidence (the result's n).
     """
-    return _route_to_money(start, onward, seen) or [start]
-
-
-def _attach_value_at_stake(run: LinkageRun, evidence: list[Evidence]) -> None:
-    """Set value_at_stake on supported links with a slope; clear it on the others."""
-    usable = [item for item in evidence if item.link.verdict == Verdict.SUPPORTED and _step(item)]
-    onward: dict[int, list[Evidence]] = defaultdict(list)
-    for item in sorted(usable, key=lambda item: item.link.to_metric.chain_stage):
-        onward[item.link.from_metric_id].append(item)
     granularity = period_labels.granularity_of(run.first_period)
-    scale = Scale(
-        level=run.level,
-        units=run.n_units,
-        period_name=granularity,
-        periods_per_year=PERIODS_PER_YEAR[granularity],
-    )
     for item in evidence:
         item.link.value_at_stake = {}
-        if item in usable:
-            seen = frozenset({item.link.from_metric_id, item.link.to_metric_id})
-            route = _path(item, onward, seen)
-            driver = item.link.from_metric
-            item.link.value_at_stake = value_at_stake(
-                driver=driver,
-                change=default_change(driver),
-                steps=[step for step in map(_step, route) if step is not None],
-                scale=scale,
-            ) | {"run": run.pk}
+        if item.link.verdict != Verdict.SUPPORTED or _step(item) is None:
+            continue
+        driver = item.link.from_metric
+        direct = _direct_to_money(driver, run, results)
+        step, units = (
+            (_direct_step(direct), direct.n_units) if direct else (_step(item), item.result.n_units)
+        )
+        if step is None:
+            continue
+        scale = Scale(
+            level=run.level,
+            units=units,
+            period_name=granularity,
+            periods_per_year=PERIODS_PER_YEAR[granularity],
+        )
+        item.link.value_at_stake = value_at_stake(
+            driver=driver, change=default_change(driver), steps=[step], scale=scale
+        ) | {"run": run.pk, "units_in_run": run.n_units}

@@ -1,7 +1,12 @@
 """Performance expectations: specific targets with a target group, extent, time frame and
 a baseline computed from raw answers; their status is refreshed daily.
 
-Status rule (`judge_status`, pure):
+Status: `judge_expectation` applies the pure rule of `linkage.stats.expectations` to the
+changes against the baseline of every measured period in the frame, each tested at the level
+of the design (`frame_evidence`: clustered by store when the group spans stores, exact tests
+at small n, paired over stores for imported outcomes). One period's point is never enough.
+
+Former point rule (`judge_status`, pure, no longer decides a status):
 - pending: before the start date, or no complete period in the time frame has a visible
   value yet;
 - achieved: the latest value has reached the target in the metric's direction;
@@ -25,13 +30,16 @@ from django.utils import timezone
 
 from common.services import record_event
 from surveys import periods
-from surveys.aggregation import GroupValue, compute_group_value
+from surveys.aggregation import GroupValue, compute_group_value, group_cluster_sums
 from surveys.models import Metric, OrgUnit
+from surveys.scoring.paired import paired_change
 from surveys.selectors import metric_values
 from surveys.visibility import SYSTEM
 
+from ..comparisons import TestedChange, comparison_as_json, tested_change
 from ..exceptions import ExpectationInvalid
 from ..models import PerformanceExpectation
+from ..stats.expectations import ExpectationPlan, ExpectationStatus, expectation_status
 
 Status = PerformanceExpectation.Status
 TargetKind = PerformanceExpectation.TargetKind
@@ -380,6 +388,141 @@ def reached(value: float, target: float, *, higher_is_better: bool) -> bool:
     return value >= target if higher_is_better else value <= target
 
 
+@dataclass(frozen=True)
+class PeriodEvidence:
+    """One measured period of the frame: the group's value and its tested change vs baseline."""
+
+    index: int
+    period: str
+    value: float
+    change: TestedChange
+
+
+MAX_FRAME_PERIODS = 36  # periods of a frame judged (three years of months)
+
+
+def _outcome_change(expectation: PerformanceExpectation, period: str) -> TestedChange | None:
+    """An imported outcome has no answers: its stores are the sample. Paired t test over the
+    stores with a value in both periods (the same stores twice, STATISTICS.md rule 4); a sum
+    (revenue) changes by the stores' count times their mean change."""
+    metric, unit = expectation.metric, expectation.unit
+    rows = metric_values(
+        reader=SYSTEM, metric_keys=[metric.key], periods=[expectation.baseline_period, period]
+    ).filter(unit__path__startswith=unit.path, unit__level=OrgUnit.Level.STORE)
+    by_store: dict[int, dict[str, float]] = {}
+    for row in rows:
+        if row.value is not None:
+            by_store.setdefault(row.unit_id, {})[row.period] = row.value
+    pairs = [
+        (values[expectation.baseline_period], values[period])
+        for values in by_store.values()
+        if len(values) == 2
+    ]
+    if len(pairs) < 2:
+        return None
+    before, after = zip(*pairs, strict=True)
+    scale = len(pairs) if metric.aggregation == Metric.Aggregation.SUM else 1.0
+    return TestedChange(paired_change(before, after, scale=scale), "stores (paired)", len(pairs))
+
+
+def _tested_change(
+    expectation: PerformanceExpectation, baseline: GroupValue, period: str, group: GroupValue
+) -> TestedChange | None:
+    metric = expectation.metric
+    if metric.source == Metric.Source.OUTCOME:
+        return _outcome_change(expectation, period)
+    sums = group_cluster_sums(
+        metric=metric,
+        unit=expectation.unit,
+        periods=[expectation.baseline_period, period],
+        segment=expectation.segment_filter,
+    )
+    return tested_change(metric, baseline.details, group.details, sums)
+
+
+def frame_evidence(expectation: PerformanceExpectation, *, today: date) -> list[PeriodEvidence]:
+    """Every complete, visible period of the frame with its change against the baseline,
+    tested at the level of the design (`linkage.comparisons.tested_change`)."""
+    granularity = periods.granularity_of(expectation.baseline_period)
+    first = periods.index_of(periods.label_for(expectation.start_date, granularity))
+    cutoff = today if expectation.end_date >= today else expectation.end_date + timedelta(days=1)
+    last = periods.index_of(periods.label_for(cutoff, granularity)) - 1
+    try:
+        baseline = target_group_value(
+            metric=expectation.metric,
+            unit=expectation.unit,
+            segment_filter=expectation.segment_filter,
+            period=expectation.baseline_period,
+        )
+    except ValueError:
+        return []
+    evidence = []
+    for index in range(max(first, last - MAX_FRAME_PERIODS + 1), last + 1):
+        label = periods.label_from_index(index, granularity)
+        group = target_group_value(
+            metric=expectation.metric,
+            unit=expectation.unit,
+            segment_filter=expectation.segment_filter,
+            period=label,
+        )
+        if group.value is None or group.suppressed:
+            continue
+        change = _tested_change(expectation, baseline, label, group)
+        if change is not None:
+            evidence.append(PeriodEvidence(index, label, group.value, change))
+    return evidence
+
+
+def judge_expectation(
+    expectation: PerformanceExpectation, evidence: list[PeriodEvidence], *, today: date
+) -> ExpectationStatus:
+    """Status by `linkage.stats.expectations`: achieved needs the change against the
+    baseline significant in the wanted direction, reaching the target, in the last two
+    measured periods; on track / at risk read the interval against the straight-line plan."""
+    granularity = periods.granularity_of(expectation.baseline_period)
+    start = periods.index_of(periods.label_for(expectation.start_date, granularity))
+    end = periods.index_of(periods.label_for(expectation.end_date, granularity))
+    current = periods.index_of(periods.label_for(today, granularity)) - 1
+    if today > expectation.end_date:
+        current = max(current, end)
+    target = (expectation.target_value or 0.0) - (expectation.baseline_value or 0.0)
+    try:
+        plan = ExpectationPlan(
+            target_change=target,
+            higher_is_better=expectation.metric.higher_is_better,
+            start=start,
+            end=end,
+        )
+    except ValueError:
+        return ExpectationStatus("pending", "no usable target")
+    return expectation_status(
+        plan,
+        [item.change.comparison for item in evidence],
+        [item.index for item in evidence],
+        current=current,
+    )
+
+
+def evidence_as_json(evidence: list[PeriodEvidence], verdict: ExpectationStatus) -> dict[str, Any]:
+    """What the status rests on, stored for the pages: each period's tested change."""
+    return {
+        "status": verdict.status,
+        "reason": verdict.reason,
+        "planned_change": verdict.planned_change,
+        "periods_meeting_target": verdict.periods_meeting_target,
+        "periods": [
+            {
+                "period": item.period,
+                "value": item.value,
+                "level": item.change.level,
+                "clusters": item.change.clusters,
+                **comparison_as_json(item.change.comparison),
+            }
+            for item in evidence
+        ],
+    }
+
+
 def judge_status(
     *,
     today: date,
@@ -421,15 +564,10 @@ def refresh_expectation_status(
     reading = latest_reading(expectation, today=today) if today >= expectation.start_date else None
     if expectation.baseline_value is None or expectation.target_value is None:
         return expectation  # stored before a baseline existed: nothing to judge against
-    status = judge_status(
-        today=today,
-        start=expectation.start_date,
-        end=expectation.end_date,
-        baseline=expectation.baseline_value,
-        target=expectation.target_value,
-        higher_is_better=expectation.metric.higher_is_better,
-        reading=reading,
-    )
+    evidence = frame_evidence(expectation, today=today) if reading is not None else []
+    verdict = judge_expectation(expectation, evidence, today=today)
+    status = verdict.status
+    expectation.evidence = evidence_as_json(evidence, verdict)
     previous = expectation.status
     expectation.status = status
     expectation.latest_period = reading.period if reading else ""
@@ -448,6 +586,7 @@ def refresh_expectation_status(
 
 STATUS_FIELDS = [
     "status",
+    "evidence",
     "latest_period",
     "latest_value",
     "latest_n",

@@ -5,25 +5,30 @@ Stages move forward one step at a time. An initiative becomes measured only thro
 test. Moving back is allowed but never silent: it needs a reason, is audited, and drops the
 evidence of the stages left behind.
 
-Verified impact: when the before/after comparison shows a significant improvement of a linked
-metric (and none got significantly worse), the claimed amount counts as verified; otherwise
-the verified amount is 0, so an unsupported claim adds nothing to "retained".
+Verified impact: when the test shows a significant improvement of a linked metric after Holm's
+adjustment across its metrics (and none got significantly worse), the claimed amount counts
+as verified; otherwise the verified amount is 0, so an unsupported claim adds nothing to
+"retained". The test compares treated with untreated stores (difference in differences) when
+the initiative names a unit, within its segment.
 """
 
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from common.services import record_event
 from surveys import periods
-from surveys.aggregation import GroupValue, compute_group_value
+from surveys.aggregation import GroupValue, compute_group_value, group_cluster_sums
 from surveys.models import Metric, OrgUnit
+from surveys.scoring.clustered import difference_in_differences
+from surveys.scoring.multiplicity import adjust_comparisons
 
-from ..comparisons import compare_group_values, comparison_as_json
+from ..comparisons import TestedChange, comparison_as_json, tested_change
 from ..exceptions import InitiativeError
 from ..models import Initiative
 
@@ -123,44 +128,114 @@ def _check_verifiable(initiative: Initiative, metrics: list[Metric]) -> None:
         raise InitiativeError("The after period must come later than the before period.")
 
 
-def _group(metric: Metric, unit: OrgUnit, period: str) -> GroupValue:
-    group = compute_group_value(metric=metric, unit=unit, periods=[period])
+def _group(metric: Metric, unit: OrgUnit, period: str, segment: dict[str, Any]) -> GroupValue:
+    try:
+        group = compute_group_value(metric=metric, unit=unit, periods=[period], segment=segment)
+    except ValueError as error:
+        raise InitiativeError(str(error)) from error
     if group.suppressed or group.value is None:
         why = "hidden (too few responses)" if group.suppressed else "not available"
         raise InitiativeError(f"{metric} in {period} for {unit.name} is {why}; cannot verify.")
     return group
 
 
+def _root() -> OrgUnit | None:
+    return OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
+
+
+def _design_test(
+    metric: Metric, unit: OrgUnit, initiative: Initiative, before: GroupValue, after: GroupValue
+) -> TestedChange | None:
+    """Difference in differences against untreated stores when the initiative names a unit
+    below the top; else the group's before/after change at the design's level.
+
+    DiD (Angrist & Pischke 2009, §5.2): (treated after − before) − (untreated after − before)
+    of ratio means, the untreated being every store outside the unit answering in both
+    periods, cluster-robust by store (`scoring.difference_in_differences`). It removes what
+    moved everywhere (season, a campaign) from the initiative's effect; it assumes parallel
+    trends. The initiative's segment applies to both groups.
+    """
+    periods_pair = [initiative.before_period, initiative.after_period]
+    segment = initiative.segment_filter or {}
+    root = _root()
+    if root is not None and unit.pk != root.pk:
+        sums = group_cluster_sums(metric=metric, unit=root, periods=periods_pair, segment=segment)
+        if sums is not None:
+            treated_ids = set(
+                OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)
+            )
+            treated = np.isin(sums.unit_ids, list(treated_ids))
+            both = (sums.n > 0).all(axis=0)
+            if (treated & both).any() and (~treated & both).sum() >= 1:
+                comparison = difference_in_differences(
+                    treated[both],
+                    sums.n[0, both],
+                    sums.total[0, both],
+                    sums.n[1, both],
+                    sums.total[1, both],
+                    scale=1.0 if metric.aggregation == Metric.Aggregation.MEAN else 100.0,
+                )
+                return TestedChange(
+                    comparison, "stores (difference in differences)", int(both.sum())
+                )
+    sums = group_cluster_sums(metric=metric, unit=unit, periods=periods_pair, segment=segment)
+    return tested_change(metric, before.details or {}, after.details or {}, sums)
+
+
 def _metric_evidence(metric: Metric, unit: OrgUnit, initiative: Initiative) -> dict[str, Any]:
-    before = _group(metric, unit, initiative.before_period)
-    after = _group(metric, unit, initiative.after_period)
-    comparison = compare_group_values(metric, before, after)
-    if comparison is None:
+    segment = initiative.segment_filter or {}
+    before = _group(metric, unit, initiative.before_period, segment)
+    after = _group(metric, unit, initiative.after_period, segment)
+    tested = _design_test(metric, unit, initiative, before, after)
+    if tested is None:
         raise InitiativeError(f"{metric} has no counts to test a change; cannot verify.")
-    better = comparison.difference > 0 if metric.higher_is_better else comparison.difference < 0
     return {
         "metric": metric.key,
+        "name": metric.name,
+        "aggregation": metric.aggregation,
+        "unit_label": metric.unit_label,
         "before": {"value": before.value, "n": before.n},
         "after": {"value": after.value, "n": after.n},
-        **comparison_as_json(comparison),
-        "improved": bool(comparison.significant and better),
-        "worsened": bool(comparison.significant and not better),
+        "level": tested.level,
+        "clusters": tested.clusters,
+        "comparison": tested.comparison,
     }
 
 
+def _judged(evidence: list[dict[str, Any]], metrics: list[Metric]) -> list[dict[str, Any]]:
+    """Holm-adjust the metrics' p-values (the claim is "it moved at least one of them", a
+    family-wise question; Holm 1979) and mark each metric improved or worsened."""
+    adjusted = adjust_comparisons([item.pop("comparison") for item in evidence], method="holm")
+    judged = []
+    for item, comparison, metric in zip(evidence, adjusted, metrics, strict=True):
+        difference = comparison.difference or 0.0
+        better = difference > 0 if metric.higher_is_better else difference < 0
+        judged.append(
+            {
+                **item,
+                **comparison_as_json(comparison),
+                "improved": bool(comparison.significant and better),
+                "worsened": bool(comparison.significant and not better),
+            }
+        )
+    return judged
+
+
 def verify_initiative_impact(*, initiative: Initiative, actor: User | None = None) -> Initiative:
-    """Compare each linked metric between the before and after periods and mark it measured.
+    """Test each linked metric between the before and after periods and mark it measured.
 
     Group values are recomputed from raw answers for the initiative's unit subtree (the whole
-    company when it has no unit); the change is tested with `scoring.compare`. The evidence
-    is stored in `verification`; see the module docstring for the verified amount.
+    company when it has none) and its segment. An initiative in a unit below the top is
+    compared with the stores outside it (difference in differences); a company-wide one by
+    its change, clustered by store. p-values are Holm-adjusted across its metrics. The
+    evidence is stored in `verification`; see the module docstring for the verified amount.
     """
     metrics = list(initiative.metrics.all())
     _check_verifiable(initiative, metrics)
-    unit = initiative.unit or OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
+    unit = initiative.unit or _root()
     if unit is None:
         raise InitiativeError("There is no organisation unit to measure in.")
-    evidence = [_metric_evidence(metric, unit, initiative) for metric in metrics]
+    evidence = _judged([_metric_evidence(metric, unit, initiative) for metric in metrics], metrics)
     supported = any(item["improved"] for item in evidence) and not any(
         item["worsened"] for item in evidence
     )
@@ -168,6 +243,7 @@ def verify_initiative_impact(*, initiative: Initiative, actor: User | None = Non
         locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
         locked.verification = {
             "unit": unit.code,
+            "segment": locked.segment_filter or {},
             "before_period": locked.before_period,
             "after_period": locked.after_period,
             "metrics": evidence,

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, Max, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, Sum
 
 from surveys.catalogue import KNOWN_METRICS
 from surveys.models import Metric, MetricValue, OrgUnit
@@ -65,15 +65,19 @@ class _Content:
 
     value: float
     rolled_up_from: int = 0
+    weight: int = 0  # a roll-up's n: the leaf values (units with their own value) under it
 
     def fields(self) -> dict[str, Any]:
         details = {ROLLED_UP_FROM: self.rolled_up_from} if self.rolled_up_from else {}
-        n = self.rolled_up_from or 1
-        return {"value": self.value, "n": n, "source": IMPORTED, "details": details}
+        return {"value": self.value, "n": self.n, "source": IMPORTED, "details": details}
+
+    @property
+    def n(self) -> int:
+        return self.weight or self.rolled_up_from or 1
 
     def signature(self) -> tuple[float, int, str, bool]:
         """Comparable with the stored (value, n, source, is roll-up) of `_upsert`."""
-        return (self.value, self.rolled_up_from or 1, IMPORTED, bool(self.rolled_up_from))
+        return (self.value, self.n, IMPORTED, bool(self.rolled_up_from))
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,8 @@ def import_outcomes(
 
     Values are upserted into MetricValue (source imported), so re-importing changes nothing.
     Ancestor units without a value of their own then get one rolled up from their children
-    in SQL: SUM for `sum` metrics, the mean of the children for `mean`/`rate`. Bad rows
+    in SQL: SUM for `sum` metrics; for `mean`/`rate` the children's mean weighted by the leaf
+    values under each (so a company is the mean of its stores, not of its regions). Bad rows
     (unknown unit or metric, bad period, non-finite value, duplicate) are recorded under
     `position` ("line" for a file, "item" for a list) with the rows' positions, after the
     `problems` found while reading. With any problem nothing is written (status refused)
@@ -428,7 +433,12 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
             unit__depth=depth + 1,
         )
         .values("metric_id", "unit__parent_id", "period")
-        .annotate(total=Sum("value"), mean=Avg("value"), children=Count("id"))
+        .annotate(
+            total=Sum("value"),
+            weighted=Sum(F("value") * F("n")),
+            weight=Sum("n"),
+            children=Count("id"),
+        )
     )
     own_values = set(
         MetricValue.objects.filter(
@@ -437,10 +447,16 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
         .exclude(source=IMPORTED, details__has_key=ROLLED_UP_FROM)
         .values_list("metric_id", "unit_id", "period")
     )
+    # A sum (revenue, counts) adds its children; a mean or rate is weighted by the leaf
+    # values under each child (its n), so the company is the mean over stores, never an
+    # unweighted mean of region means.
     contents: dict[Cell, _Content] = {
         (row["metric_id"], row["unit__parent_id"], row["period"]): _Content(
-            row["total" if aggregations[row["metric_id"]] == SUM else "mean"],
+            row["total"]
+            if aggregations[row["metric_id"]] == SUM
+            else row["weighted"] / row["weight"],
             rolled_up_from=row["children"],
+            weight=int(row["weight"]),
         )
         for row in children
         if row["unit__parent_id"] is not None  # depth + 1 always has a parent; for the checker

@@ -9,8 +9,10 @@ running run whose worker was lost (killed, or the task gave up after its retries
 MAX_REQUEUES times, after which it is marked failed with a message saying what to do.
 """
 
+import dataclasses
 import logging
 import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from surveys import periods as period_labels
-from surveys.models import Metric, OrgUnit
+from surveys.models import Metric, OrgUnit, Question
 from surveys.selectors import (
     MetricPanel,
     metric_keys_with_values,
@@ -35,7 +37,16 @@ from surveys.visibility import SYSTEM, Reader
 
 from ..exceptions import InvalidLinkageRun
 from ..models import LinkageResult, LinkageRun
-from ..stats import FEW_UNITS, LinkageStat, key_drivers, linkage_stats, sample_size_note
+from ..stats import (
+    FEW_UNITS,
+    LinkageStat,
+    benjamini_hochberg,
+    key_drivers,
+    linkage_stats,
+    sample_size_note,
+)
+from ..stats.clustered import lagged_within_cluster
+from ..stats.drivers import key_driver_verdict
 from ..tasks import run_linkage_task
 from .chain import MAX_LAG, ensure_default_chain, update_chain_evidence
 
@@ -371,7 +382,62 @@ def _run_statistics(run: LinkageRun, panel: MetricPanel) -> RunStatistics:
         range(-run.max_lag, run.max_lag + 1),
         rng=rng,
     )
-    return RunStatistics(stats, run_key_drivers(panel))
+    stats = within_unit_verdicts(panel, stats, same_survey_pairs(panel.metric_keys))
+    return RunStatistics(stats, run_key_drivers(panel, seed=run.seed))
+
+
+def same_survey_pairs(metric_keys: Sequence[str]) -> set[tuple[int, int]]:
+    """Index pairs of metrics answered in one survey (the same respondents at the same time):
+    their within-unit link is shared measurement (halo, mood on the day), not a chain."""
+    surveys: dict[str, set[int]] = {key: set() for key in metric_keys}
+    for key, survey_id in Question.objects.filter(metric_key__in=list(metric_keys)).values_list(
+        "metric_key", "survey_id"
+    ):
+        surveys[key].add(survey_id)
+    return {
+        (x, y)
+        for x, y in metric_pairs(len(metric_keys))
+        if surveys[metric_keys[x]] & surveys[metric_keys[y]]
+    }
+
+
+def within_unit_verdicts(
+    panel: MetricPanel, stats: list[LinkageStat], same_survey: set[tuple[int, int]]
+) -> list[LinkageStat]:
+    """Within-unit p and slope limits replaced by the cluster-robust (by unit) ones, and
+    within_q recomputed by Benjamini–Hochberg over the pairs from different surveys only.
+
+    Same-survey pairs keep their p but get no q and the warning "same_survey": reported,
+    flagged, outside the family that decides chain links (a link needs q < 0.05).
+    """
+    by_lag: dict[int, list[int]] = defaultdict(list)
+    for index, stat in enumerate(stats):
+        by_lag[stat.lag].append(index)
+    updated = list(stats)
+    for lag, indexes in by_lag.items():
+        x = [stats[index].x_index for index in indexes]
+        y = [stats[index].y_index for index in indexes]
+        cell, low, high = lagged_within_cluster(panel.values, x, y, lag)
+        for position, index in enumerate(indexes):
+            updated[index] = dataclasses.replace(
+                stats[index],
+                within_p=float(cell.p[position]),
+                slope_within_low=float(low[position]),
+                slope_within_high=float(high[position]),
+            )
+    family = np.array([(s.x_index, s.y_index) not in same_survey for s in updated])
+    within_p = np.array([s.within_p for s in updated], dtype=float)
+    within_q = np.full(len(updated), np.nan)
+    if family.any():
+        within_q[family] = benjamini_hochberg(within_p[family])
+    return [
+        dataclasses.replace(
+            stat,
+            within_q=float(within_q[index]),
+            warnings=stat.warnings + (() if family[index] else ("same_survey",)),
+        )
+        for index, stat in enumerate(updated)
+    ]
 
 
 def unit_means(values: np.ndarray, window: slice) -> np.ndarray:
@@ -384,10 +450,15 @@ def unit_means(values: np.ndarray, window: slice) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
-    """Shapley and Johnson weights of the earlier metrics for the last one, at lag 1.
+def run_key_drivers(panel: MetricPanel, *, seed: int = 0) -> dict[str, Any]:
+    """Key drivers of the last metric among the earlier ones, between units, at lag 1.
 
-    Rows are units: driver = unit mean over periods t, outcome = unit mean over t + 1.
+    Rows are units: driver = a unit's mean over periods 1..T−1, outcome = its mean over
+    periods 2..T (one period later). Between units: it says which stores with higher drivers
+    have a higher outcome, not what moves when a store changes. Weights are Shapley (LMG)
+    weights signed by the full model's standardised coefficients, with unit-bootstrap 95 %
+    limits (`key_driver_verdict`); "reliable" needs the model's F test p < 0.05 and at least
+    10 units per driver, otherwise the page says there are no reliable drivers.
     """
     count, periods = len(panel.metric_keys), len(panel.periods)
     if count < 2:
@@ -395,11 +466,21 @@ def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
     drivers = unit_means(panel.values[:-1], slice(0, max(periods - KEY_DRIVER_LAG, 0)))
     outcome = unit_means(panel.values[-1], slice(KEY_DRIVER_LAG, periods))
     result = key_drivers(drivers.T, outcome)
+    verdict = key_driver_verdict(drivers.T, outcome, rng=np.random.default_rng(seed))
+    fit = verdict.fit
     return {
         "outcome": panel.metric_keys[-1],
         "lag": KEY_DRIVER_LAG,
+        "design": "between",
         "n": result.n,
         "r_squared": finite_or_none(result.r_squared),
+        "adjusted_r_squared": finite_or_none(fit.adjusted_r_squared),
+        "f_statistic": finite_or_none(fit.f_statistic),
+        "f_df": [fit.df_model, fit.df_resid],
+        "f_p": finite_or_none(fit.p_value),
+        "units_per_driver": finite_or_none(verdict.units_per_driver),
+        "reliable": verdict.reliable,
+        "reasons": list(verdict.reasons),
         "drivers": [
             {
                 "metric": key,
@@ -407,10 +488,13 @@ def run_key_drivers(panel: MetricPanel) -> dict[str, Any]:
                 "johnson": finite_or_none(result.johnson[index]),
                 "share_shapley": finite_or_none(result.shares_shapley[index]),
                 "share_johnson": finite_or_none(result.shares_johnson[index]),
+                "weight": finite_or_none(verdict.weights[index]),
+                "weight_low": finite_or_none(verdict.weights_low[index]),
+                "weight_high": finite_or_none(verdict.weights_high[index]),
             }
             for index, key in enumerate(panel.metric_keys[:-1])
         ],
-        "warnings": list(result.warnings),
+        "warnings": list(verdict.warnings),
     }
 
 

@@ -149,3 +149,33 @@ def within_cluster(
         n=int(cell.n),
         warnings=tuple(name for name, flagged in checks if flagged),
     )
+
+
+def lagged_within_cluster(
+    panels: npt.ArrayLike,
+    x_indexes: npt.ArrayLike,
+    y_indexes: npt.ArrayLike,
+    lag: int,
+    *,
+    confidence: float = 0.95,
+) -> tuple[WithinClusterArrays, FloatArray, FloatArray]:
+    """Cluster-robust within-unit slope and p for many (x, y) metric pairs at one lag.
+
+    ``panels`` is metrics × units × periods; pair i pairs X = metric ``x_indexes[i]`` at t
+    with Y = metric ``y_indexes[i]`` at t + ``lag`` (shifted by period within unit, as
+    `lagged_pairs`). Returns the arrays (one element per pair) and the slope interval
+    b ± t(G − 1)·SE. Used instead of the repeated-measures p, which treats a unit's periods
+    as independent and runs above its level with autocorrelated monthly metrics.
+    """
+    values = np.asarray(panels, dtype=float)
+    periods = values.shape[-1]
+    x_window = slice(max(0, -lag), max(0, periods - max(0, lag)))
+    y_window = slice(max(0, lag), max(0, periods + min(0, lag)))
+    x_part = values[np.asarray(x_indexes, dtype=int)][..., x_window]
+    y_part = values[np.asarray(y_indexes, dtype=int)][..., y_window]
+    cell = within_cluster_arrays(*unit_demeaned_sums(x_part, y_part))
+    usable = cell.df >= 1
+    critical = np.where(
+        usable, -special.stdtrit(np.where(usable, cell.df, 1.0), (1.0 - confidence) / 2.0), np.nan
+    )
+    return cell, cell.slope - critical * cell.se, cell.slope + critical * cell.se

@@ -12,6 +12,8 @@ for _name in (
     "hidden_text",
     "ci_text",
     "change_text",
+    "change_sentence",
+    "expectation_sentence",
     "flag_texts",
     "sparkline",
     "baseline_text",

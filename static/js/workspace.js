@@ -5,7 +5,7 @@
 
   function format(kind, value) {
     if (value === null || value === undefined) return "—";
-    if (kind === "nps") return (value > 0 ? "+" : "") + value.toFixed(0);
+    if (kind === "nps") return (value > 0 ? "+" : "") + value.toFixed(Number.isInteger(value) ? 0 : 1);
     if (kind === "percent") return value.toFixed(1) + " %";
     if (kind === "money") {
       var abs = Math.abs(value);

@@ -7,20 +7,36 @@ and one upsert writes what changed. `cells` computes, `store` writes, `recompute
 by scope, `groups` scores ad-hoc groups (a subtree, periods, a segment).
 """
 
-from .cells import STATISTICS, Cells, MetricFeed, UnitTree, compute_cells, metric_feeds
-from .groups import GroupValue, compute_group_value
-from .recompute import Progress, recompute_cells
+from .cells import (
+    MIN_INTERVAL_N,
+    MULTI_ITEM_STATISTICS,
+    STATISTICS,
+    Cells,
+    MetricFeed,
+    UnitTree,
+    compute_cells,
+    metric_feeds,
+)
+from .groups import ClusterSums, GroupValue, compute_group_value, group_cluster_sums
+from .incremental import apply_responses
+from .recompute import Progress, lock_metrics, recompute_cells
 from .store import write_cells
 
 __all__ = [
+    "MIN_INTERVAL_N",
+    "MULTI_ITEM_STATISTICS",
+    "apply_responses",
     "STATISTICS",
     "Cells",
+    "ClusterSums",
     "GroupValue",
     "MetricFeed",
     "Progress",
     "UnitTree",
     "compute_cells",
     "compute_group_value",
+    "group_cluster_sums",
+    "lock_metrics",
     "metric_feeds",
     "recompute_cells",
     "write_cells",

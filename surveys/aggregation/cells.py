@@ -8,11 +8,13 @@ still comes from its descendants' raw answers, never from an average of averages
 query runs unchanged on SQLite and PostgreSQL.
 """
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -27,7 +29,17 @@ from django.db.models import (
 )
 
 from .. import scoring
-from ..models import Answer, Metric, MetricValue, OrgUnit, Question, Response, Survey
+from ..models import (
+    Answer,
+    DirtyScoreCell,
+    Metric,
+    MetricValue,
+    OrgUnit,
+    Question,
+    Response,
+    Survey,
+)
+from ..scoring.flags import plausibility_flags_for_metric
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.
@@ -38,6 +50,15 @@ STATISTICS: dict[str, tuple[str, ...]] = {
     A.MEAN: ("answers", "sum", "sum_sq"),
     A.SUM: ("answers", "sum", "sum_sq"),
 }
+# A mean fed by several items of one survey (a grid, a competency index) also keeps per-respondent
+# sums (respondent score y_i = sum of its item answers, m_i = its items answered): Σy_i², Σm_i²,
+# Σy_i·m_i. They sit before the respondents column and give the respondent-clustered interval.
+MULTI_ITEM_STATISTICS = ("respondent_sum_sq", "items_sq", "sum_items")
+MULTI_ITEM_AGGREGATIONS = (A.MEAN, A.TOP_BOX, A.RATE)  # y_i: sum of answers, or of hits
+PERCENT_FIELDS = ("value", "sd", "se", "ci_low", "ci_high")
+# Fewer respondents than this: a mean gets no interval (a t interval from 2-4 answers mostly
+# shows how little is known, and leaders read its width as precision); a flag says why.
+MIN_INTERVAL_N = 5
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,12 @@ class MetricFeed:
     # Fed by an employee or anonymous survey: only released answers count, and cells once
     # stored keep their visibility (`compute_cells`, `services.releases`).
     confidential: bool = False
+
+    @property
+    def multi_item(self) -> bool:
+        """A mean or share over several questions of one survey (a grid, an index): its
+        respondents, not its answers, are n."""
+        return self.several_per_survey and self.metric.aggregation in MULTI_ITEM_AGGREGATIONS
 
 
 @dataclass(frozen=True)
@@ -242,30 +269,106 @@ def suppression_mask(
 # ------------------------------------------------------------------ computing and scoring
 
 
+@dataclass(frozen=True)
+class Leaves:
+    """Sufficient statistics of the answers given at each answering unit × period (its own
+    answers, not its subtree's): the additive input every stored score is a function of."""
+
+    unit_ids: np.ndarray  # int64
+    periods: np.ndarray  # period labels (object array)
+    statistics: np.ndarray  # rows × (STATISTICS[aggregation] + respondents), float64
+    straight_liners: np.ndarray  # respondents who straight-lined a grid of the metric
+
+    def __len__(self) -> int:
+        return len(self.unit_ids)
+
+
+def leaf_statistics(
+    feed: MetricFeed,
+    *,
+    periods: Iterable[str] | None = None,
+    response_ids: Iterable[int] | None = None,
+    exclude_pending: bool = False,
+) -> Leaves:
+    """One GROUP BY (answering unit, period) of the metric's answers, in `periods`, of only
+    `response_ids` when given (a batch of new responses), and without the responses still
+    waiting in the change log when `exclude_pending` (they are added by their own pass:
+    one statement, one snapshot, so every response is counted by exactly one of the two)."""
+    answers = answers_of(feed, periods)
+    if response_ids is not None:
+        answers = answers.filter(response_id__in=list(response_ids))
+    if exclude_pending:
+        answers = answers.exclude(response_id__in=Subquery(pending_responses()))
+    rows = list(
+        answers.values_list("response__unit_id", "response__period")
+        .annotate(**aggregates(feed))
+        .order_by("response__unit_id", "response__period")
+    )
+    columns = len(STATISTICS[feed.metric.aggregation]) + 1
+    columns += len(MULTI_ITEM_STATISTICS) if feed.multi_item else 0
+    if not rows:
+        return Leaves(
+            np.empty(0, dtype=np.int64),
+            np.empty(0, dtype=object),
+            np.empty((0, columns)),
+            np.empty(0),
+        )
+    unit_ids, labels, *values = zip(*rows, strict=True)
+    statistics = np.array(values, dtype=np.float64).T
+    if not feed.several_per_survey:
+        statistics = np.column_stack([statistics, statistics[:, 0]])  # respondents = answers
+    if feed.multi_item:  # per-respondent sums, additive over respondents like the rest
+        by_cell = respondent_sums(feed, answers, ["response__unit_id", "response__period"])
+        extra_columns = np.array(
+            [by_cell.get(key, (0.0, 0.0, 0.0)) for key in zip(unit_ids, labels, strict=True)]
+        )
+        statistics = np.column_stack([statistics[:, :-1], extra_columns, statistics[:, -1]])
+    leaves = Leaves(
+        unit_ids=np.array(unit_ids, dtype=np.int64),
+        periods=np.array(labels, dtype=object),
+        statistics=statistics,
+        straight_liners=np.zeros(len(rows)),
+    )
+    if feed.grid_question_ids:
+        _count_straight_liners(feed, leaves, periods, response_ids, exclude_pending)
+    return leaves
+
+
+def pending_responses() -> QuerySet:
+    """Ids of responses whose change-log rows no pass has applied yet."""
+    return DirtyScoreCell.objects.filter(response__isnull=False).values("response_id")
+
+
 def compute_cells(
-    feed: MetricFeed, *, tree: UnitTree, periods: Iterable[str] | None = None
+    feed: MetricFeed,
+    *,
+    tree: UnitTree,
+    periods: Iterable[str] | None = None,
+    exclude_pending: bool = False,
 ) -> Cells:
     """Score every unit × period of one metric from raw answers, with suppression applied.
 
-    One GROUP BY (answering unit, period) for the metric; every ancestor gets the sums of its
-    descendants' statistics. Values and intervals of suppressed cells are NaN.
+    One GROUP BY (answering unit, period) for the metric (`leaf_statistics`); every ancestor
+    gets the sums of its descendants' statistics. Values and intervals of suppressed cells
+    are NaN.
     """
-    rows = list(
-        answers_of(feed, periods)
-        .values_list("response__unit_id", "response__period")
-        .annotate(**aggregates(feed))
-        .order_by()
+    periods = None if periods is None else list(periods)
+    return cells_from_leaves(
+        feed, leaf_statistics(feed, periods=periods, exclude_pending=exclude_pending), tree=tree
     )
-    if not rows:
+
+
+def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Cells:
+    """Roll leaf statistics up the tree, score every cell, decide suppression from the
+    counts (and, for confidential metrics, what was published), flag straight-lining."""
+    if not len(leaves):
         return _no_cells(feed)
-    unit_ids, labels, *columns = zip(*rows, strict=True)
-    period_labels, period_index = np.unique(np.array(labels, dtype=object), return_inverse=True)
-    statistics = np.array(columns, dtype=np.float64).T
-    if not feed.several_per_survey:
-        statistics = np.column_stack([statistics, statistics[:, 0]])  # respondents = answers
+    period_labels, period_index = np.unique(leaves.periods, return_inverse=True)
     width = len(period_labels)
-    units = tree.position(np.array(unit_ids, dtype=np.int64))
-    cell_keys, totals = roll_up(tree, units, period_index, statistics, width)
+    units = tree.position(leaves.unit_ids)
+    added = np.column_stack([leaves.statistics, leaves.straight_liners])
+    cell_keys, rolled = roll_up(tree, units, period_index, added, width)
+    totals, lined = rolled[:, :-1], rolled[:, -1]
     parent = _parent_cells(tree, cell_keys, width)
     scored = score_statistics(feed.metric, totals)
     published = {}
@@ -275,7 +378,6 @@ def compute_cells(
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
     if feed.grid_question_ids:
-        lined = _straight_liners(feed, tree, period_labels, cell_keys, periods)
         for index in np.flatnonzero(scoring.straight_lining_cells(lined, totals[:, -1])):
             scored.flags[index].append("straight_lining")
     return Cells(
@@ -291,18 +393,63 @@ def compute_cells(
     )
 
 
-def _straight_liners(
+def respondent_sums(
+    feed: MetricFeed, answers: QuerySet[Answer], group_by: list[str]
+) -> dict[tuple[Any, ...], tuple[float, float, float]]:
+    """Σy_i², Σm_i², Σy_i·m_i over respondents per group (`MULTI_ITEM_STATISTICS`).
+
+    Why raw SQL: the per-respondent sums need a GROUP BY response inside a GROUP BY group,
+    which the ORM cannot aggregate; the inner query is still the ORM's, so filters (release,
+    segment, scope) stay in one place. The same SQL runs on SQLite and PostgreSQL.
+    """
+    inner = (
+        answers.values("response_id", *group_by)
+        .annotate(item_count=Count("id"), item_total=_respondent_score(feed))
+        .order_by()
+    )
+    sql, params = inner.query.sql_with_params()
+    # The ORM aliases each values() column by its lookup ("response__unit_id").
+    keys = ", ".join(f'sub."{lookup}"' for lookup in group_by) or "1"
+    query = (
+        f"SELECT {keys}, SUM(sub.item_total * sub.item_total), "
+        "SUM(sub.item_count * sub.item_count), SUM(sub.item_total * sub.item_count) "
+        f"FROM ({sql}) sub GROUP BY {keys}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    size = len(group_by)
+    skip = size or 1  # without a group the constant key column comes first
+    return {
+        tuple(row[:size]): (
+            float(row[skip] or 0),
+            float(row[skip + 1] or 0),
+            float(row[skip + 2] or 0),
+        )
+        for row in rows
+    }
+
+
+def _respondent_score(feed: MetricFeed) -> Any:
+    """y_i: a respondent's sum of item answers (mean), or of top-box hits (share, rate)."""
+    if feed.metric.aggregation == A.MEAN:
+        return Sum("number")
+    return Count("id", filter=Q(number__gte=box_min(feed.metric)))
+
+
+def _count_straight_liners(
     feed: MetricFeed,
-    tree: UnitTree,
-    period_labels: np.ndarray,
-    cell_keys: np.ndarray,
+    leaves: Leaves,
     periods: Iterable[str] | None,
-) -> np.ndarray:
-    """Respondents per cell who gave one answer to every grid item of the metric they answered.
+    response_ids: Iterable[int] | None,
+    exclude_pending: bool,
+) -> None:
+    """Fill `leaves.straight_liners`: respondents per answering unit × period who gave one
+    answer to every grid item of the metric they answered.
 
     SQL finds them (GROUP BY response and grid with COUNT, MIN and MAX, kept when the count
     reaches STRAIGHT_LINING_MIN_ITEMS and MIN = MAX), then counts them per answering unit ×
-    period; the counts are rolled up like every other statistic.
+    period; the counts are additive and rolled up like every other statistic.
     """
     grid_answers = Answer.objects.filter(
         question_id__in=feed.grid_question_ids, number__isnull=False
@@ -311,6 +458,10 @@ def _straight_liners(
         grid_answers = grid_answers.filter(release__isnull=False)
     if periods is not None:
         grid_answers = grid_answers.filter(response__period__in=list(periods))
+    if response_ids is not None:
+        grid_answers = grid_answers.filter(response_id__in=list(response_ids))
+    if exclude_pending:
+        grid_answers = grid_answers.exclude(response_id__in=Subquery(pending_responses()))
     grids = (
         grid_answers.values("response_id", "question__grid")
         .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
@@ -318,21 +469,14 @@ def _straight_liners(
         .values("response_id")
     )
     responses = Response.objects.filter(pk__in=Subquery(grids))
-    rows = list(responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by())
-    lined = np.zeros(len(cell_keys))
-    if not rows:
-        return lined
-    unit_ids, labels, counts = zip(*rows, strict=True)
-    width = len(period_labels)
-    keys, totals = roll_up(
-        tree,
-        tree.position(np.array(unit_ids, dtype=np.int64)),
-        np.searchsorted(period_labels, np.array(labels, dtype=object)),
-        np.array(counts, dtype=np.float64)[:, None],
-        width,
-    )
-    lined[np.searchsorted(cell_keys, keys)] = totals[:, 0]
-    return lined
+    position = {
+        (int(unit_id), label): index
+        for index, (unit_id, label) in enumerate(zip(leaves.unit_ids, leaves.periods, strict=True))
+    }
+    for unit_id, label, count in (
+        responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by()
+    ):
+        leaves.straight_liners[position[(unit_id, label)]] = count
 
 
 def _published_visibility(
@@ -376,6 +520,7 @@ def _parent_cells(tree: UnitTree, cell_keys: np.ndarray, width: int) -> np.ndarr
 
 def _no_cells(feed: MetricFeed) -> Cells:
     columns = len(STATISTICS[feed.metric.aggregation]) + 1
+    columns += len(MULTI_ITEM_STATISTICS) if feed.multi_item else 0
     scored = score_statistics(feed.metric, np.empty((0, columns)))
     return Cells(
         unit_ids=np.empty(0, dtype=np.int64),
@@ -402,25 +547,76 @@ class Scores:
 def score_statistics(metric: Metric, statistics: np.ndarray) -> Scores:
     """Values, 95 % intervals and plausibility flags for rows of sufficient statistics.
 
-    NPS: points with the Wald interval (the adjusted-Wald one goes to `extra`); top-box and
-    rate: percent with the Wilson interval; mean: t interval; sum: the total, no interval.
+    NPS: points with the adjusted-Wald interval (STATISTICS.md rule 3: it never collapses at
+    ±100 or n = 1; the Wald one goes to `extra`); top-box and rate: percent with the Wilson
+    interval; mean: t interval, none below MIN_INTERVAL_N respondents or without variation
+    (flag "no_interval"); a multi-item mean (rows carrying `MULTI_ITEM_STATISTICS`): the
+    respondent-clustered interval with respondents as n; sum: the total, no interval.
     """
     answers = statistics[:, 0]
     extra: dict[str, np.ndarray] = {}
     result: scoring.NpsArrays | scoring.ProportionArrays | scoring.MeanArrays
+    width = len(STATISTICS[metric.aggregation]) + len(MULTI_ITEM_STATISTICS) + 1
+    multi_item = metric.aggregation in MULTI_ITEM_AGGREGATIONS and statistics.shape[1] == width
     if metric.aggregation == A.NPS:
         promoters, detractors = statistics[:, 1], statistics[:, 2]
-        result = scoring.nps_arrays(promoters, answers - promoters - detractors, detractors)
-        extra = {"adjusted_low": result.adjusted_low, "adjusted_high": result.adjusted_high}
+        passives = answers - promoters - detractors
+        result = scoring.nps_arrays(promoters, passives, detractors, interval="adjusted_wald")
+        extra = {
+            "adjusted_low": result.adjusted_low,
+            "adjusted_high": result.adjusted_high,
+            "wald_low": np.asarray(result.wald_low),
+            "wald_high": np.asarray(result.wald_high),
+        }
+    elif multi_item:
+        sums = (statistics[:, -1], answers, statistics[:, 1], *statistics[:, -4:-1].T)
+        result = scoring.multi_item_arrays(sums, min_n=MIN_INTERVAL_N)
+        if metric.aggregation != A.MEAN:  # a share of item answers, in percent
+            result = dataclasses.replace(
+                result, **{name: 100.0 * getattr(result, name) for name in PERCENT_FIELDS}
+            )
     elif metric.aggregation in (A.TOP_BOX, A.RATE):
         result = scoring.top_box_arrays(statistics[:, 1], answers)
     else:
-        result = scoring.mean_interval_arrays(answers, statistics[:, 1], statistics[:, 2])
+        result = scoring.mean_interval_arrays(
+            answers,
+            statistics[:, 1],
+            statistics[:, 2],
+            min_n=MIN_INTERVAL_N,
+            zero_width_interval=False,
+        )
     values, ci_low, ci_high = (
         np.array(array, dtype=np.float64) for array in (result.value, result.ci_low, result.ci_high)
     )
     if metric.aggregation == A.SUM:
         values = statistics[:, 1].copy()
         ci_low[:] = ci_high[:] = np.nan
-    flags = scoring.plausibility_flags(metric.aggregation, statistics)
+    flags = _flags(metric, statistics, no_interval=np.isfinite(values) & ~np.isfinite(ci_low))
     return Scores(values, ci_low, ci_high, flags, {k: np.array(v) for k, v in extra.items()})
+
+
+def scale_of(metric: Metric) -> tuple[float, float] | None:
+    """The answer scale of a mean read from its unit label ("/5" → 1..5, "/7" → 1..7)."""
+    label = metric.unit_label.strip()
+    if label.startswith("/") and label[1:].isdigit():
+        return 1.0, float(label[1:])
+    return None
+
+
+def _flags(metric: Metric, statistics: np.ndarray, *, no_interval: np.ndarray) -> list[list[str]]:
+    """Plausibility flags: "low_n" counts respondents (the last column), "too_good_to_be_true"
+    covers rates either way and means at their scale's best end, "no_interval" marks a mean
+    shown without an interval."""
+    ceiling = plausibility_flags_for_metric(
+        metric.aggregation,
+        statistics,
+        higher_is_better=metric.higher_is_better,
+        scale=scale_of(metric),
+        low_n=0,
+    )
+    few = statistics[:, -1] < scoring.LOW_N
+    shown_without = no_interval & (metric.aggregation != A.SUM)
+    return [
+        ["low_n"] * bool(small) + flags + ["no_interval"] * bool(bare)
+        for small, flags, bare in zip(few.tolist(), ceiling, shown_without.tolist(), strict=True)
+    ]

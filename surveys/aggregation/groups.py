@@ -18,6 +18,7 @@ from .cells import (
     answers_of,
     compute_cells,
     metric_feeds,
+    respondent_sums,
     score_statistics,
 )
 from .store import cell_details, number
@@ -77,8 +78,12 @@ def compute_group_value(
         return GroupValue(value=None, n=0)
     if respondents < feed.threshold or _reveals_hidden_group(feed, unit=unit, periods=periods):
         return GroupValue(value=None, n=0, suppressed=True, details={"threshold": feed.threshold})
-    scored = score_statistics(metric, np.array([statistics]))
+    if feed.multi_item:
+        statistics += list(respondent_sums(feed, answers, []).get((), (0.0, 0.0, 0.0)))
+    scored = score_statistics(metric, np.array([[*statistics, respondents]]))
     extra = {name: number(array[0]) for name, array in scored.extra.items()}
+    if feed.multi_item:
+        statistics.append(respondents)
     return GroupValue(
         value=number(scored.values[0]),
         n=respondents,
@@ -111,3 +116,60 @@ def _segment_filter(segment: Mapping[str, Any]) -> Q:
             raise ValueError(f"Segment '{key}' must be a single text or number value.")
         condition &= Q(**{f"response__segment__{key}": value})
     return condition
+
+
+@dataclass(frozen=True)
+class ClusterSums:
+    """A group's answers per answering unit (the design's clusters), one row per period.
+
+    ``n[p, c]`` answers and ``total[p, c]`` the coded outcome summed over them (NPS:
+    promoters − detractors; share or rate: hits; mean: sum of answers) of cluster c (the unit
+    the answers were given at, e.g. a store) in period p; zero where it had none.
+    """
+
+    unit_ids: np.ndarray
+    n: np.ndarray
+    total: np.ndarray
+
+
+def group_cluster_sums(
+    *,
+    metric: Metric,
+    unit: OrgUnit,
+    periods: list[str],
+    segment: Mapping[str, Any] | None = None,
+) -> ClusterSums | None:
+    """Per-cluster counts of a unit subtree's answers in each of `periods` (one GROUP BY).
+
+    The input of the cluster-robust change tests (`scoring.clustered_change`,
+    `difference_in_differences`). Only answers `compute_group_value` would count (released,
+    in the segment); None for an imported or unfed metric. Callers show only the tested
+    change of the whole group, never these per-cluster sums.
+    """
+    feeds = metric_feeds([metric.key])
+    if not feeds or not feeds[0].question_ids:
+        return None
+    feed = feeds[0]
+    answers = answers_of(feed, periods).filter(
+        _segment_filter(segment or {}), response__unit__path__startswith=unit.path
+    )
+    rows = list(
+        answers.values_list("response__unit_id", "response__period")
+        .annotate(**aggregates(feed))
+        .order_by()
+    )
+    unit_ids = np.array(sorted({row[0] for row in rows}), dtype=np.int64)
+    n = np.zeros((len(periods), len(unit_ids)))
+    total = np.zeros_like(n)
+    for unit_id, period, answered, *counts in rows:
+        row, column = periods.index(period), int(np.searchsorted(unit_ids, unit_id))
+        n[row, column] = answered
+        total[row, column] = _coded_total(metric.aggregation, counts)
+    return ClusterSums(unit_ids=unit_ids, n=n, total=total)
+
+
+def _coded_total(aggregation: str, counts: list[Any]) -> float:
+    """Σ of the coded outcome from a cell's conditional counts (`STATISTICS` order)."""
+    if aggregation == Metric.Aggregation.NPS:
+        return float(counts[0] or 0) - float(counts[1] or 0)
+    return float(counts[0] or 0)

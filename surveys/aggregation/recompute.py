@@ -2,11 +2,22 @@
 
 from collections.abc import Callable, Iterable
 
-from ..models import Question
-from .cells import UnitTree, compute_cells, metric_feeds
-from .store import write_cells
+from django.db import transaction
+from django.db.models import QuerySet
+
+from ..models import Metric, Question
+from .cells import UnitTree, metric_feeds
+from .incremental import recompute_feed
 
 Progress = Callable[[int, int], object]
+
+
+def lock_metrics(metrics: QuerySet[Metric]) -> None:
+    """Lock metric rows (in id order, so two lockers never deadlock) until the current
+    transaction ends: one writer of a metric's stored scores at a time — a full recompute,
+    a pass over logged changes or a release. Submissions never take these locks. A no-op on
+    SQLite, which lets one writing transaction run at a time anyway."""
+    list(metrics.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
 def recompute_cells(
@@ -20,7 +31,10 @@ def recompute_cells(
 
     `survey_ids` narrows to the metrics those surveys feed (each metric still pools every
     survey feeding it), `metric_keys` to those metrics, `periods` to those period labels
-    (None = all). Cells that no longer have answers are deleted. Returns rows written
+    (None = all). Cells that no longer have answers are deleted. Each metric is computed
+    and written in one transaction holding its lock (`lock_metrics`); customer metrics
+    rebuild their per-cell statistics and leave out responses still waiting in the change
+    log (their pass adds them: `incremental`). Returns rows written
     (new or changed; unchanged cells are left as they are).
     """
     keys = None if metric_keys is None else set(metric_keys)
@@ -33,8 +47,9 @@ def recompute_cells(
     tree = UnitTree.load()
     written = 0
     for done, feed in enumerate(feeds, start=1):
-        cells = compute_cells(feed, tree=tree, periods=periods)
-        written += write_cells(feed, cells, periods=periods)
+        with transaction.atomic():
+            lock_metrics(Metric.objects.filter(pk=feed.metric.pk))
+            written += recompute_feed(feed, tree=tree, periods=periods)
         if progress is not None:
             progress(done, len(feeds))
     return written

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from ..models import MetricValue
-from .cells import STATISTICS, A, Cells, MetricFeed
+from .cells import MULTI_ITEM_STATISTICS, STATISTICS, A, Cells, MetricFeed
 
 WRITE_BATCH = 2000
 COMPARED_FIELDS = ("value", "n", "ci_low", "ci_high", "suppressed", "details")
@@ -28,10 +28,13 @@ def cell_details(
     """Counts and flags kept with a visible cell (never with a suppressed one)."""
     answers, *rest = (int(value) if float(value).is_integer() else value for value in statistics)
     names = STATISTICS[aggregation][1:]
+    if len(rest) > len(names):  # a multi-item mean: per-respondent sums, then respondents
+        names = (*names, *MULTI_ITEM_STATISTICS, "respondents")
     details: dict[str, Any] = {"answers": answers, **dict(zip(names, rest, strict=False))}
     if aggregation == A.NPS:
         details["passives"] = answers - details["promoters"] - details["detractors"]
         details["adjusted_ci"] = [extra["adjusted_low"], extra["adjusted_high"]]
+        details["wald_ci"] = [extra.get("wald_low"), extra.get("wald_high")]
     details["flags"] = flags
     return details
 
@@ -56,7 +59,12 @@ def _metric_value(feed: MetricFeed, cells: Cells, index: int, statistics: list[f
         ci_low=number(cells.ci_low[index]),
         ci_high=number(cells.ci_high[index]),
         n=int(statistics[-1]),
-        details=cell_details(feed.metric.aggregation, statistics[:-1], cells.flags[index], extra),
+        details=cell_details(
+            feed.metric.aggregation,
+            statistics if feed.multi_item else statistics[:-1],
+            cells.flags[index],
+            extra,
+        ),
     )
 
 

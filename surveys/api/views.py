@@ -20,10 +20,11 @@ from common.api.renderers import (
     CSVRenderer,
     XLSXRenderer,
 )
-from common.api.views import SLUG_PATTERN, ApiViewMixin, PublicSubmitThrottle
+from common.api.views import SLUG_PATTERN, ApiViewMixin, KeysetPagination, PublicSubmitThrottle
 from common.exports import streaming_export
 from common.roles import acting_user
 
+from ..definition import definition_for_slug
 from ..exceptions import UnknownUnit
 from ..exports import metric_value_rows, response_rows
 from ..models import MetricValue, OrgUnit, Survey
@@ -31,7 +32,6 @@ from ..models import Response as SurveyResponse
 from ..selectors import (
     metric_catalogue,
     metric_values,
-    public_survey,
     readable_responses,
     readable_surveys,
     unit_by_code,
@@ -225,8 +225,9 @@ class SubmissionViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.GenericV
         serializer = SubmissionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        survey = public_survey(data["survey"])
-        if survey is None:
+        definition = definition_for_slug(data["survey"])
+        survey = definition.survey if definition is not None else None
+        if survey is None or survey.status == Survey.Status.DRAFT:
             raise ApiError("There is no survey with this slug.", status_code=404, code="not_found")
         unit = None
         if "unit" in data:
@@ -240,6 +241,7 @@ class SubmissionViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.GenericV
             token=data.get("token"),
             channel=SurveyResponse.Channel.API,
             meta={"language": data.get("language", "")},
+            definition=definition,
         )
         body = {"received": True, "survey": survey.slug, "period": response.period}
         return Response(SubmissionResultSerializer(body).data, status=status.HTTP_201_CREATED)
@@ -264,9 +266,12 @@ class MetricViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
 class MetricValueViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Metric values by metric, unit subtree, period range and level. Groups below the
-    anonymity threshold come back with value, interval and n null and `suppressed: true`."""
+    anonymity threshold come back with value, interval and n null and `suppressed: true`.
+    Pages follow a cursor in id order (`next`, `previous`; no page numbers or count), so a
+    deep page is as fast as the first."""
 
     permission_classes = [HasRole]
+    pagination_class = KeysetPagination
 
     serializer_class = MetricValueSerializer
     filter_backends: list = []

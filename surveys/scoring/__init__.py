@@ -50,6 +50,7 @@ from .means import (
     mean_interval_from_sums,
     mean_interval_from_values,
 )
+from .multi_item import RespondentSums, multi_item_arrays, multi_item_mean
 from .net_promoter import ADJUSTED_WALD_PSEUDO as ADJUSTED_WALD_PSEUDO
 from .net_promoter import (
     NPS_DETRACTOR_MAX,
@@ -90,6 +91,7 @@ __all__ = [
     "NpsResult",
     "ProportionArrays",
     "ProportionResult",
+    "RespondentSums",
     "compare",
     "distribution",
     "enps",
@@ -99,6 +101,8 @@ __all__ = [
     "mean_interval_arrays",
     "mean_interval_from_sums",
     "mean_interval_from_values",
+    "multi_item_arrays",
+    "multi_item_mean",
     "nps",
     "nps_arrays",
     "nps_counts",

@@ -5,6 +5,7 @@ independent observations and n is the number of respondents, not of item answers
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from .common import LOW_N, _critical_z
-from .means import _CANCELLATION, MeanResult
+from .means import _CANCELLATION, MeanArrays, MeanResult
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,30 @@ def multi_item_mean(
     half = float(stats.t.ppf(0.5 + confidence / 2.0, respondents - 1)) * se
     sd = se * math.sqrt(respondents)
     return MeanResult(mean, respondents, sd, se, mean - half, mean + half, tuple(warnings))
+
+
+def multi_item_arrays(
+    sums: Sequence[npt.ArrayLike], *, confidence: float = 0.95, min_n: int = 2
+) -> MeanArrays:
+    """``multi_item_mean`` for many cells: ``sums`` are the six `RespondentSums` fields as
+    arrays (respondents, items, total, total_squares, items_squares, total_items).
+
+    Same method; ``n`` is the number of respondents. No interval (NaN) below ``min_n``
+    respondents or without spread between respondents' scores.
+    """
+    _critical_z(confidence)
+    respondents, items, total, total_squares, items_squares, total_items = (
+        np.asarray(array, dtype=np.float64) for array in np.broadcast_arrays(*sums)
+    )
+    valid = (respondents >= 1) & (items >= 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / items
+        scores = total_squares - 2.0 * mean * total_items + mean**2 * items_squares
+        scores = np.where(scores > _CANCELLATION * np.abs(total_squares), scores, 0.0)
+        shown = valid & (respondents >= max(min_n, 2)) & (scores > 0)
+        se = np.sqrt(respondents / (respondents - 1) * scores) / items
+        critical = stats.t.ppf(0.5 + confidence / 2.0, np.where(shown, respondents - 1, np.nan))
+        sd = se * np.sqrt(respondents)
+    mean = np.where(valid, mean, np.nan)
+    se, sd = np.where(shown, se, np.nan), np.where(shown, sd, np.nan)
+    return MeanArrays(mean, respondents, sd, se, mean - critical * se, mean + critical * se)

@@ -26,6 +26,7 @@ from common.services import record_event
 
 from ..exceptions import SurveyError
 from ..models import Answer, Invitation, Response
+from ..signals import customer_erased
 
 
 class ErasureRequestInvalid(SurveyError):
@@ -78,6 +79,7 @@ def erase_customer(
     if contact:
         invitations = invitations | Invitation.objects.filter(contact__iexact=contact)
     keys = {key for key in (customer_id, respondent_key) if key}
+    customer_erased.send(sender=Response, customer_keys=keys, contact=contact)
     responses = Response.objects.filter(Q(invitation__in=invitations) | Q(respondent_key__in=keys))
     blanked, comments = _blank_responses(responses)
     deleted = invitations.delete()[1].get(Invitation._meta.label, 0)

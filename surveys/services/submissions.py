@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..answers import CleanAnswer, clean_answers
+from ..definition import SurveyDefinition, definition_for
 from ..exceptions import (
     InvalidAnswers,
     InvitationExpired,
@@ -18,8 +19,8 @@ from ..exceptions import (
     SurveyClosed,
     UnknownUnit,
 )
-from ..models import Answer, Invitation, OrgUnit, Response, Survey
-from ..selectors import FRONTLINE_LEVELS, questions_for
+from ..models import Answer, Invitation, OrgUnit, Response, Survey, WebhookSubscription
+from ..selectors import FRONTLINE_LEVELS
 from .scores import mark_scores_dirty
 from .webhooks import notify_response_submitted
 
@@ -93,6 +94,7 @@ def submit_response(
     token: str | None = None,
     channel: str = Response.Channel.WEB,
     meta: Mapping[str, Any] | None = None,
+    definition: SurveyDefinition | None = None,
 ) -> Response:
     """Validate and store one response with its answers, atomically.
 
@@ -105,13 +107,19 @@ def submit_response(
     of the segment (`response_fields`), so a response cannot be traced back to a person.
     Raises SurveyClosed, InvitationRequired, InvitationNotFound/Used/Expired, UnknownUnit
     or InvalidAnswers; nothing is written when it raises.
+
+    The questions come from the survey's cached `definition` (loaded if not given). The
+    transaction holds no shared row: it inserts the response, its answers and one change-log
+    row (`mark_scores_dirty`); webhook deliveries are written only when the definition says
+    someone subscribed.
     """
     meta = dict(meta or {})
     if survey.status != Survey.Status.OPEN:
         raise SurveyClosed()
     if token is None and not (survey.accepts_public_link and _public_channel(survey, channel)):
         raise InvitationRequired()
-    cleaned, errors = clean_answers(questions_for(survey), answers)
+    definition = definition or definition_for(survey)
+    cleaned, errors = clean_answers(definition.questions, answers)
     if errors:
         raise InvalidAnswers(errors)
     now = timezone.now()
@@ -132,8 +140,9 @@ def submit_response(
             **response_fields(survey, invitation, meta, now),
         )
         _write_answers(response, cleaned)
-        mark_scores_dirty(survey_id=survey.pk, period=response.period)
-        notify_response_submitted(survey=survey, response_ids=[response.pk])
+        mark_scores_dirty(survey_id=survey.pk, period=response.period, response_id=response.pk)
+        if definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED):
+            notify_response_submitted(survey=survey, response_ids=[response.pk])
     return response
 
 

@@ -142,3 +142,16 @@ def test_comments_pages_refuse_outsiders_and_hide_other_units(
     assert client.get(reverse("comments:themes")).status_code == 403
     client.force_login(unit_member)
     assert client.get(reverse("comments:themes"), {"unit": "s1"}).status_code == 404
+
+
+def test_theme_api_narrows_to_a_period_range_of_the_run(api_client, leader, themed):
+    survey, _ = themed
+    api_client.force_authenticate(leader)
+    url = reverse("comment-theme-list")
+    params = {"survey": survey.pk, "unit": "acme"}
+    everything = api_client.get(url, params).json()
+    later = api_client.get(url, {**params, "first_period": "2026-02"}).json()
+    assert everything["comments"] == 903
+    assert later["comments"] == 0 and later["themes"] == []
+    bad = api_client.get(url, {**params, "first_period": "2026-13"})
+    assert bad.status_code == 400

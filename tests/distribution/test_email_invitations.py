@@ -205,6 +205,53 @@ def test_invitation_csv_download_uses_the_request_address_when_unset(
     assert f"http://127.0.0.1:8106/r/{token}/" in page.content.decode()
 
 
+def test_send_log_lists_a_managers_units_only(
+    client, survey, org_tree, unit_member, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    ContactFactory(email="north@example.com", unit=org_tree["stores"][0])
+    ContactFactory(email="south@example.com", unit=org_tree["stores"][2])
+    _invite(survey, django_capture_on_commit_callbacks)
+    unit_member.user_permissions.add(Permission.objects.get(codename="view_sendlog"))
+    client.force_login(unit_member)
+    page = client.get("/admin/distribution/sendlog/").content.decode()
+    assert "north@example.com" in page and "south@example.com" not in page
+
+
+def test_manager_cannot_send_employee_invitations_from_the_admin(
+    client, org_tree, unit_member, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    pulse = SurveyFactory(employee=True)
+    QuestionFactory(survey=pulse)
+    ContactFactory(unit=org_tree["stores"][0], audience=Contact.Audience.EMPLOYEE)
+    unit_member.user_permissions.add(Permission.objects.get(codename="view_contact"))
+    client.force_login(unit_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/admin/distribution/contact/invite/", {"survey": pulse.pk})
+    assert page.status_code == 200 and "errornote" in page.content.decode()
+    assert not Invitation.objects.exists() and mail.outbox == []
+
+
+def test_hostile_page_input_gets_form_errors_not_server_errors(client, unit_member, org_tree):
+    client.force_login(unit_member)
+    for query in ({"schedule": "x"}, {"survey": "-1", "unit": "zz"}, {"unit": "a" * 5000}):
+        assert client.get("/distribution/rates/", query).status_code == 200
+    assert client.get("/distribution/cases/", {"status": "'; drop"}).status_code == 200
+    assert client.get("/distribution/unsubscribe/%E2%80%AE/").status_code == 200
+    assert client.post("/distribution/unsubscribe/1:x/").status_code == 400
+
+
+def test_invitation_email_is_in_the_contacts_language(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    ContactFactory(email="anna@example.com", unit=org_tree["stores"][0], language="de")
+    _invite(survey, django_capture_on_commit_callbacks)
+    assert "Bitte beantworten Sie „Branch visit“" in mail.outbox[0].body
+
+
 def test_invitation_email_carries_the_company_name_logo_and_colour(
     survey, org_tree, django_capture_on_commit_callbacks
 ):

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from distribution.exceptions import CaseClosed
-from distribution.models import FollowUpCase
+from distribution.models import Contact, FollowUpCase
 from distribution.selectors import case_figures, cases_for
 from distribution.services.cases import close_case, update_case
 from surveys.models import Question
@@ -160,7 +160,7 @@ def test_manager_closes_a_case_from_the_case_page(
     page = client.post(f"/distribution/cases/{case.pk}/", {"action": "close"})
     assert page.status_code == 200 and "This field is required" in page.content.decode()
     page = client.post(
-        f"/distribution/cases/{case.pk}/", {"action": "close", "outcome": "resolved"}
+        f"/distribution/cases/{case.pk}/", {"action": "close", "close-outcome": "resolved"}
     )
     assert page.status_code == 302
     case.refresh_from_db()
@@ -171,3 +171,29 @@ def test_case_pages_refuse_users_without_a_role(client, outsider):
     client.force_login(outsider)
     assert client.get("/distribution/cases/").status_code == 403
     assert client.get("/distribution/rates/").status_code == 403
+
+
+def test_erasing_a_customer_erases_their_contact_and_case_details(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    from surveys.services.erasure import erase_customer
+
+    store = org_tree["stores"][0]
+    ContactFactory(email="ann@example.com", unit=store, customer_id="C1")
+    ContactFactory(email="other@example.com", unit=store)
+    _answer(survey, store, django_capture_on_commit_callbacks, nps=2)
+    erase_customer(customer_id="C1")
+    case = FollowUpCase.objects.get()
+    assert (case.customer_id, case.contact, case.notes) == ("", "", "")
+    assert list(Contact.objects.values_list("email", flat=True)) == ["other@example.com"]
+
+
+def test_customer_pathway_shows_the_case(
+    client, survey, org_tree, unit_member, django_capture_on_commit_callbacks
+):
+    response = _answer(survey, org_tree["stores"][0], django_capture_on_commit_callbacks, nps=2)
+    case = FollowUpCase.objects.get()
+    client.force_login(unit_member)
+    page = client.get(f"/workspace/responses/{response.pk}/")
+    assert page.status_code == 200
+    assert f'href="/distribution/cases/{case.pk}/">Case #{case.pk}</a>' in page.content.decode()

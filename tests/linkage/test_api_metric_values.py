@@ -113,7 +113,7 @@ def test_metric_values_forbid_outsiders_and_anonymous(values, outsider):
         {"metric": "customer.nps,\x00"},
         {"subtree": "maybe"},
         {"unit": "\x00"},
-        {"page": "99"},
+        {"cursor": "cD1hYmM="},  # position "abc"
     ],
 )
 def test_metric_values_bad_filters_are_client_errors(values, owner, query):
@@ -168,3 +168,30 @@ def test_metric_values_show_plausibility_flags_of_visible_cells_only(org_tree, o
     rows = {row["metric"]: row for row in results(client_for(owner).get(URL, {"unit": "n1"}))}
     assert rows["customer.csat"]["flags"] == ["too_good_to_be_true"]
     assert rows["employee.enps"]["flags"] == [] and rows["employee.enps"]["n"] is None
+
+
+def test_metric_values_pages_follow_a_cursor_to_every_row_once(values, owner):
+    client = client_for(owner)
+    page = client.get(URL, {"page_size": 4}).json()
+    seen = list(page["results"])
+    assert page["previous"] is None
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen.extend(page["results"])
+        assert len(page["results"]) <= 4
+
+    everything = client.get(URL, {"page_size": 1000}).json()["results"]
+    keys = [(row["metric"], row["unit"], row["period"]) for row in seen]
+    assert len(keys) == len(set(keys)) == len(everything) >= 12
+    assert seen == everything
+
+
+def test_metric_values_cursor_keeps_the_filters(values, owner):
+    client = client_for(owner)
+    first = client.get(URL, {"metric": "customer.nps", "period_from": "2026-02", "page_size": 3})
+    second = client.get(first.json()["next"]).json()
+
+    rows = first.json()["results"] + second["results"]
+    assert {row["period"] for row in rows} <= {"2026-02", "2026-03"}
+    assert {row["metric"] for row in rows} == {"customer.nps"}
+    assert second["previous"] is not None

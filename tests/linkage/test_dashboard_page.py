@@ -103,7 +103,7 @@ def test_dashboard_queries_stay_bounded(client, company_scores, django_assert_ma
     _agree_on(company_scores["customer.nps"], leader)
     InitiativeFactory.create_batch(3)
     client.force_login(leader)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):  # one of them the store cells of the change tests
         assert client.get("/dashboard/").status_code == 200
 
 

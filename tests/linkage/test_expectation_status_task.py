@@ -112,10 +112,20 @@ def test_refresh_status_at_risk_when_even_best_case_is_behind(expectation):
     assert expectation.latest_ci_low > 19.0
 
 
-def test_refresh_status_achieved_when_target_reached(expectation):
-    _month(expectation, "2025-09", 10, 100)
+def test_refresh_status_achieved_when_target_reached_significantly_twice(expectation):
+    _month(expectation, "2025-08", 10, 200)
+    _month(expectation, "2025-09", 10, 200)
     refresh_expectation_status(expectation, today=date(2025, 10, 5))
     assert expectation.status == Status.ACHIEVED
+    latest = expectation.evidence["periods"][-1]
+    assert latest["significant"] and latest["level"] == "respondents"
+
+
+def test_refresh_status_one_month_below_target_is_not_achieved(expectation):
+    _month(expectation, "2025-08", 19, 100)
+    _month(expectation, "2025-09", 10, 100)  # at the target once, not sustained
+    refresh_expectation_status(expectation, today=date(2025, 10, 5))
+    assert expectation.status == Status.ON_TRACK
 
 
 def test_refresh_status_missed_after_end_without_reaching_target(expectation):
@@ -127,7 +137,8 @@ def test_refresh_status_missed_after_end_without_reaching_target(expectation):
 
 
 def test_refresh_status_change_is_audited_once(expectation):
-    _month(expectation, "2025-09", 10, 100)
+    _month(expectation, "2025-08", 10, 200)
+    _month(expectation, "2025-09", 10, 200)
     refresh_expectation_status(expectation, today=date(2025, 9, 15))
     before = AuditEvent.objects.filter(action="expectation.status_changed").count()
     for _ in range(2):
@@ -142,7 +153,8 @@ def test_task_refreshes_running_expectations_and_is_idempotent(expectation):
     PerformanceExpectation.objects.filter(pk=expectation.pk).update(
         start_date=today - timedelta(days=90), end_date=today + timedelta(days=270)
     )
-    _month(expectation, last_month, 5, 100)  # 5 %: target reached
+    _month(expectation, periods.shift(last_month, -1), 5, 100)  # 5 %: target reached
+    _month(expectation, last_month, 5, 100)  # ... and sustained
     first = refresh_expectation_statuses_task()
     second = refresh_expectation_statuses_task()
     expectation.refresh_from_db()

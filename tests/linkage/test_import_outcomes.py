@@ -55,7 +55,11 @@ def test_import_outcomes_writes_values_and_rolls_up_sums_and_means(metrics):
     }
     retention = stored("outcome.retention_rate")
     assert retention["north"] == pytest.approx(75) and retention["south"] == pytest.approx(60)
-    assert retention["acme"] == pytest.approx(67.5)  # mean of the two regions, not of stores
+    # The mean over the three stores with a value (70), never the unweighted mean of the
+    # region means (67.5): each region counts by the stores under it (its n).
+    assert retention["acme"] == pytest.approx(70.0)
+    acme = MetricValue.objects.get(metric__key="outcome.retention_rate", unit__code="acme")
+    assert acme.n == 3
     north = MetricValue.objects.get(metric__key="outcome.revenue", unit__code="north")
     assert north.source == "imported" and north.details == {"rolled_up_from": 2}
 

@@ -180,13 +180,22 @@ def test_create_expectation_on_imported_revenue_uses_stored_unit_values(org_tree
     ensure_metrics(["outcome.revenue"])
     revenue = Metric.objects.get(key="outcome.revenue")
     company = org_tree["company"]
-    for period, value in (("2025-01", 200_000.0), ("2025-02", 206_000.0), ("2025-03", 211_000.0)):
+    totals = {"2025-01": 200_000.0, "2025-02": 206_000.0, "2025-03": 211_000.0}
+    totals["2025-04"] = 212_000.0
+    for period, value in totals.items():
         MetricValueFactory(metric=revenue, unit=company, period=period, value=value, n=4)
+        for number, store in enumerate(org_tree["stores"]):  # stores move alike, ± 100
+            share = value / 4 + (100.0 if number % 2 else -100.0) * (period != "2025-01")
+            MetricValueFactory(metric=revenue, unit=store, period=period, value=share, n=1)
     expectation = _expect(revenue, company, segment_filter={}, target_change=5)
     assert expectation.baseline_value == 200_000.0 and expectation.baseline_n == 4
     assert expectation.target_value == pytest.approx(210_000.0)
     refresh_expectation_status(expectation, today=date(2025, 4, 2))
     assert expectation.latest_period == "2025-03" and expectation.latest_value == 211_000.0
+    # One month at the target is not enough: it must hold, significantly, for two.
+    assert expectation.status == PerformanceExpectation.Status.ON_TRACK
+    assert expectation.evidence["periods"][-1]["level"] == "stores (paired)"
+    refresh_expectation_status(expectation, today=date(2025, 5, 2))
     assert expectation.status == PerformanceExpectation.Status.ACHIEVED
     with pytest.raises(ExpectationInvalid) as error:
         _expect(revenue, company, target_change=5)  # {"product": "X"}: no segments

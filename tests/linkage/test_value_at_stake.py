@@ -1,4 +1,5 @@
-"""Value at stake: chained within-unit slopes from a driver to money, with interval products."""
+"""Value at stake: the direct lagged within-unit slope of money on a driver, with the model's
+interval, scaled to the units with evidence; never a chain of link slopes (issue 11, item 2)."""
 
 import pytest
 from django.utils import timezone
@@ -60,20 +61,20 @@ def money_chain():
     _result(run, job, csat, slope=(0.5, 0.3, 0.7))
     _result(run, csat, revenue, slope=(200.0, 100.0, 300.0))
     _result(run, csat, nps, slope=(1.0, 0.5, 1.5))
-    _result(run, job, revenue, slope=(1.0, 0.0, 2.0), q=0.4)
+    _result(run, job, revenue, slope=(729.0, 367.0, 1090.0), q=0.4, units=28)
     for source, target in ((job, csat), (csat, nps), (csat, revenue), (job, revenue)):
         ChainLink.objects.create(from_metric=source, to_metric=target, expected_lag=1)
     return run, {"job": job, "csat": csat, "revenue": revenue}
 
 
-def _result(run, x, y, *, slope, q=0.001):
+def _result(run, x, y, *, slope, q=0.001, units=30):
     return LinkageResult.objects.create(
         run=run,
         x_metric=x,
         y_metric=y,
         lag=1,
         n_pairs=330,
-        n_units=30,
+        n_units=units,
         r=0.5,
         p=q / 2,
         q=q,
@@ -84,26 +85,27 @@ def _result(run, x, y, *, slope, q=0.001):
     )
 
 
-def test_value_at_stake_chains_to_money_and_scales_to_the_stores(money_chain):
+def test_value_at_stake_uses_the_direct_slope_to_money_never_a_chain(money_chain):
     run, metrics = money_chain
     update_chain_evidence(run)
     link = ChainLink.objects.get(from_metric=metrics["job"], to_metric=metrics["csat"])
     value = link.value_at_stake
     assert link.verdict == ChainLink.Verdict.SUPPORTED
-    # +5 pts job satisfaction → CSAT 5 × 0.5 = 2.5 [1.5, 3.5] → revenue 2.5 × 200 = 500
-    # [150, 1050] a month; × 12 months; × 30 stores.
+    # +5 pts job satisfaction × the direct slope of revenue on it (729 [367, 1,090] $ per
+    # point, lag 1) = 3,645 [1,835, 5,450] a month; the chain CSAT × revenue would give 500.
     assert value["driver_change"] == 5.0
-    assert [step["metric"] for step in value["steps"]] == ["customer.csat", "outcome.revenue"]
-    assert value["steps"][0]["change"] == pytest.approx([2.5, 1.5, 3.5])
-    assert value["money"]["per_unit_per_period"] == pytest.approx([500.0, 150.0, 1050.0])
-    assert value["money"]["per_unit_per_year"] == pytest.approx([6000.0, 1800.0, 12600.0])
-    assert value["money"]["all_units_per_year"] == pytest.approx([180000.0, 54000.0, 378000.0])
+    assert [step["metric"] for step in value["steps"]] == ["outcome.revenue"]
+    assert value["money"]["per_unit_per_period"] == pytest.approx([3645.0, 1835.0, 5450.0])
+    assert value["money"]["per_unit_per_year"] == pytest.approx([43740.0, 22020.0, 65400.0])
+    # Scaled to the 28 stores with values of both metrics, not the run's 30.
+    assert value["money"]["units"] == 28 and value["units_in_run"] == 30
+    assert value["money"]["all_units_per_year"] == pytest.approx([1224720.0, 616560.0, 1831200.0])
     assert value["run"] == run.pk
     assert value["text"].startswith(
-        "+5 pts Job satisfaction in a store → +2.5 pts CSAT 1 month later"
+        "+5 pts Job satisfaction in a store → +$3,645 Revenue per month 1 month later"
     )
-    assert "+$6,000 a year per store" in value["text"] and "+$180,000 a year" in value["text"]
-    assert "interval" in value["method"] and len(value["assumptions"]) == 4
+    assert "across the 28 stores with evidence" in value["text"]
+    assert "never multiplied" in value["method"] and len(value["assumptions"]) == 4
 
 
 def test_value_at_stake_of_the_last_link_starts_at_its_own_driver(money_chain):
@@ -132,8 +134,12 @@ def test_value_at_stake_uses_quarters_per_year_for_quarterly_runs(money_chain):
     assert "1 quarter later" in link.value_at_stake["text"]
 
 
-def test_value_at_stake_without_a_route_to_money_stops_at_the_next_stage(money_chain):
+def test_value_at_stake_without_money_in_the_run_stops_at_the_next_stage(money_chain):
     run, metrics = money_chain
+    LinkageRun.objects.filter(pk=run.pk).update(
+        metric_keys=["employee.job_satisfaction", "customer.csat", "customer.nps"]
+    )
+    run.refresh_from_db()
     update_chain_evidence(run)
     link = ChainLink.objects.get(from_metric=metrics["csat"], to_metric__key="customer.nps")
     value = link.value_at_stake
@@ -148,8 +154,16 @@ def test_value_at_stake_says_when_the_range_includes_zero(money_chain):
         slope_within=0.2, slope_within_low=-0.1, slope_within_high=0.5
     )
     update_chain_evidence(run)
-    link = ChainLink.objects.get(from_metric=metrics["csat"], to_metric__key="customer.nps")
+    LinkageResult.objects.filter(run=run, y_metric__key="outcome.revenue").update(
+        slope_within=0.2, slope_within_low=-0.1, slope_within_high=0.5
+    )
+    update_chain_evidence(run)
+    link = ChainLink.objects.get(from_metric=metrics["job"], to_metric=metrics["csat"])
     assert link.value_at_stake["steps"][0]["change"] == pytest.approx([1.0, -0.5, 2.5])
     assert "range includes zero" in link.value_at_stake["text"]
+    LinkageResult.objects.filter(run=run, y_metric__key="outcome.revenue").update(
+        slope_within=200.0, slope_within_low=100.0, slope_within_high=300.0
+    )
+    update_chain_evidence(run)
     revenue = ChainLink.objects.get(from_metric=metrics["csat"], to_metric=metrics["revenue"])
     assert "range includes zero" not in revenue.value_at_stake["text"]

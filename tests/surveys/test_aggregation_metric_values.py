@@ -119,12 +119,17 @@ def test_recompute_cells_nps_value_and_ci_for_hand_made_example(org_tree, custom
     add_answers(customer_survey["nps"], store, answers_from_counts({10: 90, 8: 60, 3: 50}))
     recompute_cells(metric_keys=["customer.nps"])
     row = MetricValue.objects.get(metric__key="customer.nps", unit=store)
-    # STATISTICS.md §1.5: P/A/D = 90/60/50 → NPS 20, Wald 95 % CI [8.74, 31.26]
+    # STATISTICS.md §1.5: P/A/D = 90/60/50 → NPS 20, adjusted-Wald 95 % CI [8.54, 30.86]
+    # (the interval shown, rule 3); the Wald one [8.74, 31.26] is kept in the details.
     assert row.n == 200 and row.value == pytest.approx(20.0)
     assert (row.ci_low, row.ci_high) == (
+        pytest.approx(8.54, abs=1e-2),
+        pytest.approx(30.86, abs=1e-2),
+    )
+    assert row.details["wald_ci"] == [
         pytest.approx(8.7409, abs=1e-3),
         pytest.approx(31.2591, abs=1e-3),
-    )
+    ]
     company = MetricValue.objects.get(metric__key="customer.nps", unit=org_tree["company"])
     assert company.value == pytest.approx(20.0) and company.n == 200
 

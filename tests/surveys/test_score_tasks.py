@@ -8,6 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
+from common.broker import breaker
 from surveys.models import DirtyScoreCell, MetricValue, Response
 from surveys.services import submit_response
 from surveys.services.metrics import ensure_metrics_for_questions
@@ -26,6 +27,17 @@ def survey():
     QuestionFactory(survey=survey, code="nps", metric_key="customer.nps")
     ensure_metrics_for_questions()
     return survey
+
+
+@pytest.fixture
+def broker_mode():
+    """Tasks are sent, not run in the request (the sends are patched in each test)."""
+    previous = recompute_scores_task.app.conf.task_always_eager
+    recompute_scores_task.app.conf.task_always_eager = False
+    breaker.reset()
+    yield
+    breaker.reset()
+    recompute_scores_task.app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -58,15 +70,28 @@ def test_recompute_scores_task_returns_quietly_when_survey_is_gone():
 def test_recompute_scores_task_is_idempotent(survey, store):
     add_response(survey, store, 10)
     add_response(survey, store, 2)
+    dirty(survey)
     recompute_scores_task(survey.pk, PERIOD)
     first = sorted(MetricValue.objects.values_list("unit_id", "value", "n"))
+    dirty(survey)
     recompute_scores_task(survey.pk, PERIOD)
     assert sorted(MetricValue.objects.values_list("unit_id", "value", "n")) == first
     assert len(first) == 3 and first[0][1:] == (0.0, 2)
 
 
+def test_submission_logs_one_insert_only_row(survey, store):
+    with patch("surveys.tasks.recompute_scores_task.apply_async"):
+        for score in (10, 9):
+            submit_response(survey=survey, unit=store, answers={"nps": score})
+    rows = DirtyScoreCell.objects.filter(survey=survey)
+    assert rows.count() == 2
+    assert set(rows.values_list("response_id", flat=True)) == set(
+        Response.objects.values_list("pk", flat=True)
+    )
+
+
 def test_submissions_in_one_period_queue_one_recompute(
-    survey, store, django_capture_on_commit_callbacks
+    survey, store, django_capture_on_commit_callbacks, broker_mode
 ):
     with (
         patch("surveys.tasks.recompute_scores_task.apply_async") as delay,
@@ -75,20 +100,21 @@ def test_submissions_in_one_period_queue_one_recompute(
         for score in (10, 9, 3):
             submit_response(survey=survey, unit=store, answers={"nps": score})
     period = Response.objects.first().period
-    delay.assert_called_once_with((survey.pk, period))  # the first: at once, no countdown
-    assert DirtyScoreCell.objects.get(survey=survey, period=period).queued_at is not None
+    delay.assert_called_once_with((survey.pk, period), retry=False)  # the first: no countdown
+    assert DirtyScoreCell.objects.filter(survey=survey, period=period).count() == 3
 
 
-def test_submission_with_broker_down_leaves_cell_for_the_sweep(
-    survey, store, django_capture_on_commit_callbacks
+def test_submission_with_broker_down_leaves_rows_for_the_sweep(
+    survey, store, django_capture_on_commit_callbacks, broker_mode
 ):
     with (
         patch("surveys.tasks.recompute_scores_task.apply_async", side_effect=BrokerUnreachable()),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = submit_response(survey=survey, unit=store, answers={"nps": 10})
+    breaker.reset()
     assert Response.objects.filter(pk=response.pk).exists()
-    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    assert DirtyScoreCell.objects.filter(survey=survey).exists()
     assert sweep_dirty_cells() == 1
     assert MetricValue.objects.get(unit=store).value == 100.0
     assert not DirtyScoreCell.objects.exists()
@@ -101,7 +127,7 @@ def test_submission_stands_when_the_step_after_commit_fails(
     # see an error for answers that are stored, or a retry would store them twice.
     with (
         patch(
-            "surveys.services.scores._mark_dirty_and_queue",
+            "surveys.services.scores.request_recompute",
             side_effect=OperationalError("server closed the connection unexpectedly"),
         ),
         django_capture_on_commit_callbacks(execute=True),
@@ -109,46 +135,45 @@ def test_submission_stands_when_the_step_after_commit_fails(
         response = submit_response(survey=survey, unit=store, answers={"nps": 10})
     assert Response.objects.filter(pk=response.pk).exists()
     assert "server closed the connection" in caplog.text
-    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    assert DirtyScoreCell.objects.filter(survey=survey).exists()
     assert sweep_dirty_cells() == 1 and MetricValue.objects.get(unit=store).value == 100.0
 
 
-def test_recompute_dirty_cell_settles_cell_when_nothing_arrived_meanwhile(survey, store):
+def test_recompute_dirty_cell_settles_rows_when_nothing_arrived_meanwhile(survey, store):
     add_response(survey, store, 9)
-    dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
+    dirty(survey, marked_at=timezone.now() - timedelta(seconds=1))
     with patch("surveys.tasks.recompute_scores_task.apply_async") as delay:
         recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
     assert not DirtyScoreCell.objects.exists() and not delay.called
     assert MetricValue.objects.get(unit=store).value == 100.0
 
 
-def test_recompute_dirty_cell_requeues_when_marked_during_the_run(survey, store, settings):
+def test_recompute_dirty_cell_requeues_once_when_rows_arrive_during_the_run(
+    survey, store, settings, broker_mode
+):
     settings.SCORE_RECOMPUTE_INTERVAL = 3.0
-    cell = dirty(survey, marked_at=timezone.now() - timedelta(seconds=1), queued_at=timezone.now())
+    dirty(survey, marked_at=timezone.now() - timedelta(seconds=1))
 
     def submission_arrives(**kwargs):
-        DirtyScoreCell.objects.filter(pk=cell.pk).update(marked_at=timezone.now())
+        dirty(survey)  # committed by another request while this pass computes
         return 0
 
     with (
-        patch("surveys.services.scores.recompute_cells", side_effect=submission_arrives),
+        patch("surveys.services.scores.apply_responses", side_effect=submission_arrives),
         patch("surveys.tasks.recompute_scores_task.apply_async") as delay,
     ):
         recompute_dirty_cell(survey_id=survey.pk, period=PERIOD)
-    # Submissions kept arriving: the next recompute waits the interval instead of running now.
-    delay.assert_called_once_with((survey.pk, PERIOD), countdown=3.0)
-    assert DirtyScoreCell.objects.get(pk=cell.pk).queued_at is not None
+    # Submissions kept arriving: the next pass waits the interval instead of running now.
+    delay.assert_called_once_with((survey.pk, PERIOD), retry=False, countdown=3.0)
+    assert DirtyScoreCell.objects.count() == 1  # the newer row waits for that pass
 
 
-def test_sweep_recomputes_unqueued_and_lost_cells_only(survey, store):
-    now = timezone.now()
-    for period in ("2026-01", "2026-02", "2026-03"):
+def test_sweep_applies_every_cell_with_rows(survey, store):
+    for period in ("2026-01", "2026-02"):
         add_response(survey, store, 10, period=period)
-    dirty(survey, "2026-01", queued_at=None)
-    dirty(survey, "2026-02", queued_at=now - timedelta(minutes=10))
-    waiting = dirty(survey, "2026-03", queued_at=now - timedelta(minutes=1))
+        dirty(survey, period)
     recompute_dirty_cells_task()
-    assert list(DirtyScoreCell.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert not DirtyScoreCell.objects.exists()
     periods = set(MetricValue.objects.filter(unit=store).values_list("period", flat=True))
     assert periods == {"2026-01", "2026-02"}
 
@@ -157,11 +182,11 @@ def test_failing_eager_recompute_is_logged_as_error_and_left_for_the_sweep(
     survey, store, django_capture_on_commit_callbacks, caplog
 ):
     with (
-        patch("surveys.services.scores.recompute_cells", side_effect=RuntimeError("bug")),
+        patch("surveys.services.scores.apply_responses", side_effect=RuntimeError("bug")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = submit_response(survey=survey, unit=store, answers={"nps": 10})
     assert Response.objects.filter(pk=response.pk).exists()
-    assert DirtyScoreCell.objects.get(survey=survey).queued_at is None
+    assert DirtyScoreCell.objects.filter(survey=survey).exists()
     failures = [record for record in caplog.records if record.levelname == "ERROR"]
     assert failures and "Recompute of survey" in failures[0].getMessage()

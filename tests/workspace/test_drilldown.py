@@ -109,3 +109,20 @@ def test_response_pages_query_counts_are_capped(
         client.get("/workspace/units/acme/responses/")
     with django_assert_max_num_queries(12):
         client.get(f"/workspace/responses/{journeys['later'].pk}/")
+
+
+def test_pathway_shows_the_follow_up_case(client, leader, journeys):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from distribution.models import FollowUpCase
+
+    first = journeys["first"]
+    FollowUpCase.objects.create(
+        response=first, survey=first.survey, unit=first.unit, reason="NPS 3",
+        due_at=timezone.now() + timedelta(days=2),
+    )  # fmt: skip
+    client.force_login(leader)
+    story = client.get(f"/workspace/responses/{journeys['later'].pk}/").content.decode()
+    assert 'data-role="case"' in story and "Open</a>" in story

@@ -4,12 +4,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from common.net import public_base_url
 from demo.generator import DEFAULT_SEED
 from demo.seed import DemoError, DemoOptions, SeedReport, seed_demo
 from linkage.leadership_selectors import funnel_summary
 from linkage.presentation import funnel_text
-
-BASE_URL = "http://127.0.0.1:8000"
 
 
 class Command(BaseCommand):
@@ -67,11 +66,13 @@ class Command(BaseCommand):
             password = login.password or "(password changed since seeding)"
             write(f"  {login.username:<8} {password:<38} {login.role}")
         write(f"  manager manages {report.manager_store}")
+        base_url = public_base_url()
         write("\nOpen:")
-        for path in ("/", "/admin/", "/dashboard/", "/comments/", "/api/docs/"):
-            write(f"  {BASE_URL}{path}")
+        paths = ("/", "/admin/", "/dashboard/", "/comments/", "/distribution/cases/", "/api/docs/")
+        for path in paths:
+            write(f"  {base_url}{path}")
         survey_link = f"{report.customer_survey.get_absolute_url()}?u={report.manager_store.code}"
-        write(f"  {BASE_URL}{survey_link}  (public customer survey link)")
+        write(f"  {base_url}{survey_link}  (public customer survey link)")
 
 
 def _summary(report: SeedReport) -> str:
