@@ -76,6 +76,7 @@ API_EVIDENCE = "deny      deny       deny    ok      ok     ok"
 
 NO_ROWS = [
     "axes_accessattempt",
+    "common_branding",
     "axes_accesslog",
     "axes_accessfailurelog",
     "comments_theme",
@@ -110,6 +111,9 @@ MATRIX: list[tuple[str, str]] = [
     ("POST submission-list", EVERYONE),
     ("GET schema", EVERYONE),
     ("GET api-docs", EVERYONE),
+    # The company's colours and logo for respondent pages (no logo uploaded here: 404).
+    ("GET brand-css", EVERYONE),
+    ("GET brand-logo", "hide hide hide hide hide hide"),
     ("GET distribution:unsubscribe", EVERYONE),  # the signed link in an invitation e-mail
     ("GET workspace:login", EVERYONE),
     ("GET workspace:logout", EVERYONE),
