@@ -125,9 +125,6 @@ MATRIX: list[tuple[str, str]] = [
     ("GET workspace:*", PAGES),
     ("GET comments:*", PAGES),
     ("GET distribution:*", PAGES),
-    # The company's colours and logo for respondent pages (no logo uploaded here: 404).
-    ("GET brand-css", EVERYONE),
-    ("GET brand-logo", "hide hide hide hide hide hide"),
     # Leaders' pages: a manager reads their own units; others' units answer 404 like unknown ones.
     ("GET linkage:dashboard", "login deny ok ok ok ok"),
     ("GET linkage:*", "login hide ok ok ok ok"),
