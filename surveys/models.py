@@ -419,6 +419,8 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["survey", "period", "unit"], name="response_survey_period_unit"),
             models.Index(fields=["unit", "period"], name="response_unit_period"),
+            # The workspace's responses lists: newest first, a page at a time.
+            models.Index(fields=["-submitted_at", "-id"], name="response_newest_first"),
         ]
         constraints = [
             models.UniqueConstraint(
