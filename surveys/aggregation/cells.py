@@ -61,6 +61,33 @@ PERCENT_FIELDS = ("value", "sd", "se", "ci_low", "ci_high")
 MIN_INTERVAL_N = 5
 
 
+# Questions that cannot be answered with one number per item are never part of a grid's test.
+NOT_GRID_ITEMS = (Question.Type.TEXT, Question.Type.MULTI)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A grid of one survey: every numeric question sharing its grid name, whatever metric
+    each row feeds. Straight-lining is judged on the whole grid, per respondent."""
+
+    survey_id: int
+    name: str
+    item_ids: tuple[int, ...]  # sorted question ids
+
+    @property
+    def respondents_label(self) -> str:
+        return f"{self.item_ids[0]}:respondents"
+
+    @property
+    def straight_liners_label(self) -> str:
+        return f"{self.item_ids[0]}:straight_liners"
+
+
+def count_label(question_id: int, value: float) -> str:
+    """Label of "answers of `value` to item `question_id`" (by respondents of the whole grid)."""
+    return f"{question_id}={float(value)!r}"
+
+
 @dataclass(frozen=True)
 class MetricFeed:
     """What feeds one survey metric: its questions and the anonymity rule that applies."""
@@ -69,7 +96,7 @@ class MetricFeed:
     question_ids: list[int]
     threshold: int  # strictest anonymity threshold among the feeding surveys (0 = none)
     several_per_survey: bool  # some survey has more than one question for this metric
-    grid_question_ids: list[int] = field(default_factory=list)  # items shown as a grid
+    grids: tuple[Grid, ...] = ()  # whole grids some of the metric's questions are rows of
     # Fed by an employee or anonymous survey: only released answers count, and cells once
     # stored keep their visibility (`compute_cells`, `services.releases`).
     confidential: bool = False
@@ -127,9 +154,13 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
         feeding[key].append((question_id, survey_id, threshold, grid))
         if secret:
             confidential_keys.add(key)
+    grids = _grids(
+        {(survey_id, grid) for rows in feeding.values() for _, survey_id, _, grid in rows}
+    )
     feeds = []
     for metric in metrics:
         questions = feeding[metric.key]
+        grid_keys = sorted({(survey_id, grid) for _, survey_id, _, grid in questions if grid})
         survey_ids = [survey_id for _, survey_id, _, _ in questions]
         feeds.append(
             MetricFeed(
@@ -137,11 +168,36 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
                 question_ids=[question_id for question_id, _, _, _ in questions],
                 threshold=max((threshold for _, _, threshold, _ in questions), default=0),
                 several_per_survey=len(survey_ids) != len(set(survey_ids)),
-                grid_question_ids=[question_id for question_id, _, _, grid in questions if grid],
+                grids=tuple(grids[key] for key in grid_keys if key in grids),
                 confidential=metric.key in confidential_keys,
             )
         )
     return feeds
+
+
+def _grids(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Grid]:
+    """The whole grids named by (survey id, grid name): all their numeric questions, in one
+    query; grids with fewer than STRAIGHT_LINING_MIN_ITEMS such questions are left out."""
+    named = {(survey_id, name) for survey_id, name in keys if name}
+    if not named:
+        return {}
+    items: dict[tuple[int, str], list[int]] = {}
+    rows = (
+        Question.objects.filter(
+            survey_id__in={survey_id for survey_id, _ in named},
+            grid__in={name for _, name in named},
+        )
+        .exclude(type__in=NOT_GRID_ITEMS)
+        .values_list("survey_id", "grid", "id")
+    )
+    for survey_id, name, question_id in rows:
+        if (survey_id, name) in named:
+            items.setdefault((survey_id, name), []).append(question_id)
+    return {
+        key: Grid(survey_id=key[0], name=key[1], item_ids=tuple(sorted(ids)))
+        for key, ids in items.items()
+        if len(ids) >= scoring.STRAIGHT_LINING_MIN_ITEMS
+    }
 
 
 def box_min(metric: Metric) -> float:
@@ -277,7 +333,9 @@ class Leaves:
     unit_ids: np.ndarray  # int64
     periods: np.ndarray  # period labels (object array)
     statistics: np.ndarray  # rows × (STATISTICS[aggregation] + respondents), float64
-    straight_liners: np.ndarray  # respondents who straight-lined a grid of the metric
+    # The metric's grids' statistics (`Grid`, `count_label`): rows × labels, additive too.
+    grid_labels: tuple[str, ...] = ()
+    grid_counts: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
     def __len__(self) -> int:
         return len(self.unit_ids)
@@ -308,10 +366,7 @@ def leaf_statistics(
     columns += len(MULTI_ITEM_STATISTICS) if feed.multi_item else 0
     if not rows:
         return Leaves(
-            np.empty(0, dtype=np.int64),
-            np.empty(0, dtype=object),
-            np.empty((0, columns)),
-            np.empty(0),
+            np.empty(0, dtype=np.int64), np.empty(0, dtype=object), np.empty((0, columns))
         )
     unit_ids, labels, *values = zip(*rows, strict=True)
     statistics = np.array(values, dtype=np.float64).T
@@ -327,11 +382,12 @@ def leaf_statistics(
         unit_ids=np.array(unit_ids, dtype=np.int64),
         periods=np.array(labels, dtype=object),
         statistics=statistics,
-        straight_liners=np.zeros(len(rows)),
     )
-    if feed.grid_question_ids:
-        _count_straight_liners(feed, leaves, periods, response_ids, exclude_pending)
-    return leaves
+    if not feed.grids:
+        return leaves
+    scope = _Scope(periods, response_ids, exclude_pending)
+    grid_labels, grid_counts = _grid_statistics(feed, leaves, scope)
+    return dataclasses.replace(leaves, grid_labels=grid_labels, grid_counts=grid_counts)
 
 
 def pending_responses() -> QuerySet:
@@ -366,9 +422,12 @@ def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Ce
     period_labels, period_index = np.unique(leaves.periods, return_inverse=True)
     width = len(period_labels)
     units = tree.position(leaves.unit_ids)
-    added = np.column_stack([leaves.statistics, leaves.straight_liners])
+    columns = leaves.statistics.shape[1]
+    added = leaves.statistics
+    if feed.grids:
+        added = np.column_stack([added, _grid_columns(leaves)])
     cell_keys, rolled = roll_up(tree, units, period_index, added, width)
-    totals, lined = rolled[:, :-1], rolled[:, -1]
+    totals, grid_totals = rolled[:, :columns], rolled[:, columns:]
     parent = _parent_cells(tree, cell_keys, width)
     scored = score_statistics(feed.metric, totals)
     published = {}
@@ -377,8 +436,9 @@ def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Ce
     suppressed = suppression_mask(totals[:, -1], parent, feed.threshold, **published)
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
-    if feed.grid_question_ids:
-        for index in np.flatnonzero(scoring.straight_lining_cells(lined, totals[:, -1])):
+    if feed.grids:
+        grids = grid_counts(feed, leaves.grid_labels, grid_totals)
+        for index in np.flatnonzero(scoring.straight_lining_flags(grids)):
             scored.flags[index].append("straight_lining")
     return Cells(
         unit_ids=tree.ids[cell_keys // width],
@@ -437,46 +497,115 @@ def _respondent_score(feed: MetricFeed) -> Any:
     return Count("id", filter=Q(number__gte=box_min(feed.metric)))
 
 
-def _count_straight_liners(
-    feed: MetricFeed,
-    leaves: Leaves,
-    periods: Iterable[str] | None,
-    response_ids: Iterable[int] | None,
-    exclude_pending: bool,
-) -> None:
-    """Fill `leaves.straight_liners`: respondents per answering unit × period who gave one
-    answer to every grid item of the metric they answered.
+@dataclass(frozen=True)
+class _Scope:
+    """Which answers a leaf computation reads (`leaf_statistics`' arguments)."""
 
-    SQL finds them (GROUP BY response and grid with COUNT, MIN and MAX, kept when the count
-    reaches STRAIGHT_LINING_MIN_ITEMS and MIN = MAX), then counts them per answering unit ×
-    period; the counts are additive and rolled up like every other statistic.
-    """
-    grid_answers = Answer.objects.filter(
-        question_id__in=feed.grid_question_ids, number__isnull=False
-    )
+    periods: Iterable[str] | None
+    response_ids: Iterable[int] | None
+    exclude_pending: bool
+
+
+def _grid_answers(feed: MetricFeed, grid: Grid, scope: _Scope) -> QuerySet[Answer]:
+    answers = Answer.objects.filter(question_id__in=grid.item_ids, number__isnull=False)
     if feed.confidential:
-        grid_answers = grid_answers.filter(release__isnull=False)
-    if periods is not None:
-        grid_answers = grid_answers.filter(response__period__in=list(periods))
-    if response_ids is not None:
-        grid_answers = grid_answers.filter(response_id__in=list(response_ids))
-    if exclude_pending:
-        grid_answers = grid_answers.exclude(response_id__in=Subquery(pending_responses()))
-    grids = (
-        grid_answers.values("response_id", "question__grid")
-        .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
-        .filter(items__gte=scoring.STRAIGHT_LINING_MIN_ITEMS, low=F("high"))
-        .values("response_id")
-    )
-    responses = Response.objects.filter(pk__in=Subquery(grids))
+        answers = answers.filter(release__isnull=False)
+    if scope.periods is not None:
+        answers = answers.filter(response__period__in=list(scope.periods))
+    if scope.response_ids is not None:
+        answers = answers.filter(response_id__in=list(scope.response_ids))
+    if scope.exclude_pending:
+        answers = answers.exclude(response_id__in=Subquery(pending_responses()))
+    return answers
+
+
+def _grid_statistics(
+    feed: MetricFeed, leaves: Leaves, scope: _Scope
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Per answering unit × period and per grid of the metric: respondents who answered every
+    item of the grid, the straight-liners among them (one identical answer to every item)
+    and their answers per item × value — the sufficient statistics of
+    `scoring.straight_lining_excess`, all additive.
+
+    SQL does the counting: a GROUP BY response (COUNT, MIN, MAX) finds the complete
+    respondents and the straight-liners, then one GROUP BY (unit, period) counts them and
+    one GROUP BY (unit, period, item, value) counts their answers. Two queries per grid.
+    """
     position = {
-        (int(unit_id), label): index
-        for index, (unit_id, label) in enumerate(zip(leaves.unit_ids, leaves.periods, strict=True))
+        (int(unit_id), label): row
+        for row, (unit_id, label) in enumerate(zip(leaves.unit_ids, leaves.periods, strict=True))
     }
-    for unit_id, label, count in (
-        responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by()
-    ):
-        leaves.straight_liners[position[(unit_id, label)]] = count
+    entries: dict[str, dict[int, float]] = {}
+
+    def add(label: str, key: tuple[int, str], count: int) -> None:
+        row = position.get(key)  # None: respondents with no answer to this metric itself
+        if row is not None and count:
+            entries.setdefault(label, {})[row] = float(count)
+
+    for grid in feed.grids:
+        answers = _grid_answers(feed, grid, scope)
+        complete = (
+            answers.values("response_id")
+            .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
+            .filter(items=len(grid.item_ids))
+        )
+        straight = complete.filter(low=F("high")).values("response_id")
+        complete_ids = complete.values("response_id")
+        for unit_id, period, count, lined in (
+            Response.objects.filter(pk__in=Subquery(complete_ids))
+            .values_list("unit_id", "period")
+            .annotate(n=Count("id"), lined=Count("id", filter=Q(pk__in=Subquery(straight))))
+            .order_by()
+        ):
+            add(grid.respondents_label, (unit_id, period), count)
+            add(grid.straight_liners_label, (unit_id, period), lined)
+        for unit_id, period, question_id, value, count in (
+            answers.filter(response_id__in=Subquery(complete_ids))
+            .values_list("response__unit_id", "response__period", "question_id", "number")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            add(count_label(question_id, value), (unit_id, period), count)
+    labels = tuple(sorted(entries))
+    counts = np.zeros((len(leaves), len(labels)))
+    for column, label in enumerate(labels):
+        rows = entries[label]
+        counts[list(rows), column] = list(rows.values())
+    return labels, counts
+
+
+def _grid_columns(leaves: Leaves) -> np.ndarray:
+    if leaves.grid_counts.shape == (len(leaves), len(leaves.grid_labels)):
+        return leaves.grid_counts
+    return np.zeros((len(leaves), len(leaves.grid_labels)))
+
+
+def grid_counts(
+    feed: MetricFeed, labels: tuple[str, ...], columns: np.ndarray
+) -> list[scoring.GridCounts]:
+    """The metric's grids' statistics per cell, from labelled columns (`_grid_statistics`)."""
+    at = {label: column for column, label in enumerate(labels)}
+    empty = np.zeros(len(columns))
+    grids = []
+    for grid in feed.grids:
+        values: set[float] = set()
+        for label in labels:
+            item, _, shown = label.partition("=")
+            if shown and int(item) in grid.item_ids:
+                values.add(float(shown))
+        axis = sorted(values)
+        item_counts = np.zeros((len(columns), len(grid.item_ids), len(axis)))
+        for item_at, question_id in enumerate(grid.item_ids):
+            for value_at, answer in enumerate(axis):
+                column = at.get(count_label(question_id, answer))
+                if column is not None:
+                    item_counts[:, item_at, value_at] = columns[:, column]
+        respondents, lined = (
+            columns[:, at[label]] if label in at else empty
+            for label in (grid.respondents_label, grid.straight_liners_label)
+        )
+        grids.append(scoring.GridCounts(respondents, lined, item_counts))
+    return grids
 
 
 def _published_visibility(
