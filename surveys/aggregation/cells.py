@@ -5,7 +5,8 @@ Substr(path, 1, depth·9) per depth: the answers are scanned once instead of onc
 (a third of the I/O on company → region → store), and the roll-up adds sufficient statistics
 (counts, sums, sums of squares), which are additive — so a region's or the company's score
 still comes from its descendants' raw answers, never from an average of averages. The same
-query runs unchanged on SQLite and PostgreSQL.
+query runs unchanged on SQLite and PostgreSQL. Metrics with rows in a grid also carry the
+whole grid's straight-lining counts (`grids`), rolled up the same way.
 """
 
 import dataclasses
@@ -20,8 +21,6 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
-    Max,
-    Min,
     Q,
     QuerySet,
     Subquery,
@@ -36,10 +35,10 @@ from ..models import (
     MetricValue,
     OrgUnit,
     Question,
-    Response,
     Survey,
 )
 from ..scoring.flags import plausibility_flags_for_metric
+from .grids import Grid, GridScope, grid_counts, grid_statistics, load_grids
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.
@@ -59,33 +58,6 @@ PERCENT_FIELDS = ("value", "sd", "se", "ci_low", "ci_high")
 # Fewer respondents than this: a mean gets no interval (a t interval from 2-4 answers mostly
 # shows how little is known, and leaders read its width as precision); a flag says why.
 MIN_INTERVAL_N = 5
-
-
-# Questions that cannot be answered with one number per item are never part of a grid's test.
-NOT_GRID_ITEMS = (Question.Type.TEXT, Question.Type.MULTI)
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A grid of one survey: every numeric question sharing its grid name, whatever metric
-    each row feeds. Straight-lining is judged on the whole grid, per respondent."""
-
-    survey_id: int
-    name: str
-    item_ids: tuple[int, ...]  # sorted question ids
-
-    @property
-    def respondents_label(self) -> str:
-        return f"{self.item_ids[0]}:respondents"
-
-    @property
-    def straight_liners_label(self) -> str:
-        return f"{self.item_ids[0]}:straight_liners"
-
-
-def count_label(question_id: int, value: float) -> str:
-    """Label of "answers of `value` to item `question_id`" (by respondents of the whole grid)."""
-    return f"{question_id}={float(value)!r}"
 
 
 @dataclass(frozen=True)
@@ -154,7 +126,7 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
         feeding[key].append((question_id, survey_id, threshold, grid))
         if secret:
             confidential_keys.add(key)
-    grids = _grids(
+    grids = load_grids(
         {(survey_id, grid) for rows in feeding.values() for _, survey_id, _, grid in rows}
     )
     feeds = []
@@ -173,31 +145,6 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
             )
         )
     return feeds
-
-
-def _grids(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Grid]:
-    """The whole grids named by (survey id, grid name): all their numeric questions, in one
-    query; grids with fewer than STRAIGHT_LINING_MIN_ITEMS such questions are left out."""
-    named = {(survey_id, name) for survey_id, name in keys if name}
-    if not named:
-        return {}
-    items: dict[tuple[int, str], list[int]] = {}
-    rows = (
-        Question.objects.filter(
-            survey_id__in={survey_id for survey_id, _ in named},
-            grid__in={name for _, name in named},
-        )
-        .exclude(type__in=NOT_GRID_ITEMS)
-        .values_list("survey_id", "grid", "id")
-    )
-    for survey_id, name, question_id in rows:
-        if (survey_id, name) in named:
-            items.setdefault((survey_id, name), []).append(question_id)
-    return {
-        key: Grid(survey_id=key[0], name=key[1], item_ids=tuple(sorted(ids)))
-        for key, ids in items.items()
-        if len(ids) >= scoring.STRAIGHT_LINING_MIN_ITEMS
-    }
 
 
 def box_min(metric: Metric) -> float:
@@ -352,6 +299,8 @@ def leaf_statistics(
     `response_ids` when given (a batch of new responses), and without the responses still
     waiting in the change log when `exclude_pending` (they are added by their own pass:
     one statement, one snapshot, so every response is counted by exactly one of the two)."""
+    periods = None if periods is None else list(periods)
+    response_ids = None if response_ids is None else list(response_ids)
     answers = answers_of(feed, periods)
     if response_ids is not None:
         answers = answers.filter(response_id__in=list(response_ids))
@@ -385,9 +334,15 @@ def leaf_statistics(
     )
     if not feed.grids:
         return leaves
-    scope = _Scope(periods, response_ids, exclude_pending)
-    grid_labels, grid_counts = _grid_statistics(feed, leaves, scope)
-    return dataclasses.replace(leaves, grid_labels=grid_labels, grid_counts=grid_counts)
+    scope = GridScope(
+        confidential=feed.confidential,
+        periods=periods,
+        response_ids=response_ids,
+        pending=pending_responses() if exclude_pending else None,
+    )
+    cells = list(zip(leaves.unit_ids.tolist(), leaves.periods.tolist(), strict=True))
+    labels, counts = grid_statistics(feed.grids, cells, scope)
+    return dataclasses.replace(leaves, grid_labels=labels, grid_counts=counts)
 
 
 def pending_responses() -> QuerySet:
@@ -437,7 +392,7 @@ def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Ce
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
     if feed.grids:
-        grids = grid_counts(feed, leaves.grid_labels, grid_totals)
+        grids = grid_counts(feed.grids, leaves.grid_labels, grid_totals)
         for index in np.flatnonzero(scoring.straight_lining_flags(grids)):
             scored.flags[index].append("straight_lining")
     return Cells(
@@ -497,115 +452,10 @@ def _respondent_score(feed: MetricFeed) -> Any:
     return Count("id", filter=Q(number__gte=box_min(feed.metric)))
 
 
-@dataclass(frozen=True)
-class _Scope:
-    """Which answers a leaf computation reads (`leaf_statistics`' arguments)."""
-
-    periods: Iterable[str] | None
-    response_ids: Iterable[int] | None
-    exclude_pending: bool
-
-
-def _grid_answers(feed: MetricFeed, grid: Grid, scope: _Scope) -> QuerySet[Answer]:
-    answers = Answer.objects.filter(question_id__in=grid.item_ids, number__isnull=False)
-    if feed.confidential:
-        answers = answers.filter(release__isnull=False)
-    if scope.periods is not None:
-        answers = answers.filter(response__period__in=list(scope.periods))
-    if scope.response_ids is not None:
-        answers = answers.filter(response_id__in=list(scope.response_ids))
-    if scope.exclude_pending:
-        answers = answers.exclude(response_id__in=Subquery(pending_responses()))
-    return answers
-
-
-def _grid_statistics(
-    feed: MetricFeed, leaves: Leaves, scope: _Scope
-) -> tuple[tuple[str, ...], np.ndarray]:
-    """Per answering unit × period and per grid of the metric: respondents who answered every
-    item of the grid, the straight-liners among them (one identical answer to every item)
-    and their answers per item × value — the sufficient statistics of
-    `scoring.straight_lining_excess`, all additive.
-
-    SQL does the counting: a GROUP BY response (COUNT, MIN, MAX) finds the complete
-    respondents and the straight-liners, then one GROUP BY (unit, period) counts them and
-    one GROUP BY (unit, period, item, value) counts their answers. Two queries per grid.
-    """
-    position = {
-        (int(unit_id), label): row
-        for row, (unit_id, label) in enumerate(zip(leaves.unit_ids, leaves.periods, strict=True))
-    }
-    entries: dict[str, dict[int, float]] = {}
-
-    def add(label: str, key: tuple[int, str], count: int) -> None:
-        row = position.get(key)  # None: respondents with no answer to this metric itself
-        if row is not None and count:
-            entries.setdefault(label, {})[row] = float(count)
-
-    for grid in feed.grids:
-        answers = _grid_answers(feed, grid, scope)
-        complete = (
-            answers.values("response_id")
-            .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
-            .filter(items=len(grid.item_ids))
-        )
-        straight = complete.filter(low=F("high")).values("response_id")
-        complete_ids = complete.values("response_id")
-        for unit_id, period, count, lined in (
-            Response.objects.filter(pk__in=Subquery(complete_ids))
-            .values_list("unit_id", "period")
-            .annotate(n=Count("id"), lined=Count("id", filter=Q(pk__in=Subquery(straight))))
-            .order_by()
-        ):
-            add(grid.respondents_label, (unit_id, period), count)
-            add(grid.straight_liners_label, (unit_id, period), lined)
-        for unit_id, period, question_id, value, count in (
-            answers.filter(response_id__in=Subquery(complete_ids))
-            .values_list("response__unit_id", "response__period", "question_id", "number")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            add(count_label(question_id, value), (unit_id, period), count)
-    labels = tuple(sorted(entries))
-    counts = np.zeros((len(leaves), len(labels)))
-    for column, label in enumerate(labels):
-        rows = entries[label]
-        counts[list(rows), column] = list(rows.values())
-    return labels, counts
-
-
 def _grid_columns(leaves: Leaves) -> np.ndarray:
     if leaves.grid_counts.shape == (len(leaves), len(leaves.grid_labels)):
         return leaves.grid_counts
     return np.zeros((len(leaves), len(leaves.grid_labels)))
-
-
-def grid_counts(
-    feed: MetricFeed, labels: tuple[str, ...], columns: np.ndarray
-) -> list[scoring.GridCounts]:
-    """The metric's grids' statistics per cell, from labelled columns (`_grid_statistics`)."""
-    at = {label: column for column, label in enumerate(labels)}
-    empty = np.zeros(len(columns))
-    grids = []
-    for grid in feed.grids:
-        values: set[float] = set()
-        for label in labels:
-            item, _, shown = label.partition("=")
-            if shown and int(item) in grid.item_ids:
-                values.add(float(shown))
-        axis = sorted(values)
-        item_counts = np.zeros((len(columns), len(grid.item_ids), len(axis)))
-        for item_at, question_id in enumerate(grid.item_ids):
-            for value_at, answer in enumerate(axis):
-                column = at.get(count_label(question_id, answer))
-                if column is not None:
-                    item_counts[:, item_at, value_at] = columns[:, column]
-        respondents, lined = (
-            columns[:, at[label]] if label in at else empty
-            for label in (grid.respondents_label, grid.straight_liners_label)
-        )
-        grids.append(scoring.GridCounts(respondents, lined, item_counts))
-    return grids
 
 
 def _published_visibility(
