@@ -31,9 +31,22 @@ PERSPECTIVES = list(Metric.Perspective)
 
 @dataclass(frozen=True)
 class Point:
+    """One period of a trend; a hidden (suppressed) period carries no value, interval or n."""
+
     period: str
     value: float | None
     hidden: bool = False
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+
+
+def _point(label: str, row: MetricValue | None) -> Point:
+    if row is None:
+        return Point(label, None)
+    if row.suppressed:
+        return Point(label, None, hidden=True)
+    return Point(label, row.value, False, row.ci_low, row.ci_high, row.n)
 
 
 @dataclass(frozen=True)
@@ -106,12 +119,7 @@ def _reading(
 ) -> MetricReading:
     latest = max(rows, key=periods.index_of)
     labels = [periods.shift(latest, step) for step in range(1 - HISTORY, 1)]
-    history = [
-        Point(label, rows[label].value, rows[label].suppressed)
-        if label in rows
-        else Point(label, None)
-        for label in labels
-    ]
+    history = [_point(label, rows.get(label)) for label in labels]
     current, previous = rows[latest], rows.get(periods.shift(latest, -1))
     comparison = change = tested = None
     if previous is not None and current.value is not None and previous.value is not None:
@@ -195,6 +203,7 @@ class ScorecardRow:
     targets: list[PerformanceExpectation]
     drivers: list[ChainLink]
     role: str = ""  # "barometer", "diagnostic" (another overall measure) or ""
+    agreed_period: str | None = None  # the barometer's row: the month it was agreed
 
 
 def measure_role(metric: Metric, barometer_metric_id: int | None) -> str:
@@ -215,9 +224,10 @@ class ScorecardSection:
 def scorecard(unit: OrgUnit, *, reader: Reader) -> list[ScorecardSection]:
     """Metrics of `unit` by results-chain level (strategic first), then by perspective."""
     readings = readings_for_unit(unit, reader=reader)
-    barometer_metric_id = (
-        Barometer.objects.filter(in_force=True).values_list("metric_id", flat=True).first()
-    )
+    barometer_metric_id, agreed = None, None
+    in_force = Barometer.objects.filter(in_force=True).values_list("metric_id", "started_at")
+    if (found := in_force.first()) is not None:
+        barometer_metric_id, agreed = found[0], periods.label_for(found[1], periods.MONTH)
     targets: dict[int, list[PerformanceExpectation]] = defaultdict(list)
     for expectation in PerformanceExpectation.objects.filter(unit=unit).select_related("metric"):
         targets[expectation.metric_id].append(expectation)
@@ -235,6 +245,7 @@ def scorecard(unit: OrgUnit, *, reader: Reader) -> list[ScorecardSection]:
                     targets[metric_id],
                     drivers[metric_id],
                     measure_role(reading.metric, barometer_metric_id),
+                    agreed if metric_id == barometer_metric_id else None,
                 )
                 for metric_id, reading in readings.items()
                 if reading.metric.level == level and reading.metric.perspective == perspective

@@ -19,7 +19,7 @@ from common.roles import AnyUser, is_active_user, is_analyst, is_leader
 from linkage.admin.runs import warning_text, within_between_sentence
 from linkage.charts import lagged_unit_means
 from linkage.models import ChainLink, LinkageResult, LinkageRun
-from linkage.presentation import link_evidence
+from linkage.presentation import link_evidence, value_kind
 from linkage.selectors import chain_links, linkage_results, linkage_runs
 from linkage.services.chain import result_verdict
 from linkage.services.runs import run_panel
@@ -27,7 +27,6 @@ from surveys import periods
 from surveys.models import Metric, OrgUnit
 
 from .exports import export_format
-from .presentation import value_kind
 
 PAGE_SIZE = 25
 SORTS = {

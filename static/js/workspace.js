@@ -76,6 +76,7 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        layout: { padding: { right: 6 } },  // the last month's point is not cut at the edge
         interaction: { mode: "index", intersect: false },
         scales: {
           x: { title: { display: true, text: lines(data.xTitle, canvas) }, ticks: { autoSkip: true, autoSkipPadding: 16, maxRotation: 0 } },
@@ -83,7 +84,8 @@
         },
         plugins: {
           agreedMarker: { label: data.agreed },
-          legend: { labels: { filter: function (item) { return item.text !== "95 % interval (low)"; } } },
+          // A compact chart (a scorecard cell) leaves the legend to its caption.
+          legend: { display: !data.compact, labels: { filter: function (item) { return item.text !== "95 % interval (low)"; } } },
           tooltip: {
             filter: function (item) { return item.datasetIndex === 2 || item.dataset.label === "Target"; },
             callbacks: {
