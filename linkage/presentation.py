@@ -229,6 +229,15 @@ def axis_title(metric: Metric) -> str:
     return f"{metric.name}{suffix or ''}"
 
 
+def _from_first_reading(points: Sequence[TrendPoint]) -> Sequence[TrendPoint]:
+    """The trend from its first month with a value or a hidden cell: months before a
+    measure's first reading are not drawn as empty axis (hidden months stay, as gaps)."""
+    for index, point in enumerate(points):
+        if point.hidden or point.value is not None:
+            return points[index:]
+    return points
+
+
 def trend_chart(
     metric: Metric,
     points: Sequence[TrendPoint],
@@ -240,6 +249,7 @@ def trend_chart(
     """What the chart script draws: values by month, the interval band, n, the target and
     the month the barometer was agreed (marked only when the chart shows that month).
     Hidden months are gaps: no value, interval or n."""
+    points = _from_first_reading(points)
     shown = [not point.hidden and point.value is not None for point in points]
     return {
         "id": chart_id,
@@ -267,7 +277,7 @@ def _interval_text(metric: Metric, point: TrendPoint) -> str:
 
 
 def trend_rows(metric: Metric, points: Sequence[TrendPoint]) -> list[dict[str, Any]]:
-    """The table fallback of a trend chart: one row per month."""
+    """The table fallback of a trend chart: one row per month the chart draws."""
     return [
         {"period": point.period, "hidden": True, "value": NOT_ENOUGH}
         if point.hidden
@@ -279,7 +289,7 @@ def trend_rows(metric: Metric, points: Sequence[TrendPoint]) -> list[dict[str, A
             "interval": _interval_text(metric, point),
             "n": point.n,
         }
-        for point in points
+        for point in _from_first_reading(points)
     ]
 
 
