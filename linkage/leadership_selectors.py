@@ -9,16 +9,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, JSONField, Q, QuerySet, Sum
 from django.utils import timezone
 
 from surveys import periods
 from surveys.aggregation import ClusterSums, metric_feeds
 from surveys.models import Metric, MetricValue, OrgUnit
-from surveys.selectors import metric_values
+from surveys.selectors import masked_column, metric_values
 from surveys.visibility import Reader
 
 from .comparisons import tested_change
@@ -91,8 +91,15 @@ def _coded_total(metric: Metric, details: dict[str, Any]) -> float:
     return float(details["k"] if "k" in details else details["sum"])
 
 
+class _StoreCell(NamedTuple):
+    """A store's cell as the change test reads it; a suppressed cell has no details."""
+
+    suppressed: bool
+    details: dict[str, Any]
+
+
 def _store_sums(
-    metric: Metric, stores: dict[int, dict[str, MetricValue]], before: str, after: str
+    metric: Metric, stores: dict[int, dict[str, _StoreCell]], before: str, after: str
 ) -> ClusterSums | None:
     """The descendant stores' counts in two periods, for the clustered change test; None
     when a store cell is hidden in either (its counts are not stored) or none has counts."""
@@ -115,7 +122,7 @@ def _reading(
     metric: Metric,
     rows: dict[str, MetricValue],
     threshold: int,
-    stores: dict[int, dict[str, MetricValue]] | None = None,
+    stores: dict[int, dict[str, _StoreCell]] | None = None,
 ) -> MetricReading:
     latest = max(rows, key=periods.index_of)
     labels = [periods.shift(latest, step) for step in range(1 - HISTORY, 1)]
@@ -176,9 +183,10 @@ def readings_for_unit(
 
 def _descendant_store_cells(
     unit: OrgUnit, reader: Reader, by_metric: dict[int, dict[str, MetricValue]]
-) -> dict[int, dict[int, dict[str, MetricValue]]]:
+) -> dict[int, dict[int, dict[str, _StoreCell]]]:
     """Store cells below `unit` in each metric's latest two periods (one query): the
-    clusters of a parent's change test. Empty for a store."""
+    clusters of a parent's change test. Empty for a store. Read as masked plain values, not
+    model rows: a company has thousands of them per page."""
     if unit.level == OrgUnit.Level.STORE or not by_metric:
         return {}
     wanted = set()
@@ -188,9 +196,12 @@ def _descendant_store_cells(
     rows = metric_values(reader=reader, unit=unit, subtree=True).filter(
         unit__level=OrgUnit.Level.STORE, period__in=sorted(wanted), metric_id__in=list(by_metric)
     )
-    stores: dict[int, dict[int, dict[str, MetricValue]]] = defaultdict(lambda: defaultdict(dict))
-    for row in rows.exclude(unit=unit):
-        stores[row.metric_id][row.unit_id][row.period] = row
+    masked = rows.exclude(unit=unit).annotate(masked_details=masked_column("details", JSONField()))
+    stores: dict[int, dict[int, dict[str, _StoreCell]]] = defaultdict(lambda: defaultdict(dict))
+    for metric_id, unit_id, period, suppressed, details in masked.values_list(
+        "metric_id", "unit_id", "period", "suppressed", "masked_details"
+    ):
+        stores[metric_id][unit_id][period] = _StoreCell(suppressed, details or {})
     return stores
 
 

@@ -18,7 +18,6 @@ from surveys.models import OrgUnit
 from surveys.selectors import unit_by_code
 from surveys.visibility import SYSTEM, can_read_unit, readable_units, top_readable_units
 
-from .forms import UnitPickerForm
 from .leadership_selectors import (
     Dashboard,
     ScorecardRow,
@@ -28,7 +27,7 @@ from .leadership_selectors import (
 )
 from .leadership_selectors import dashboard as dashboard_data
 from .models import LinkageRun
-from .presentation import latest_target, reading_as_json, reading_chart
+from .presentation import latest_target, reading_as_json, reading_chart, unit_options
 
 
 def _unit_for(request: HttpRequest, code: str | None) -> OrgUnit:
@@ -79,12 +78,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The barometer in force for the chosen unit, diagnostics below it, and where to go next."""
     unit = _unit_for(request, request.GET.get("unit"))
     data = dashboard_data(unit, reader=request.user)
-    picker = UnitPickerForm(initial={"unit": unit.code}, units=readable_units(request.user))
+    # Plain (code, name) rows rendered in one go: a leader reads every unit, and a form
+    # widget rendering a thousand stores' options took most of the page's time.
+    units = readable_units(request.user).values_list("code", "name")
     headline, diagnostics = _dashboard_charts(data)
     context = {
         "data": data,
         "unit": unit,
-        "picker": picker,
+        "unit_options": unit_options(units, selected=unit.code),
         "headline": headline,
         "diagnostics": diagnostics,
         "run_url": _run_url(data.latest_run),

@@ -64,7 +64,8 @@ def test_dashboard_unit_picker_limited_to_managed_subtree(client, unit_member, c
     client.force_login(unit_member)
     html = client.get("/dashboard/").content.decode()
     assert "<h1>North</h1>" in html
-    assert 'value="north"' in html and 'value="n1"' in html
+    assert '<option value="north" selected>North (north)</option>' in html
+    assert '<option value="n1">' in html
     assert 'value="south"' not in html and 'value="acme"' not in html
     assert 'href="/dashboard/units/n1/scorecard/"' in html
     assert client.get("/dashboard/?unit=south").status_code == 404
@@ -224,3 +225,12 @@ def test_dashboard_chart_shows_a_hidden_month_as_a_gap(client, org_tree):
     assert chart["values"][-3:] == [12, None, 18] and chart["n"][-3:] == [40, None, 41]
     assert chart["hidden"][-3:] == [False, True, False]
     assert '<th scope="row">2026-02</th><td><span class="hidden-cell">not enough responses' in html
+
+
+def test_dashboard_unit_picker_escapes_unit_names(client, org_tree, company_scores):
+    org_tree["north"].name = '<script>alert("x")</script>'
+    org_tree["north"].save()
+    client.force_login(LeaderFactory())
+    html = client.get("/dashboard/").content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; (north)</option>" in html
+    assert '<script>alert("x")' not in html
