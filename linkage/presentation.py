@@ -24,7 +24,7 @@ PERCENT_AGGREGATIONS = (Metric.Aggregation.TOP_BOX, Metric.Aggregation.RATE)
 FLAG_TEXT = {
     "low_n": "few answers (under 30): read with care",
     "too_good_to_be_true": "too good to be true? Check the listening channel",
-    "straight_lining": "many identical answers across a grid",
+    "straight_lining": "more identical answers across a grid than chance would give",
     "no_interval": "no interval: too few answers, or all answers alike",
 }
 
