@@ -77,6 +77,10 @@ def test_scatter_points_are_the_unit_means_of_the_runs_panel(client, analyst, do
         for u, x, y in zip(units, x_means, y_means, strict=True)
     ]
     assert len(points) == len(expected) > 2 and points == expected
+    # The table fallback: one row per unit, two decimals.
+    first = points[0]
+    row = f'<tr><th scope="row">{first["unit"]}</th><td>{first["x"]:.2f}</td>'
+    assert page.count('<tr><th scope="row">') >= len(points) and row in page
 
 
 def test_pairs_export_csv(client, leader, done_run):
