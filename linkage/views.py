@@ -45,10 +45,11 @@ def _unit_for(request: HttpRequest, code: str | None) -> OrgUnit:
 
 
 def _run_url(run: LinkageRun | None) -> str:
+    """The run's readable review in the workspace (the admin page is for editing it)."""
     if run is None:
         return ""
     try:
-        return reverse("admin:linkage_linkagerun_change", args=[run.pk])
+        return reverse("workspace:linkage", args=[run.pk])
     except NoReverseMatch:
         return ""
 

@@ -234,3 +234,15 @@ def test_dashboard_unit_picker_escapes_unit_names(client, org_tree, company_scor
     html = client.get("/dashboard/").content.decode()
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; (north)</option>" in html
     assert '<script>alert("x")' not in html
+
+
+def test_dashboard_links_the_latest_run_to_its_workspace_review(client, company_scores):
+    from linkage.models import LinkageRun
+
+    run = LinkageRun.objects.create(
+        level="store", first_period="2026-01", last_period="2026-02", status="done"
+    )
+    client.force_login(LeaderFactory())
+    html = client.get("/dashboard/").content.decode()
+    assert f'href="/workspace/linkage/{run.pk}/"' in html
+    assert "/admin/linkage/linkagerun/" not in html
