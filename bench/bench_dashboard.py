@@ -71,6 +71,15 @@ RAW: dict[str, str | tuple[str, ...]] = {
              ON u2.id = r2.unit_id WHERE u2.path LIKE %(path)s)
         FROM surveys_response r JOIN surveys_orgunit u ON u.id = r.unit_id
         WHERE u.path LIKE %(path)s ORDER BY r.submitted_at DESC, r.id DESC LIMIT 50""",
+    # A deep page of the same listing: the 50 rows older than a cursor, and the count.
+    "responses deep": """
+        SELECT r.id, r.submitted_at, r.period,
+          (SELECT a.number FROM surveys_answer a WHERE a.response_id = r.id LIMIT 1),
+          (SELECT count(*) FROM surveys_response r2 JOIN surveys_orgunit u2
+             ON u2.id = r2.unit_id WHERE u2.path LIKE %(path)s)
+        FROM surveys_response r JOIN surveys_orgunit u ON u.id = r.unit_id
+        WHERE u.path LIKE %(path)s AND (r.submitted_at, r.id) < (%(at)s, %(id)s)
+        ORDER BY r.submitted_at DESC, r.id DESC LIMIT 50""",
     # The leader dashboard (and the readings JSON): the unit's own overall measures over the
     # last 12 months and the store cells below at the latest two (the change tests).
     "dashboard": """
@@ -259,6 +268,9 @@ def linkage_pages(run: LinkageRun) -> list[Page]:
     ]
 
 
+DEEP_ROW = 40_000  # a page this far into a region's newest-first responses (keyset cursor)
+
+
 def drill_pages(region: OrgUnit, store: OrgUnit) -> list[Page]:
     response = Response.objects.filter(unit=store).order_by("-submitted_at", "-pk").first()
     assert response is not None
@@ -267,6 +279,13 @@ def drill_pages(region: OrgUnit, store: OrgUnit) -> list[Page]:
          {"path": f"{unit.path}%"})
         for unit in (region, store)
     ]  # fmt: skip
+    newest_first = Response.objects.filter(unit__path__startswith=region.path).order_by(
+        "-submitted_at", "-pk"
+    )
+    deep = newest_first.values_list("pk", "submitted_at")[DEEP_ROW : DEEP_ROW + 1].get()
+    url = f"/workspace/units/{region.code}/responses/?older={deep[0]}"
+    params = {"path": f"{region.path}%", "id": deep[0], "at": deep[1]}
+    pages.append((f"responses region, row {DEEP_ROW:,}", url, "responses deep", params))
     url = f"/workspace/responses/{response.pk}/"
     return [*pages, ("one response + pathway", url, "response", {"id": response.pk})]
 
