@@ -175,17 +175,16 @@ def overlap_change_from_sums(
     second_var = _centred(
         second_n, second_total, sums.second_only_squares + sums.paired_second_squares
     ) / (second_n - 1)
-    covariance = _pair_covariance(sums, first_var, second_var)
+    r = _pair_correlation(sums)
     if equal_var:
         pooled = ((first_n - 1) * first_var + (second_n - 1) * second_var) / (
             first_n + second_n - 2
         )
-        variance = pooled * (1 / first_n + 1 / second_n) - 2 * covariance * n_c / (
-            first_n * second_n
-        )
+        variance = pooled * (1 / first_n + 1 / second_n - 2 * r * n_c / (first_n * second_n))
         gamma = first_n + second_n - 2
     else:
         parts = first_var / first_n, second_var / second_n
+        covariance = r * math.sqrt(first_var * second_var)
         variance = sum(parts) - 2 * covariance * n_c / (first_n * second_n)
         denominator = parts[0] ** 2 / (first_n - 1) + parts[1] ** 2 / (second_n - 1)
         gamma = sum(parts) ** 2 / denominator if denominator > 0 else first_n + second_n - 2
@@ -198,8 +197,8 @@ def overlap_change_from_sums(
     return _tested(difference, se, stats.t(df), confidence, method=method, warnings=warnings, df=df)
 
 
-def _pair_covariance(sums: OverlapSums, first_var: float, second_var: float) -> float:
-    """r·S₁·S₂: the pairs' correlation times the periods' SDs; 0 without two varying pairs."""
+def _pair_correlation(sums: OverlapSums) -> float:
+    """Pearson r of the repeat respondents' two values; 0 without two varying pairs."""
     n_c = sums.paired
     if n_c < 2:
         return 0.0
@@ -209,7 +208,7 @@ def _pair_covariance(sums: OverlapSums, first_var: float, second_var: float) -> 
         return 0.0
     products = sums.paired_products - sums.paired_first * sums.paired_second / n_c
     r = products / math.sqrt(first_spread * second_spread)
-    return min(max(r, -1.0), 1.0) * math.sqrt(first_var * second_var)
+    return min(max(r, -1.0), 1.0)
 
 
 def _sums_of(values: npt.ArrayLike) -> tuple[float, float, float]:

@@ -32,6 +32,12 @@ def test_partially_overlapping_test_matches_the_published_example():
     assert result.difference == pytest.approx(2.0, rel=1e-12)
     assert round(result.p_value, 3) == 0.026 and result.significant
     assert result.df == pytest.approx(7 + 23 / 32 * 16, rel=1e-12)  # 18.5
+    first = np.array(B_UNPAIRED + B_PAIRED, dtype=float)
+    second = np.array(A_UNPAIRED + A_PAIRED, dtype=float)
+    pooled = (15 * first.var(ddof=1) + 15 * second.var(ddof=1)) / 30
+    r = np.corrcoef(B_PAIRED, A_PAIRED)[0, 1]
+    se = np.sqrt(pooled * (1 / 16 + 1 / 16 - 2 * r * 8 / (16 * 16)))
+    assert result.se == pytest.approx(se, rel=1e-12)
 
 
 def test_partially_overlapping_welch_type_matches_the_formula_on_raw_values():
