@@ -17,7 +17,13 @@ from .cells import (
     compute_cells,
     metric_feeds,
 )
-from .groups import ClusterSums, GroupValue, compute_group_value, group_cluster_sums
+from .groups import (
+    ClusterSums,
+    GroupValue,
+    compute_group_value,
+    group_cluster_sums,
+    respondent_overlap_sums,
+)
 from .incremental import apply_responses
 from .recompute import Progress, lock_metrics, recompute_cells
 from .store import write_cells
@@ -39,5 +45,6 @@ __all__ = [
     "lock_metrics",
     "metric_feeds",
     "recompute_cells",
+    "respondent_overlap_sums",
     "write_cells",
 ]
