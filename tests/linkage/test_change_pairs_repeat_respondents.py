@@ -7,17 +7,21 @@ everyone repeats, the T_new2 formula written out with numpy on the raw codes oth
 Employee and anonymous answers are never paired, whatever keys their rows carry.
 """
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from linkage.leadership_selectors import readings_for_unit
-from linkage.presentation import change_sentence
+from linkage.models import Initiative
+from linkage.presentation import change_sentence, initiative_sentences
+from linkage.services.initiatives import verify_initiative_impact
 from surveys.aggregation import recompute_cells, respondent_overlap_sums
 from surveys.models import Answer, Metric, Response
 from surveys.services.metrics import ensure_metrics_for_questions
 from surveys.visibility import SYSTEM
-from tests.factories import QuestionFactory, SurveyFactory, release_answers
+from tests.factories import InitiativeFactory, QuestionFactory, SurveyFactory, release_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +162,23 @@ def test_employee_answers_are_never_paired_even_with_keys_in_their_rows(org_tree
     reading = next(iter(readings_for_unit(store, reader=SYSTEM).values()))
     assert reading.paired == 0 and "paired" not in change_sentence(reading)
     assert "partially overlapping" not in reading.comparison.method
+
+
+def test_initiative_at_one_store_pairs_its_repeat_customers(org_tree):
+    store, question = org_tree["stores"][0], nps_question()
+    answer(question, store, "2026-01", {f"c{i}": [6 + i % 5] for i in range(36)})
+    answer(question, store, "2026-04", {f"c{i}": [7 + i % 4] for i in range(24)})
+    answer(question, store, "2026-04", {f"new{i}": [9] for i in range(10)})
+    initiative = InitiativeFactory(
+        unit=store,
+        stage=Initiative.Stage.SHIPPED,
+        before_period="2026-01",
+        after_period="2026-04",
+        claimed_impact=Decimal(1000),
+    )
+    initiative.metrics.set(Metric.objects.filter(key="customer.nps"))
+    initiative = verify_initiative_impact(initiative=initiative)
+    evidence = initiative.verification["metrics"][0]
+    assert evidence["level"] == "respondents" and evidence["paired"] == 24
+    assert "partially overlapping" in evidence["method"]
+    assert "24 of whom answered both periods and were paired" in initiative_sentences(initiative)[0]
