@@ -40,11 +40,12 @@ HORIZON = 240
 # Chain parameters on a standardised latent scale (calibrated so that a 40-store, 12-month
 # demo shows a store-level lag-1 EX(t)→CX(t+1) correlation of about 0.5 after sampling).
 EMPLOYEE_LEVEL_SD = 0.55  # stable differences between stores
-EMPLOYEE_AR = 0.5  # month-to-month persistence of a store's change
-EMPLOYEE_CHANGE_SD = 0.75  # stationary SD of the AR(1) change
+EMPLOYEE_AR = 0.6  # month-to-month persistence of a store's change
+EMPLOYEE_CHANGE_SD = 0.45  # stationary SD of the AR(1) change
 CUSTOMER_LEVEL_SD = 0.25
 EMPLOYEE_TO_CUSTOMER = 0.5  # effect of EX in month t on CX in month t+1
-CUSTOMER_NOISE_SD = 0.45
+CUSTOMER_AR = 0.8  # a store's own customer-experience drift: slow
+CUSTOMER_CHANGE_SD = 0.12  # stationary SD of that drift
 RETENTION_BASE, RETENTION_PER_CX, RETENTION_NOISE = 78.0, 4.0, 2.0  # percent
 REVENUE_PER_RETENTION_POINT = 0.015  # relative revenue change per retention point
 EMPLOYEE_RESPONSE_RATE = 0.85
@@ -142,18 +143,13 @@ def latent_paths(store: Store, seed: int = DEFAULT_SEED) -> LatentPaths:
     """The store's chain from EPOCH for HORIZON months: EX → next month's CX → retention →
     revenue. Drawn once per store, so a month's values never depend on the seeded range."""
     rng = np.random.default_rng([seed, store.number, LATENT_STREAM])
-    innovation_sd = EMPLOYEE_CHANGE_SD * math.sqrt(1 - EMPLOYEE_AR**2)
-    shocks = rng.normal(0.0, innovation_sd, HORIZON)
-    change = np.empty(HORIZON)
-    change[0] = rng.normal(0.0, EMPLOYEE_CHANGE_SD)  # start in the stationary distribution
-    for month in range(1, HORIZON):
-        change[month] = EMPLOYEE_AR * change[month - 1] + shocks[month]
+    change = _ar1(rng, EMPLOYEE_AR, EMPLOYEE_CHANGE_SD, HORIZON)
     employee = rng.normal(0.0, EMPLOYEE_LEVEL_SD) + change
     previous = np.concatenate(([employee[0]], employee[:-1]))  # EX one month earlier
     customer = (
         rng.normal(0.0, CUSTOMER_LEVEL_SD)
         + EMPLOYEE_TO_CUSTOMER * previous
-        + rng.normal(0.0, CUSTOMER_NOISE_SD, HORIZON)
+        + _ar1(rng, CUSTOMER_AR, CUSTOMER_CHANGE_SD, HORIZON)
     )
     retention = np.clip(
         RETENTION_BASE + RETENTION_PER_CX * customer + rng.normal(0, RETENTION_NOISE, HORIZON),
@@ -164,6 +160,16 @@ def latent_paths(store: Store, seed: int = DEFAULT_SEED) -> LatentPaths:
     growth = 1 + REVENUE_PER_RETENTION_POINT * (retention - RETENTION_BASE)
     noise = rng.normal(1.0, 0.03, HORIZON)
     return LatentPaths(employee, customer, retention, store.revenue_base * season * growth * noise)
+
+
+def _ar1(rng: np.random.Generator, persistence: float, sd: float, length: int) -> np.ndarray:
+    """A stationary AR(1) path: x_t = φ·x_{t−1} + ε_t, stationary SD `sd`."""
+    shocks = rng.normal(0.0, sd * math.sqrt(1 - persistence**2), length)
+    path = np.empty(length)
+    path[0] = rng.normal(0.0, sd)  # start in the stationary distribution
+    for month in range(1, length):
+        path[month] = persistence * path[month - 1] + shocks[month]
+    return path
 
 
 def month_index(period: str) -> int:
