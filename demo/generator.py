@@ -51,7 +51,11 @@ REVENUE_PER_RETENTION_POINT = 0.015  # relative revenue change per retention poi
 EMPLOYEE_RESPONSE_RATE = 0.85
 # The demo's one initiative with a real effect: delivery tracking texts for Product X in the
 # first region cut those customers' delivery complaints (log-odds) from the month it ships.
-TRACKING_REGION, TRACKING_PRODUCT, TRACKING_EFFECT = 0, "X", -2.5
+TRACKING_REGION, TRACKING_PRODUCT, TRACKING_EFFECT = 0, "X", -3.5
+# −log-odds of a delivery complaint at an average store (one customer in four), so the
+# tracking texts' effect (to about 1 %) stands out of a 12-store demo's sampling error: the
+# difference in differences verifies in 96 % of its 6-month windows (was 57 % at 9 %).
+COMPLAINT_LOG_ODDS = 1.1
 
 # Stream ids keep the random draws of different purposes independent.
 STORE_STREAM, LATENT_STREAM, CUSTOMER_STREAM, EMPLOYEE_STREAM = 1, 2, 3, 4
@@ -242,7 +246,7 @@ def customer_answers(
     channels = rng.choice(len(CHANNELS), count, p=[share for _, share in CHANNELS])
     tracked = tracking & (products == 0)  # PRODUCTS[0] is Product X
     shift = np.where(tracked, TRACKING_EFFECT, 0.0)
-    complaint = rng.random(count) < 1 / (1 + np.exp(2.3 + 0.6 * level - shift))
+    complaint = rng.random(count) < 1 / (1 + np.exp(COMPLAINT_LOG_ODDS + 0.6 * level - shift))
     effect = np.array([PRODUCTS[product][2] for product in products])
     person = level + effect - 1.0 * complaint + rng.normal(0.0, 1.0, count)
     nps = np.clip(np.rint(8.3 + 1.7 * person), 0, 10)
