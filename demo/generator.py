@@ -2,8 +2,10 @@
 
 A service-profit chain is built in: each store has a stable employee-satisfaction level plus
 an AR(1) month-to-month change; customer satisfaction in month t+1 rises with employee
-satisfaction in month t; retention in month t rises with customer satisfaction in month t;
-revenue rises with retention; every step adds noise. Each (store, month) draws from its own
+satisfaction in month t, plus the store's own slow drift (an AR(1) with small innovations,
+not independent monthly noise, so company scores move month to month by about their
+sampling error); retention in month t rises with customer satisfaction in month t; revenue
+rises with retention; every step adds noise. Each (store, month) draws from its own
 seeded stream, so a month's data is the same whatever range of stores and months is asked
 for, which is what makes re-seeding idempotent.
 """
