@@ -11,11 +11,11 @@ accepts connections but never answers costs a bounded wait, never a hung request
 from typing import Any
 
 REDIS_SCHEMES = ("redis://", "rediss://")
-REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+REDIS_CACHE = "common.redis_cache.SharedClientRedisCache"  # Django's, one client per pool
 
 
 def redis_cache(url: str, *, socket_timeout: float) -> dict[str, Any]:
-    """Django's built-in Redis cache at `url` with bounded socket waits."""
+    """Django's Redis cache (sharing its client) at `url` with bounded socket waits."""
     return {
         "BACKEND": REDIS_CACHE,
         "LOCATION": url,

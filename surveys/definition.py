@@ -30,7 +30,7 @@ DEFINITION_TTL = 60  # seconds
 # of most requests; an edit made through another process reaches this one within it.
 LOCAL_SECONDS = 2.0
 _local: dict[str, tuple[float, "SurveyDefinition"]] = {}
-_VERSION = 1  # bump when the shape of SurveyDefinition changes (old pickles are ignored)
+_VERSION = 2  # bump when the shape of SurveyDefinition changes (old pickles are ignored)
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class SurveyDefinition:
     survey: Survey  # with root_unit loaded
     questions: tuple[Question, ...]  # display order, choices prefetched
     webhook_events: frozenset[str] = field(default_factory=frozenset)  # wanted by someone
+    # Respondent pages' blank question block per language (`views._blank_questions`),
+    # filled on first use; a new definition after an edit starts empty.
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def question_list(self) -> list[Question]:

@@ -673,17 +673,20 @@ class CellStatistics(models.Model):
     one period (the unit's own answers; ancestors are summed when scored): `sums` holds the
     aggregation's columns (`aggregation.STATISTICS`: answers and promoters and detractors,
     top-box count, or sum and sum of squares; then a multi-item metric's per-respondent
-    sums), beside respondents and straight-liners. Every stored score of a customer metric is a
-    function of these, so a batch of new responses is added here and only its period is
-    rescored (`aggregation.incremental`). Not kept for employee and anonymous metrics, whose
-    scores come from released answers only. Written by the aggregation, never by requests."""
+    sums), beside respondents; `grid_counts` holds, for a metric with rows in a grid, the
+    whole grid's straight-lining statistics by label (respondents who answered every item, the
+    straight-liners among them, their answers per item × value: `aggregation.cells.Grid`).
+    Every stored score of a customer metric is a function of these, so a batch of new
+    responses is added here and only its period is rescored (`aggregation.incremental`). Not
+    kept for employee and anonymous metrics, whose scores come from released answers only.
+    Written by the aggregation, never by requests."""
 
     metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(max_length=7)
     sums = models.JSONField(default=list)
     respondents = models.FloatField(default=0)
-    straight_liners = models.FloatField(default=0)
+    grid_counts = models.JSONField(default=dict)
 
     class Meta:
         constraints = [

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
@@ -182,17 +183,32 @@ def _submit(
     return redirect(thanks)
 
 
+def _blank_questions(definition: SurveyDefinition, form: ResponseForm) -> str | None:
+    """The question block of a form nobody has answered yet, rendered once per definition and
+    language: it is the same for every respondent, and rendering the questions is most of
+    what a respondent page costs. Kept on the definition, so any edit drops it."""
+    if form.is_bound:
+        return None
+    language = translation.get_language()
+    if language not in definition.rendered:
+        block = render_to_string("surveys/_questions.html", {"entries": form.entries})
+        definition.rendered[language] = block
+    return definition.rendered[language]
+
+
 def _render_form(
     request: HttpRequest,
     form: ResponseForm,
     *,
-    survey: Survey,
+    definition: SurveyDefinition,
     unit: OrgUnit | None = None,
     preview: bool = False,
 ) -> HttpResponse:
+    survey = definition.survey
     context = {
         "survey": survey,
         "form": form,
+        "blank_questions": _blank_questions(definition, form),
         "unit": unit,
         "preview": preview,
         "language_links": _language_links(request, survey),
@@ -256,7 +272,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
             if outcome.status_code == 302:
                 public_link.count_answer(request, outcome, survey)
             return outcome
-    return _render_form(request, form, survey=survey, unit=unit, preview=preview)
+    return _render_form(request, form, definition=definition, unit=unit, preview=preview)
 
 
 @never_cache
@@ -278,7 +294,7 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
         outcome = _too_many(request) or _submit(request, form, definition=definition, token=token)
         if outcome is not None:
             return outcome
-    return _render_form(request, form, survey=survey, unit=invitation.unit)
+    return _render_form(request, form, definition=definition, unit=invitation.unit)
 
 
 @require_GET

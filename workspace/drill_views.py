@@ -2,7 +2,7 @@
 and that customer's pathway."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
@@ -20,6 +20,7 @@ from .drilldown import (
     ResponseFilters,
     answers_of,
     cases_by_response,
+    keyset_page,
     pathway,
     response_for,
     unit_responses,
@@ -31,16 +32,25 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000  # beyond this the pager says "over 10,000": an exact count scans them all
 
 
-class CappedPaginator(Paginator):
-    """A paginator that counts at most COUNT_CAP + 1 rows (`capped` tells when it stopped)."""
+class CappedCount:
+    """How many rows a listing has, counting at most COUNT_CAP + 1 of them."""
+
+    def __init__(self, ids: QuerySet) -> None:
+        self.ids = ids
 
     @cached_property
     def count(self) -> int:
-        return len(self.object_list[: COUNT_CAP + 1])
+        return self.ids[: COUNT_CAP + 1].count()  # COUNT over a LIMITed subquery
 
     @property
     def capped(self) -> bool:
         return self.count > COUNT_CAP
+
+
+def _position(request: HttpRequest, key: str) -> int | None:
+    """A response id from the query string (the page's edge), None when absent or not an id."""
+    raw = request.GET.get(key, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
 def _filters(request: HttpRequest) -> ResponseFilters | None:
@@ -83,14 +93,25 @@ def unit_responses_page(request: HttpRequest, code: str) -> HttpResponse:
             "Filters: from/to as YYYY-MM, band promoters|passives|detractors, segment key=value."
         )
     responses = unit_responses(unit, reader=request.user, filters=filters)
-    ids = responses.select_related(None).values_list("pk", flat=True)
-    page = CappedPaginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = responses.select_related(None)
+    page = keyset_page(
+        listed,
+        older_than=_position(request, "older"),
+        newer_than=_position(request, "newer"),
+        size=PAGE_SIZE,
+    )
+    if page is None:
+        return HttpResponseBadRequest(
+            "This page's position is not among these responses; start again from the newest."
+        )
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("older", "newer", "page"):
+        query.pop(key, None)
     context = {
         "unit": unit,
         "page": page,
-        "rows": with_score_and_comment(page.object_list),
+        "counted": CappedCount(listed.values_list("pk", flat=True)),
+        "rows": with_score_and_comment(page.ids),
         "filters": filters,
         "bands": list(BANDS),
         "query": query.urlencode(),

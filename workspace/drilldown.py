@@ -72,6 +72,43 @@ def unit_responses(
     return responses.order_by("-submitted_at", "-pk")
 
 
+@dataclass(frozen=True)
+class ResponsePage:
+    """One page of a newest-first listing, with whether older and newer rows exist."""
+
+    ids: list[int]
+    has_older: bool
+    has_newer: bool
+
+
+def keyset_page(
+    responses: QuerySet[Response], *, older_than: int | None, newer_than: int | None, size: int
+) -> ResponsePage | None:
+    """The page of `responses` (newest first) after or before the response `older_than` /
+    `newer_than`, or the newest page; None when that response is not in `responses`.
+
+    Why keyset: each page seeks the (submitted_at, id) index from the position and reads
+    `size` + 1 rows, so the last page costs what the first does (OFFSET reads every row
+    before the page). The redundant bound on `submitted_at` lets the index seek.
+    """
+    cursor = older_than if older_than is not None else newer_than
+    if cursor is None:
+        ids = list(responses.values_list("pk", flat=True)[: size + 1])
+        return ResponsePage(ids[:size], has_older=len(ids) > size, has_newer=False)
+    at = responses.filter(pk=cursor).values_list("submitted_at", flat=True).first()
+    if at is None:
+        return None
+    if older_than is not None:
+        older = Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=cursor)
+        rows = responses.filter(older, submitted_at__lte=at)
+        ids = list(rows.values_list("pk", flat=True)[: size + 1])
+        return ResponsePage(ids[:size], has_older=len(ids) > size, has_newer=True)
+    newer = Q(submitted_at__gt=at) | Q(submitted_at=at, pk__gt=cursor)
+    rows = responses.filter(newer, submitted_at__gte=at).order_by("submitted_at", "pk")
+    ids = list(rows.values_list("pk", flat=True)[: size + 1])
+    return ResponsePage(ids[:size][::-1], has_older=True, has_newer=len(ids) > size)
+
+
 def with_score_and_comment(response_ids: Iterable[int]) -> list[Response]:
     """The page's responses (in this order) with `score` and `comment` (one query)."""
     ids = list(response_ids)

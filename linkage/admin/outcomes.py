@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from common.roles import acting_user
 
 from ..models import OutcomeImport
-from ..services.outcomes import HEADER, import_outcome_file
+from ..services.outcomes import DENOMINATOR, HEADER, import_outcome_file
 
 SHOWN_FIELDS = (
     "file_name",
@@ -26,7 +26,13 @@ UPLOAD_TEMPLATE = "admin/linkage/outcomeimport/upload.html"
 
 
 class OutcomeUploadForm(forms.Form):
-    file = forms.FileField(help_text=f"CSV (UTF-8) with the header {','.join(HEADER)}.")
+    file = forms.FileField(
+        help_text=(
+            f"CSV (UTF-8) with the header {','.join(HEADER)}, optionally ,{DENOMINATOR}: what a "
+            "mean or rate is taken over (customers for retention), by which parents are "
+            "weighted; without it, by the number of units with a value."
+        )
+    )
     skip_bad = forms.BooleanField(
         required=False,
         label="Skip bad lines",

@@ -77,15 +77,29 @@ class OutcomeRowSerializer(StrictSerializer):
     period = serializers.CharField(max_length=7)
     metric = serializers.CharField(max_length=80)
     value = serializers.FloatField()
+    denominator = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "What a mean or rate is taken over (customers for retention): parents are weighted "
+            "by it. Optional; without it parents are weighted by their units with a value."
+        ),
+    )
 
     def validate_value(self, value: float) -> float:
         if not math.isfinite(value) or abs(value) > 1e15:
             raise serializers.ValidationError("Give a finite number below 1e15.")
         return value
 
+    def validate_denominator(self, denominator: float | None) -> float | None:
+        if denominator is not None and not (math.isfinite(denominator) and denominator > 0):
+            raise serializers.ValidationError("Give a finite number greater than 0.")
+        return denominator
+
 
 class OutcomeInputSerializer(StrictSerializer):
-    """Either `rows` (objects) or `csv` (text with the header unit_code,period,metric_key,value)."""
+    """Either `rows` (objects) or `csv` (text with the header unit_code,period,metric_key,value,
+    optionally followed by denominator)."""
 
     rows = OutcomeRowSerializer(
         many=True,

@@ -148,7 +148,9 @@ def _import_outcomes(request: Request) -> tuple[OutcomeImport, str]:
             lines=lines, uploaded_by=acting_user(request.user), file_name="api.csv", **options
         ), "line"
     rows = [
-        OutcomeRow(index, row["unit"], row["period"], row["metric"], row["value"])
+        OutcomeRow(
+            index, row["unit"], row["period"], row["metric"], row["value"], row.get("denominator")
+        )
         for index, row in enumerate(data["rows"])
     ]
     record = import_outcomes(

@@ -1,8 +1,18 @@
 """Import of business outcomes (revenue, retention …) from CSV, with roll-up to parent units.
 
-The file has the header `unit_code,period,metric_key,value`, one value per line. Every line
-is checked against units and metrics loaded once; by default one bad line refuses the whole
-file, so an import is either fully applied or leaves the data untouched.
+The file has the header `unit_code,period,metric_key,value`, one value per line, and may add
+a fifth column `denominator`: what a mean or rate is taken over (customers for a retention
+rate, orders for an average basket). Every line is checked against units and metrics loaded
+once; by default one bad line refuses the whole file, so an import is either fully applied
+or leaves the data untouched.
+
+How parents are rolled up follows the metric's aggregation: a sum (revenue, counts) adds its
+children; a mean or rate is the mean weighted by the children's denominators when every
+child has one (company retention = Σ(rate × customers) / Σ customers), else by the number of
+units with their own value under each child — never an unweighted mean of region means.
+The denominator is optional (a file without it keeps the unit weighting), but one import
+gives it for every line of a metric or for none, since a mix would weight some stores by
+customers and others by one; a sum metric takes none.
 """
 
 import csv
@@ -15,7 +25,9 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Max, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from surveys.catalogue import KNOWN_METRICS
 from surveys.models import Metric, MetricValue, OrgUnit
@@ -25,6 +37,7 @@ from surveys.services.metrics import ensure_metrics
 from ..models import OutcomeImport
 
 HEADER = ("unit_code", "period", "metric_key", "value")
+DENOMINATOR = "denominator"  # the optional fifth column
 MAX_STORED_ERRORS = 1000
 PROGRESS_EVERY = 1000
 METRIC_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -46,6 +59,7 @@ _UPSERT_FIELDS = [
 IMPORTED = MetricValue.Source.IMPORTED
 SUM = Metric.Aggregation.SUM
 ROLLED_UP_FROM = "rolled_up_from"
+WEIGHTED_AGGREGATIONS = {Metric.Aggregation.MEAN, Metric.Aggregation.RATE}
 Lines = Iterable[str | bytes]
 
 
@@ -54,6 +68,7 @@ class _GoodLine(NamedTuple):
     period: str
     metric_key: str
     value: float
+    denominator: float | None = None
 
 
 Cell = tuple[int, int, str]  # metric id, unit id, period
@@ -66,18 +81,23 @@ class _Content:
     value: float
     rolled_up_from: int = 0
     weight: int = 0  # a roll-up's n: the leaf values (units with their own value) under it
+    denominator: float | None = None  # a mean's or rate's base (customers, orders …)
 
     def fields(self) -> dict[str, Any]:
-        details = {ROLLED_UP_FROM: self.rolled_up_from} if self.rolled_up_from else {}
+        details: dict[str, Any] = (
+            {ROLLED_UP_FROM: self.rolled_up_from} if self.rolled_up_from else {}
+        )
+        if self.denominator is not None:
+            details[DENOMINATOR] = self.denominator
         return {"value": self.value, "n": self.n, "source": IMPORTED, "details": details}
 
     @property
     def n(self) -> int:
         return self.weight or self.rolled_up_from or 1
 
-    def signature(self) -> tuple[float, int, str, bool]:
-        """Comparable with the stored (value, n, source, is roll-up) of `_upsert`."""
-        return (self.value, self.n, IMPORTED, bool(self.rolled_up_from))
+    def signature(self) -> tuple[float, int, str, bool, float | None]:
+        """Comparable with the stored (value, n, source, is roll-up, denominator) of `_upsert`."""
+        return (self.value, self.n, IMPORTED, bool(self.rolled_up_from), self.denominator)
 
 
 @dataclass(frozen=True)
@@ -90,6 +110,7 @@ class OutcomeRow:
     period: str
     metric_key: str
     value: str | float
+    denominator: str | float | None = None  # empty or None: no denominator
 
 
 @dataclass
@@ -100,6 +121,7 @@ class OutcomeFile:
     problems: list[dict[str, Any]] = field(default_factory=list)
     header_ok: bool = False
     data_lines: int = 0
+    columns: tuple[str, ...] = HEADER  # the header's columns (with or without denominator)
 
 
 @dataclass
@@ -149,17 +171,19 @@ def import_outcomes(
 ) -> OutcomeImport:
     """Check every row against units and metrics, write the values and record the import.
 
-    Values are upserted into MetricValue (source imported), so re-importing changes nothing.
-    Ancestor units without a value of their own then get one rolled up from their children
-    in SQL: SUM for `sum` metrics; for `mean`/`rate` the children's mean weighted by the leaf
-    values under each (so a company is the mean of its stores, not of its regions). Bad rows
-    (unknown unit or metric, bad period, non-finite value, duplicate) are recorded under
-    `position` ("line" for a file, "item" for a list) with the rows' positions, after the
-    `problems` found while reading. With any problem nothing is written (status refused)
-    unless `skip_bad`, which writes the good rows (status partial); `refuse` refuses at once
-    (e.g. a file without its header). `create_metrics` adds unknown metric keys as outcome
-    metrics (aggregation from the catalogue when known, else mean). Returns the saved
-    OutcomeImport.
+    Values are upserted into MetricValue (source imported), with their denominator in
+    `details`, so re-importing changes nothing. Ancestor units without a value of their own
+    then get one rolled up from their children in SQL: SUM for `sum` metrics; for
+    `mean`/`rate` the children's mean weighted by their denominators when all have one (the
+    parent keeps their sum as its denominator), else by the leaf values under each (so a
+    company is the mean of its stores, not of its regions). Bad rows (unknown unit or
+    metric, bad period, non-finite value, bad or misplaced denominator, duplicate) are
+    recorded under `position` ("line" for a file, "item" for a list) with the rows'
+    positions, after the `problems` found while reading. With any problem nothing is written
+    (status refused) unless `skip_bad`, which writes the good rows (status partial);
+    `refuse` refuses at once (e.g. a file without its header). `create_metrics` adds
+    unknown metric keys as outcome metrics (aggregation from the catalogue when known, else
+    mean). Returns the saved OutcomeImport.
     """
     rows = list(rows)
     checked = _check_rows(rows, create_metrics=create_metrics, position=position)
@@ -184,9 +208,10 @@ def import_outcomes(
 def read_outcome_csv(
     lines: Lines, *, progress: Callable[[int], object] | None = None
 ) -> OutcomeFile:
-    """Rows of an outcome CSV (header `unit_code,period,metric_key,value`), any iterable of
-    text or bytes lines (an open file, an upload, a list); lines that are not UTF-8, hold a
-    NUL character or have the wrong number of columns become problems with their line."""
+    """Rows of an outcome CSV (header `unit_code,period,metric_key,value`, optionally
+    `,denominator`), any iterable of text or bytes lines (an open file, an upload, a list);
+    lines that are not UTF-8, hold a NUL character or have a different number of columns
+    than the header become problems with their line."""
     read = OutcomeFile()
     number = 0
     for number, raw in enumerate(lines, start=1):
@@ -230,33 +255,57 @@ def _fields(number: int, raw: str | bytes, read: OutcomeFile) -> list[str] | Non
 
 
 def _add_row(number: int, fields: list[str], read: OutcomeFile) -> None:
-    if len(fields) != len(HEADER):
-        kind = "missing" if len(fields) < len(HEADER) else "extra"
-        expected = f"expected {len(HEADER)} ({','.join(HEADER)}), found {len(fields)}"
+    columns = read.columns
+    if len(fields) != len(columns):
+        kind = "missing" if len(fields) < len(columns) else "extra"
+        expected = f"expected {len(columns)} ({','.join(columns)}), found {len(fields)}"
         read.problems.append(_problem("line", number, f"{kind} columns: {expected}"))
         return
     read.rows.append(OutcomeRow(number, *fields))
 
 
 def _check_header(fields: list[str], read: OutcomeFile) -> bool:
-    if tuple(value.lower() for value in fields) == HEADER:
+    names = tuple(value.lower() for value in fields)
+    if names in (HEADER, (*HEADER, DENOMINATOR)):
+        read.columns = names
         return True
-    message = f"bad header '{','.join(fields)}'; expected {','.join(HEADER)}"
+    message = f"bad header '{','.join(fields)}'; expected {','.join(HEADER)}[,{DENOMINATOR}]"
     read.problems.append(_problem("line", 1, message))
     return False
 
 
 def _check_rows(rows: list[OutcomeRow], *, create_metrics: bool, position: str) -> _Checked:
     checker = _RowChecker(create_metrics=create_metrics, position=position)
+    with_denominator: dict[str, int] = {}  # metric → first position giving a denominator
+    for row in rows:
+        if _given(row.denominator):
+            with_denominator.setdefault(row.metric_key, row.position)
     checked = _Checked()
     for row in rows:
         problems = checker.problems(row)
+        first = with_denominator.get(row.metric_key)
+        if first is not None and not _given(row.denominator):
+            problems.append(
+                f"denominator is missing; {position} {first} gives one for metric "
+                f"'{row.metric_key}' (all lines of a metric or none)"
+            )
         for problem in problems:
             checked.errors.append(_problem(position, row.position, problem))
         if not problems:
             unit_id = checker.units[row.unit_code]
-            checked.good.append(_GoodLine(unit_id, row.period, row.metric_key, float(row.value)))
+            denominator = _denominator_of(row)
+            checked.good.append(
+                _GoodLine(unit_id, row.period, row.metric_key, float(row.value), denominator)
+            )
     return checked
+
+
+def _given(denominator: str | float | None) -> bool:
+    return denominator is not None and denominator != ""
+
+
+def _denominator_of(row: OutcomeRow) -> float | None:
+    return None if row.denominator is None or row.denominator == "" else float(row.denominator)
 
 
 class _RowChecker:
@@ -267,6 +316,7 @@ class _RowChecker:
         self.position = position
         self.units = dict(OrgUnit.objects.values_list("code", "id"))
         self.metric_sources = dict(Metric.objects.values_list("key", "source"))
+        self.aggregations = dict(Metric.objects.values_list("key", "aggregation"))
         self.first_row: dict[tuple[str, str, str], int] = {}
         self.metric_problems: dict[str, str] = {}
         # One period kind per metric: months and quarters mixed would not line up in a run.
@@ -278,6 +328,7 @@ class _RowChecker:
         if row.metric_key not in self.metric_problems:
             self.metric_problems[row.metric_key] = self._metric_problem(row.metric_key)
         problems += [self.metric_problems[row.metric_key], _value_problem(row.value)]
+        problems.append(self._denominator_problem(row))
         if not any(problems):
             cell = (row.unit_code, row.period, row.metric_key)
             first = self.first_row.setdefault(cell, row.position)
@@ -294,6 +345,22 @@ class _RowChecker:
         if kind == expected:
             return ""
         return f"metric '{key}' is kept by {expected}, but '{period}' is a {kind}"
+
+    def _denominator_problem(self, row: OutcomeRow) -> str:
+        if row.denominator is None or row.denominator == "":
+            return ""
+        problem = _denominator_value_problem(row.denominator)
+        if problem or self.metric_problems[row.metric_key]:
+            return problem
+        aggregation = self.aggregations.get(row.metric_key) or KNOWN_METRICS.get(
+            row.metric_key, {}
+        ).get("aggregation", Metric.Aggregation.MEAN)
+        if aggregation not in WEIGHTED_AGGREGATIONS:
+            return (
+                f"metric '{row.metric_key}' is a {aggregation}, which takes no denominator "
+                "(only means and rates are weighted)"
+            )
+        return ""
 
     def _unit_problem(self, code: str) -> str:
         return "" if code in self.units else f"unknown unit '{code}'"
@@ -337,6 +404,20 @@ def _value_problem(raw: str | float) -> str:
     return ""
 
 
+def _denominator_value_problem(raw: str | float) -> str:
+    try:
+        number = float(raw)
+    except ValueError:
+        return f"denominator '{raw}' is not a number"
+    if not math.isfinite(number):
+        return f"denominator '{raw}' is not a finite number"
+    if number <= 0:
+        return f"denominator '{raw}' must be greater than 0"
+    if number > MAX_VALUE:
+        return f"denominator '{raw}' is above {MAX_VALUE:g}"
+    return ""
+
+
 def _errors_to_store(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(errors) <= MAX_STORED_ERRORS:
         return errors
@@ -351,7 +432,9 @@ def _apply(good: list[_GoodLine], *, create_metrics: bool) -> int:
         _create_outcome_metrics(keys)
     metric_ids = dict(Metric.objects.filter(key__in=keys).values_list("key", "id"))
     contents = {
-        (metric_ids[line.metric_key], line.unit_id, line.period): _Content(line.value)
+        (metric_ids[line.metric_key], line.unit_id, line.period): _Content(
+            line.value, denominator=line.denominator
+        )
         for line in good
     }
     _upsert(contents)
@@ -389,8 +472,8 @@ def _upsert(contents: dict[Cell, _Content], *, unit_ids: set[int] | None = None)
         stored = stored.filter(unit_id__in=unit_ids)
     # A flag instead of the JSON itself: decoding details for 100k rows costs seconds.
     rolled = ExpressionWrapper(Q(details__has_key=ROLLED_UP_FROM), output_field=BooleanField())
-    rows = stored.annotate(rolled=rolled).values_list(
-        "metric_id", "unit_id", "period", "value", "n", "source", "rolled"
+    rows = stored.annotate(rolled=rolled, denominator=_denominator()).values_list(
+        "metric_id", "unit_id", "period", "value", "n", "source", "rolled", "denominator"
     )
     current = {row[:3]: row[3:] for row in rows.iterator(chunk_size=5000)}
     changed = [
@@ -405,6 +488,11 @@ def _upsert(contents: dict[Cell, _Content], *, unit_ids: set[int] | None = None)
         update_fields=_UPSERT_FIELDS,
     )
     return len(changed)
+
+
+def _denominator() -> Cast:
+    """A stored value's denominator (None without one), read from `details` in SQL."""
+    return Cast(KeyTextTransform(DENOMINATOR, "details"), FloatField())
 
 
 def _roll_up(metric_ids: set[int], periods: set[str]) -> int:
@@ -438,6 +526,9 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
             weighted=Sum(F("value") * F("n")),
             weight=Sum("n"),
             children=Count("id"),
+            based=Count("id", filter=Q(details__has_key=DENOMINATOR)),
+            base=Sum(_denominator()),
+            weighted_by_base=Sum(F("value") * _denominator()),
         )
     )
     own_values = set(
@@ -447,16 +538,9 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
         .exclude(source=IMPORTED, details__has_key=ROLLED_UP_FROM)
         .values_list("metric_id", "unit_id", "period")
     )
-    # A sum (revenue, counts) adds its children; a mean or rate is weighted by the leaf
-    # values under each child (its n), so the company is the mean over stores, never an
-    # unweighted mean of region means.
     contents: dict[Cell, _Content] = {
-        (row["metric_id"], row["unit__parent_id"], row["period"]): _Content(
-            row["total"]
-            if aggregations[row["metric_id"]] == SUM
-            else row["weighted"] / row["weight"],
-            rolled_up_from=row["children"],
-            weight=int(row["weight"]),
+        (row["metric_id"], row["unit__parent_id"], row["period"]): _rolled_up(
+            row, aggregations[row["metric_id"]]
         )
         for row in children
         if row["unit__parent_id"] is not None  # depth + 1 always has a parent; for the checker
@@ -464,6 +548,21 @@ def _roll_up_into_depth(depth: int, aggregations: dict[int, str], periods: set[s
     for cell in own_values.intersection(contents):
         del contents[cell]
     return _upsert(contents, unit_ids={unit_id for _, unit_id, _ in contents})
+
+
+def _rolled_up(row: dict[str, Any], aggregation: str) -> _Content:
+    """A parent's value from its children's sums: a sum (revenue, counts) adds them; a mean
+    or rate is weighted by the children's denominators when every child has one (retention
+    = Σ(rate × customers) / Σ customers, the parent's denominator their sum), else by the
+    leaf values under each child (its n), so the company is the mean over stores, never an
+    unweighted mean of region means."""
+    weight = int(row["weight"])
+    if aggregation == SUM:
+        return _Content(row["total"], rolled_up_from=row["children"], weight=weight)
+    if row["based"] == row["children"] and row["base"]:
+        value = row["weighted_by_base"] / row["base"]
+        return _Content(value, row["children"], weight, denominator=row["base"])
+    return _Content(row["weighted"] / weight, rolled_up_from=row["children"], weight=weight)
 
 
 @transaction.atomic

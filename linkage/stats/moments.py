@@ -7,10 +7,9 @@ from scipy import stats
 
 from .common import BoolArray, FloatArray, IntArray, _degenerate, _two_sided_p
 from .correlation import fisher_ci
+from .kernels import PARALLEL, moment_totals_by_pair
 from .lags import _window_length, _windows
 from .prepared import _Prepared, _WindowCache
-
-_CHUNK_ELEMENTS = 2_000_000  # bound on a unit block of per-unit moments (units × 6 × X × Y)
 
 
 def _shifted_cross(matrix: FloatArray, periods: int, lag: int) -> FloatArray:
@@ -72,85 +71,21 @@ def _complete_sums(cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int
     return np.stack(terms)
 
 
-def _unit_moments(
-    prep: _Prepared, rows: IntArray, cols: IntArray, windows: tuple[slice, slice], units: slice
-) -> FloatArray:
-    """Per-unit masked sums n, Σx, Σy, Σx², Σy², Σxy for each pair: shape 6 × units × pairs.
-
-    Batched matmuls per unit of [valid, x, x²] (X metrics) with valid Y, of valid X with
-    [y, y²], and of x with y, over the lag-aligned periods: the complete-case mask is implicit.
-    """
-    x_ids, li = np.unique(rows, return_inverse=True)
-    y_ids, rj = np.unique(cols, return_inverse=True)
-    x_valid = prep.valid[:, units, windows[0]][x_ids].transpose(1, 0, 2).astype(float)
-    y_valid = prep.valid[:, units, windows[1]][y_ids].transpose(1, 2, 0).astype(float)
-    x_values = prep.centred[:, units, windows[0]][x_ids].transpose(1, 0, 2)
-    y_values = prep.centred[:, units, windows[1]][y_ids].transpose(1, 2, 0)
-    x_side = np.matmul(np.concatenate([x_valid, x_values, x_values * x_values], axis=1), y_valid)
-    y_side = np.matmul(x_valid, np.concatenate([y_values, y_values * y_values], axis=2))
-    products = np.matmul(x_values, y_values)
-    n_x, n_y = x_ids.size, y_ids.size
-    return np.stack(
-        [
-            x_side[:, li, rj],
-            x_side[:, n_x + li, rj],
-            y_side[:, li, rj],
-            x_side[:, 2 * n_x + li, rj],
-            y_side[:, li, n_y + rj],
-            products[:, li, rj],
-        ]
-    )
-
-
-def _reduce_units(moments: FloatArray, mean_x: FloatArray, mean_y: FloatArray) -> FloatArray:
-    """Sum per-unit moments into the 15 per-pair totals the pooled/within/between r need.
-
-    ``mean_x``/``mean_y`` (units × pairs) are each unit's metric mean, so unit means over the
-    complete pairs are exact in the metric-centred scale.
-    """
-    n, sx, sy, sxx, syy, sxy = moments
-    has = n > 0
-    safe = np.where(has, n, 1.0)
-    ux = np.where(has, mean_x + sx / safe, 0.0)
-    uy = np.where(has, mean_y + sy / safe, 0.0)
-    terms = [
-        n,
-        has.astype(float),
-        sxx - sx * sx / safe,
-        syy - sy * sy / safe,
-        sxy - sx * sy / safe,
-        ux,
-        uy,
-        ux * ux,
-        uy * uy,
-        ux * uy,
-        n * ux,
-        n * uy,
-        n * ux * ux,
-        n * uy * uy,
-        n * ux * uy,
-    ]
-    return np.stack([term.sum(axis=0) for term in terms])
-
-
-def _masked_sums(
-    prep: _Prepared, rows: IntArray, cols: IntArray, x_window: slice, y_window: slice
-) -> FloatArray:
+def _masked_sums(prep: _Prepared, rows: IntArray, cols: IntArray, lag: int) -> FloatArray:
     """Per-pair totals (15 × pairs) for pairs whose complete cases differ from a metric's own.
 
-    Works in unit blocks so the per-unit moment tensors stay within a fixed memory bound.
+    One compiled walk over each pair's cells (`kernels.moment_totals_by_pair`): per unit, n
+    and the sums over its complete cells, reduced to the totals on the way.
     """
-    n_units = prep.values.shape[1]
-    width = 6 * np.unique(rows).size * np.unique(cols).size
-    block = max(1, _CHUNK_ELEMENTS // width)
-    totals = np.zeros((15, rows.size))
-    for start in range(0, n_units, block):
-        units = slice(start, min(start + block, n_units))
-        moments = _unit_moments(prep, rows, cols, (x_window, y_window), units)
-        mean_x = prep.unit_means[rows][:, units].T
-        mean_y = prep.unit_means[cols][:, units].T
-        totals += _reduce_units(moments, mean_x, mean_y)
-    return totals
+    x_window, _ = _windows(prep.values.shape[2], lag)
+    with PARALLEL:
+        return moment_totals_by_pair(
+            prep.centred,
+            prep.valid,
+            prep.unit_means,
+            (rows.astype(np.intp), cols.astype(np.intp)),
+            (x_window.start, x_window.stop, lag),
+        )
 
 
 def _pair_counts(
@@ -180,14 +115,11 @@ def _lag_sums(
     cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int, complete: BoolArray
 ) -> FloatArray:
     """Per-pair totals (15 × pairs) at one lag: fast path for complete pairs, masked for others."""
-    x_window, y_window = _windows(cache.prep.values.shape[2], lag)
     totals = np.zeros((15, rows.size))
     if complete.any():
         totals[:, complete] = _complete_sums(cache, rows[complete], cols[complete], lag)
     if not complete.all():
-        totals[:, ~complete] = _masked_sums(
-            cache.prep, rows[~complete], cols[~complete], x_window, y_window
-        )
+        totals[:, ~complete] = _masked_sums(cache.prep, rows[~complete], cols[~complete], lag)
     return totals
 
 

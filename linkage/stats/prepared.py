@@ -54,7 +54,10 @@ def _prepare(panels: npt.ArrayLike) -> _Prepared:
 def _rank_cache(values: FloatArray) -> _RankCache:
     """Sort a metric's units × periods cells once (NaN last) and label runs of tied values."""
     flat = values.ravel()
-    order = np.argsort(flat)
+    present = np.isfinite(flat)
+    finite = np.flatnonzero(present)
+    # Sorting only the present values is faster than letting argsort place the NaNs.
+    order = np.concatenate([finite[np.argsort(flat[finite])], np.flatnonzero(~present)])
     ordered = flat[order]
     groups = np.cumsum(np.concatenate([[False], ordered[1:] != ordered[:-1]]))
     period = (order % values.shape[1]).astype(np.min_scalar_type(-values.shape[1]))
@@ -107,7 +110,7 @@ class _WindowCache:
         self.centred_cells = self.cells.reshape(metrics.size, -1)
         self.caches = {int(metric): _rank_cache(prep.values[metric]) for metric in metrics}
         self.matrices: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
-        self.window_orders: dict[tuple[int, int, int], Any] = {}  # complete_ranks' memo
+        self.window_orders: dict[str, Any] = {}  # complete_ranks' memo: present cells sorted
 
     def unit_sums(self, window: slice) -> dict[str, FloatArray]:
         """Per metric and unit over present cells in the window (metrics × units arrays).

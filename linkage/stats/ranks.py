@@ -35,7 +35,7 @@ def _lag_spearman(
         rho[shared] = _shared_rank_correlations(cache, rows[shared], cols[shared], lag)
     own = ~shared & (n_pairs >= 3)
     if own.any():
-        rho[own] = _complete_case_spearman(cache, rows[own], cols[own], lag)
+        rho[own] = _complete_case_spearman(cache, rows[own], cols[own], lag, n_pairs[own])
     return rho
 
 

@@ -3,8 +3,9 @@
 Per metric, one GROUP BY over (answering unit, period) returns each cell's sufficient
 statistics; numpy adds them up the org tree, the vectorised scoring functions score every
 cell at once, suppression hides small employee groups (and siblings that would reveal them),
-and one upsert writes what changed. `cells` computes, `store` writes, `recompute` runs both
-by scope, `groups` scores ad-hoc groups (a subtree, periods, a segment).
+and one upsert writes what changed. `cells` computes (`grids` adds whole grids'
+straight-lining counts), `store` writes, `recompute` runs both by scope, `groups` scores
+ad-hoc groups (a subtree, periods, a segment).
 """
 
 from .cells import (

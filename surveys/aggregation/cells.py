@@ -5,7 +5,8 @@ Substr(path, 1, depth·9) per depth: the answers are scanned once instead of onc
 (a third of the I/O on company → region → store), and the roll-up adds sufficient statistics
 (counts, sums, sums of squares), which are additive — so a region's or the company's score
 still comes from its descendants' raw answers, never from an average of averages. The same
-query runs unchanged on SQLite and PostgreSQL.
+query runs unchanged on SQLite and PostgreSQL. Metrics with rows in a grid also carry the
+whole grid's straight-lining counts (`grids`), rolled up the same way.
 """
 
 import dataclasses
@@ -20,8 +21,6 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
-    Max,
-    Min,
     Q,
     QuerySet,
     Subquery,
@@ -36,10 +35,10 @@ from ..models import (
     MetricValue,
     OrgUnit,
     Question,
-    Response,
     Survey,
 )
 from ..scoring.flags import plausibility_flags_for_metric
+from .grids import Grid, GridScope, grid_counts, grid_statistics, load_grids
 
 A = Metric.Aggregation
 # Statistic columns per aggregation, in query order; a respondents column is appended.
@@ -69,7 +68,7 @@ class MetricFeed:
     question_ids: list[int]
     threshold: int  # strictest anonymity threshold among the feeding surveys (0 = none)
     several_per_survey: bool  # some survey has more than one question for this metric
-    grid_question_ids: list[int] = field(default_factory=list)  # items shown as a grid
+    grids: tuple[Grid, ...] = ()  # whole grids some of the metric's questions are rows of
     # Fed by an employee or anonymous survey: only released answers count, and cells once
     # stored keep their visibility (`compute_cells`, `services.releases`).
     confidential: bool = False
@@ -127,9 +126,13 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
         feeding[key].append((question_id, survey_id, threshold, grid))
         if secret:
             confidential_keys.add(key)
+    grids = load_grids(
+        {(survey_id, grid) for rows in feeding.values() for _, survey_id, _, grid in rows}
+    )
     feeds = []
     for metric in metrics:
         questions = feeding[metric.key]
+        grid_keys = sorted({(survey_id, grid) for _, survey_id, _, grid in questions if grid})
         survey_ids = [survey_id for _, survey_id, _, _ in questions]
         feeds.append(
             MetricFeed(
@@ -137,7 +140,7 @@ def metric_feeds(metric_keys: Iterable[str] | None = None) -> list[MetricFeed]:
                 question_ids=[question_id for question_id, _, _, _ in questions],
                 threshold=max((threshold for _, _, threshold, _ in questions), default=0),
                 several_per_survey=len(survey_ids) != len(set(survey_ids)),
-                grid_question_ids=[question_id for question_id, _, _, grid in questions if grid],
+                grids=tuple(grids[key] for key in grid_keys if key in grids),
                 confidential=metric.key in confidential_keys,
             )
         )
@@ -277,7 +280,9 @@ class Leaves:
     unit_ids: np.ndarray  # int64
     periods: np.ndarray  # period labels (object array)
     statistics: np.ndarray  # rows × (STATISTICS[aggregation] + respondents), float64
-    straight_liners: np.ndarray  # respondents who straight-lined a grid of the metric
+    # The metric's grids' statistics (`Grid`, `count_label`): rows × labels, additive too.
+    grid_labels: tuple[str, ...] = ()
+    grid_counts: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
     def __len__(self) -> int:
         return len(self.unit_ids)
@@ -294,6 +299,8 @@ def leaf_statistics(
     `response_ids` when given (a batch of new responses), and without the responses still
     waiting in the change log when `exclude_pending` (they are added by their own pass:
     one statement, one snapshot, so every response is counted by exactly one of the two)."""
+    periods = None if periods is None else list(periods)
+    response_ids = None if response_ids is None else list(response_ids)
     answers = answers_of(feed, periods)
     if response_ids is not None:
         answers = answers.filter(response_id__in=list(response_ids))
@@ -308,10 +315,7 @@ def leaf_statistics(
     columns += len(MULTI_ITEM_STATISTICS) if feed.multi_item else 0
     if not rows:
         return Leaves(
-            np.empty(0, dtype=np.int64),
-            np.empty(0, dtype=object),
-            np.empty((0, columns)),
-            np.empty(0),
+            np.empty(0, dtype=np.int64), np.empty(0, dtype=object), np.empty((0, columns))
         )
     unit_ids, labels, *values = zip(*rows, strict=True)
     statistics = np.array(values, dtype=np.float64).T
@@ -327,11 +331,18 @@ def leaf_statistics(
         unit_ids=np.array(unit_ids, dtype=np.int64),
         periods=np.array(labels, dtype=object),
         statistics=statistics,
-        straight_liners=np.zeros(len(rows)),
     )
-    if feed.grid_question_ids:
-        _count_straight_liners(feed, leaves, periods, response_ids, exclude_pending)
-    return leaves
+    if not feed.grids:
+        return leaves
+    scope = GridScope(
+        confidential=feed.confidential,
+        periods=periods,
+        response_ids=response_ids,
+        pending=pending_responses() if exclude_pending else None,
+    )
+    cells = list(zip(leaves.unit_ids.tolist(), leaves.periods.tolist(), strict=True))
+    labels, counts = grid_statistics(feed.grids, cells, scope)
+    return dataclasses.replace(leaves, grid_labels=labels, grid_counts=counts)
 
 
 def pending_responses() -> QuerySet:
@@ -366,9 +377,12 @@ def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Ce
     period_labels, period_index = np.unique(leaves.periods, return_inverse=True)
     width = len(period_labels)
     units = tree.position(leaves.unit_ids)
-    added = np.column_stack([leaves.statistics, leaves.straight_liners])
+    columns = leaves.statistics.shape[1]
+    added = leaves.statistics
+    if feed.grids:
+        added = np.column_stack([added, _grid_columns(leaves)])
     cell_keys, rolled = roll_up(tree, units, period_index, added, width)
-    totals, lined = rolled[:, :-1], rolled[:, -1]
+    totals, grid_totals = rolled[:, :columns], rolled[:, columns:]
     parent = _parent_cells(tree, cell_keys, width)
     scored = score_statistics(feed.metric, totals)
     published = {}
@@ -377,8 +391,9 @@ def cells_from_leaves(feed: MetricFeed, leaves: Leaves, *, tree: UnitTree) -> Ce
     suppressed = suppression_mask(totals[:, -1], parent, feed.threshold, **published)
     for array in (scored.values, scored.ci_low, scored.ci_high, *scored.extra.values()):
         array[suppressed] = np.nan
-    if feed.grid_question_ids:
-        for index in np.flatnonzero(scoring.straight_lining_cells(lined, totals[:, -1])):
+    if feed.grids:
+        grids = grid_counts(feed.grids, leaves.grid_labels, grid_totals)
+        for index in np.flatnonzero(scoring.straight_lining_flags(grids)):
             scored.flags[index].append("straight_lining")
     return Cells(
         unit_ids=tree.ids[cell_keys // width],
@@ -437,46 +452,10 @@ def _respondent_score(feed: MetricFeed) -> Any:
     return Count("id", filter=Q(number__gte=box_min(feed.metric)))
 
 
-def _count_straight_liners(
-    feed: MetricFeed,
-    leaves: Leaves,
-    periods: Iterable[str] | None,
-    response_ids: Iterable[int] | None,
-    exclude_pending: bool,
-) -> None:
-    """Fill `leaves.straight_liners`: respondents per answering unit × period who gave one
-    answer to every grid item of the metric they answered.
-
-    SQL finds them (GROUP BY response and grid with COUNT, MIN and MAX, kept when the count
-    reaches STRAIGHT_LINING_MIN_ITEMS and MIN = MAX), then counts them per answering unit ×
-    period; the counts are additive and rolled up like every other statistic.
-    """
-    grid_answers = Answer.objects.filter(
-        question_id__in=feed.grid_question_ids, number__isnull=False
-    )
-    if feed.confidential:
-        grid_answers = grid_answers.filter(release__isnull=False)
-    if periods is not None:
-        grid_answers = grid_answers.filter(response__period__in=list(periods))
-    if response_ids is not None:
-        grid_answers = grid_answers.filter(response_id__in=list(response_ids))
-    if exclude_pending:
-        grid_answers = grid_answers.exclude(response_id__in=Subquery(pending_responses()))
-    grids = (
-        grid_answers.values("response_id", "question__grid")
-        .annotate(items=Count("id"), low=Min("number"), high=Max("number"))
-        .filter(items__gte=scoring.STRAIGHT_LINING_MIN_ITEMS, low=F("high"))
-        .values("response_id")
-    )
-    responses = Response.objects.filter(pk__in=Subquery(grids))
-    position = {
-        (int(unit_id), label): index
-        for index, (unit_id, label) in enumerate(zip(leaves.unit_ids, leaves.periods, strict=True))
-    }
-    for unit_id, label, count in (
-        responses.values_list("unit_id", "period").annotate(n=Count("id")).order_by()
-    ):
-        leaves.straight_liners[position[(unit_id, label)]] = count
+def _grid_columns(leaves: Leaves) -> np.ndarray:
+    if leaves.grid_counts.shape == (len(leaves), len(leaves.grid_labels)):
+        return leaves.grid_counts
+    return np.zeros((len(leaves), len(leaves.grid_labels)))
 
 
 def _published_visibility(

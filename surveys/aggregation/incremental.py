@@ -33,12 +33,13 @@ from .store import WRITE_BATCH, write_cells
 
 
 def _rows_of(feed: MetricFeed, leaves: Leaves) -> list[CellStatistics]:
+    grid_columns = leaves.grid_counts.tolist() if leaves.grid_labels else [[]] * len(leaves)
     rows = []
-    for unit_id, period, values, lined in zip(
+    for unit_id, period, values, grid_values in zip(
         leaves.unit_ids.tolist(),
         leaves.periods.tolist(),
         leaves.statistics.tolist(),
-        leaves.straight_liners.tolist(),
+        grid_columns,
         strict=True,
     ):
         rows.append(
@@ -48,7 +49,11 @@ def _rows_of(feed: MetricFeed, leaves: Leaves) -> list[CellStatistics]:
                 period=period,
                 sums=values[:-1],
                 respondents=values[-1],
-                straight_liners=lined,
+                grid_counts={
+                    label: count
+                    for label, count in zip(leaves.grid_labels, grid_values, strict=True)
+                    if count
+                },
             )
         )
     return rows
@@ -63,23 +68,42 @@ def store_leaves(feed: MetricFeed, leaves: Leaves, *, periods: list[str] | None)
     CellStatistics.objects.bulk_create(_rows_of(feed, leaves), batch_size=WRITE_BATCH)
 
 
+def _labelled(mappings: list[dict[str, float]]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Labelled count mappings as (sorted labels, rows × labels)."""
+    labels = tuple(sorted({label for mapping in mappings for label in mapping}))
+    at = {label: column for column, label in enumerate(labels)}
+    counts = np.zeros((len(mappings), len(labels)))
+    for row, mapping in enumerate(mappings):
+        for label, count in mapping.items():
+            counts[row, at[label]] = count
+    return labels, counts
+
+
 def stored_leaves(feed: MetricFeed, period: str, columns: int) -> Leaves:
     """The stored statistics of one metric × period, as leaves of `columns` statistics."""
     rows = list(
         CellStatistics.objects.filter(metric=feed.metric, period=period)
         .order_by("unit_id")
-        .values_list("unit_id", "sums", "respondents", "straight_liners")
+        .values_list("unit_id", "sums", "respondents", "grid_counts")
     )
     statistics = np.zeros((len(rows), columns))
     for index, (_, sums, respondents, _) in enumerate(rows):
         statistics[index, : len(sums)] = sums
         statistics[index, -1] = respondents
+    grid_labels, grid_counts = _labelled([row[3] for row in rows])
     return Leaves(
         unit_ids=np.array([row[0] for row in rows], dtype=np.int64),
         periods=np.full(len(rows), period, dtype=object),
         statistics=statistics,
-        straight_liners=np.array([row[3] for row in rows], dtype=np.float64),
+        grid_labels=grid_labels,
+        grid_counts=grid_counts,
     )
+
+
+def _grid_mappings(leaves: Leaves) -> list[dict[str, float]]:
+    if not leaves.grid_labels:
+        return [{}] * len(leaves)
+    return [dict(zip(leaves.grid_labels, row, strict=True)) for row in leaves.grid_counts.tolist()]
 
 
 def add_leaves(stored: Leaves, delta: Leaves, period: str) -> tuple[Leaves, np.ndarray]:
@@ -88,14 +112,16 @@ def add_leaves(stored: Leaves, delta: Leaves, period: str) -> tuple[Leaves, np.n
         np.concatenate([stored.unit_ids, delta.unit_ids]), return_inverse=True
     )
     statistics = np.zeros((len(unit_ids), stored.statistics.shape[1]))
-    lined = np.zeros(len(unit_ids))
     np.add.at(statistics, inverse, np.concatenate([stored.statistics, delta.statistics]))
-    np.add.at(lined, inverse, np.concatenate([stored.straight_liners, delta.straight_liners]))
+    grid_labels, grid_rows = _labelled(_grid_mappings(stored) + _grid_mappings(delta))
+    grid_counts = np.zeros((len(unit_ids), len(grid_labels)))
+    np.add.at(grid_counts, inverse, grid_rows)
     summed = Leaves(
         unit_ids=unit_ids,
         periods=np.full(len(unit_ids), period, dtype=object),
         statistics=statistics,
-        straight_liners=lined,
+        grid_labels=grid_labels,
+        grid_counts=grid_counts,
     )
     return summed, np.unique(inverse[len(stored) :])
 
@@ -105,7 +131,8 @@ def _select(leaves: Leaves, positions: np.ndarray) -> Leaves:
         unit_ids=leaves.unit_ids[positions],
         periods=leaves.periods[positions],
         statistics=leaves.statistics[positions],
-        straight_liners=leaves.straight_liners[positions],
+        grid_labels=leaves.grid_labels,
+        grid_counts=leaves.grid_counts[positions],
     )
 
 
@@ -129,7 +156,7 @@ def apply_new_responses(
         _rows_of(feed, _select(summed, touched)),
         update_conflicts=True,
         unique_fields=["metric", "period", "unit"],
-        update_fields=["sums", "respondents", "straight_liners"],
+        update_fields=["sums", "respondents", "grid_counts"],
     )
     cells = cells_from_leaves(feed, summed, tree=tree)
     return write_cells(feed, cells, periods=[period])

@@ -35,11 +35,14 @@ from .flags import (
     CEILING_MIN_N,
     CEILING_SHARE,
     STRAIGHT_LINING_MIN_ITEMS,
+    STRAIGHT_LINING_MIN_RESPONDENTS,
     STRAIGHT_LINING_SHARE,
+    GridCounts,
     plausibility_flags,
     plausibility_flags_cells,
     straight_lining,
     straight_lining_cells,
+    straight_lining_flags,
 )
 from .means import (
     MeanArrays,
@@ -82,8 +85,10 @@ __all__ = [
     "NPS_DETRACTOR_MAX",
     "NPS_PROMOTER_MIN",
     "STRAIGHT_LINING_MIN_ITEMS",
+    "STRAIGHT_LINING_MIN_RESPONDENTS",
     "STRAIGHT_LINING_SHARE",
     "Comparison",
+    "GridCounts",
     "Distribution",
     "MeanArrays",
     "MeanResult",
@@ -112,6 +117,7 @@ __all__ = [
     "proportion_arrays",
     "straight_lining",
     "straight_lining_cells",
+    "straight_lining_flags",
     "top_box",
     "top_box_arrays",
 ]

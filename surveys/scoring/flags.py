@@ -15,7 +15,14 @@ from .proportions import _wilson
 CEILING_SHARE = 95.0  # top-box share (percent) that is suspicious on a large sample ...
 CEILING_MIN_N = 100  # ... of at least this many answers
 STRAIGHT_LINING_MIN_ITEMS = 3
-STRAIGHT_LINING_SHARE = 0.25  # share of a cell's respondents that flags the cell
+STRAIGHT_LINING_SHARE = 0.25  # the former share rule (`straight_lining_cells`), kept for reference
+# Fewer respondents who answered a whole grid than this: the grid is not judged (a handful of
+# people says little about a listening channel, and the binomial test has almost no power).
+STRAIGHT_LINING_MIN_RESPONDENTS = 10
+# Largest share of an item's answers one value is assumed to take in an honest population
+# (the same 95 % as the ceiling rule): without it a grid of identical respondents would look
+# "explained" by independence (every item answered with one value gives π = 1).
+STRAIGHT_LINING_MAX_ITEM_SHARE = CEILING_SHARE / 100.0
 
 
 @overload
@@ -235,6 +242,7 @@ def straight_lining_excess(
     respondents: npt.ArrayLike,
     *,
     alpha: float = STRAIGHT_LINING_ALPHA,
+    max_item_share: float = 1.0,
 ) -> StraightLiningTest:
     """One-sided binomial test of more straight-liners than independent answers predict.
 
@@ -244,13 +252,19 @@ def straight_lining_excess(
     answers to different items were independent, a respondent straight-lines with probability
     π = Σ_v Π_items p_item(v); the cell is flagged when P(X ≥ k | Binomial(R, π)) < ``alpha``.
     Honest grids with skewed answers (most people content) then pass even with a quarter of
-    straight-liners. Real items correlate (halo), so this flags only a clear excess; a grid
-    where every item got one single value has π = 1 and is never flagged here (the ceiling
-    flag covers unanimous top answers).
+    straight-liners. Real items correlate (halo), so this flags only a clear excess.
+
+    The item shares are estimated from the same respondents, so straight-liners raise π
+    themselves and the plug-in test is conservative; at the extreme, a grid where every item
+    got one single value has π = 1 and could never be flagged. ``max_item_share`` caps each
+    p_item(v) (π = Σ_v Π_items min(p_item(v), cap)): the assumption that in an honest
+    population no value takes more than that share of an item's answers
+    (`STRAIGHT_LINING_MAX_ITEM_SHARE`, 95 %, the ceiling rule's). With the cap, 30 or more
+    respondents giving one identical answer to a 3-item grid are flagged (0.857³⁰ < 0.01).
     """
     counts = np.asarray(item_counts, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shares = counts / counts.sum(axis=-1, keepdims=True)
+        shares = np.minimum(counts / counts.sum(axis=-1, keepdims=True), max_item_share)
         expected = np.prod(shares, axis=-2).sum(axis=-1)
         lined = np.asarray(straight_liners, dtype=np.float64)
         total = np.asarray(respondents, dtype=np.float64)
@@ -259,3 +273,42 @@ def straight_lining_excess(
     p_value = np.where((total > 0) & np.isfinite(expected), p_value, np.nan)
     flagged = np.nan_to_num(p_value, nan=1.0) < alpha
     return StraightLiningTest(expected, observed, p_value, flagged)
+
+
+@dataclass(frozen=True)
+class GridCounts:
+    """One grid's additive statistics per cell: respondents who answered every item, the
+    straight-liners among them, and their answers per item × value (cells × items × values)."""
+
+    respondents: FloatArray
+    straight_liners: FloatArray
+    item_counts: FloatArray
+
+
+def straight_lining_flags(
+    grids: list[GridCounts],
+    *,
+    alpha: float = STRAIGHT_LINING_ALPHA,
+    min_respondents: int = STRAIGHT_LINING_MIN_RESPONDENTS,
+    max_item_share: float = STRAIGHT_LINING_MAX_ITEM_SHARE,
+) -> BoolArray:
+    """Cells flagged for straight-lining in any of the grids that feed a metric.
+
+    Each grid is judged as a whole, per respondent (`straight_lining_excess`), in cells with
+    at least ``min_respondents`` who answered all of it; several grids share ``alpha``
+    (Bonferroni: each is tested at alpha / number of grids), so a metric fed by two grids is
+    not flagged twice as often by chance.
+    """
+    if not grids:
+        return np.zeros(0, dtype=bool)
+    flagged = np.zeros(len(grids[0].respondents), dtype=bool)
+    for grid in grids:
+        test = straight_lining_excess(
+            grid.item_counts,
+            grid.straight_liners,
+            grid.respondents,
+            alpha=alpha / len(grids),
+            max_item_share=max_item_share,
+        )
+        flagged |= test.flagged & (np.asarray(grid.respondents) >= min_respondents)
+    return flagged

@@ -114,3 +114,58 @@ def test_outcome_retry_with_key_imports_once(revenue, owner):
         assert response.status_code == 201
 
     assert OutcomeImport.objects.count() == 1
+
+
+@pytest.fixture
+def retention(org_tree):
+    return MetricFactory(
+        key="outcome.retention_rate", source=Metric.Source.OUTCOME, aggregation="rate"
+    )
+
+
+def retention_row(unit: str, value: float, denominator) -> dict:
+    row = {"unit": unit, "period": "2026-01", "metric": "outcome.retention_rate", "value": value}
+    return {**row, "denominator": denominator}
+
+
+def test_outcome_rows_with_denominators_weight_the_roll_up(retention, owner):
+    rows = [retention_row("n1", 80, 1000), retention_row("n2", 70, 3000)]
+
+    response = client_for(owner).post(URL, {"rows": rows}, format="json")
+
+    assert response.status_code == 201, response.content
+    north = MetricValue.objects.get(unit__code="north")
+    # (80·1000 + 70·3000) / 4000 by hand, not the unit mean 75
+    assert north.value == pytest.approx(72.5, rel=1e-12)
+    assert north.details["denominator"] == 4000
+
+
+def test_outcome_csv_text_with_a_denominator_column(retention, owner):
+    text = "unit_code,period,metric_key,value,denominator\n"
+    text += "n1,2026-01,outcome.retention_rate,80,1000\nn2,2026-01,outcome.retention_rate,70,3000\n"
+
+    response = client_for(owner).post(URL, text, content_type="text/csv")
+
+    assert response.status_code == 201, response.content
+    assert MetricValue.objects.get(unit__code="north").value == pytest.approx(72.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("denominator", [0, -3, "many"])
+def test_outcome_row_with_a_bad_denominator_is_400_with_field_errors(retention, owner, denominator):
+    rows = [retention_row("n1", 80, 1000), retention_row("n2", 70, denominator)]
+
+    response = client_for(owner).post(URL, {"rows": rows}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["rows.1.denominator"]
+    assert not MetricValue.objects.exists()
+
+
+def test_outcome_rows_mixing_denominators_are_refused_by_item(retention, owner):
+    rows = [retention_row("n1", 80, 1000), retention_row("n2", 70, None)]
+
+    response = client_for(owner).post(URL, {"rows": rows}, format="json")
+
+    assert response.status_code == 400
+    assert "denominator is missing" in response.json()["error"]["items"]["1"]["row"][0]
+    assert not MetricValue.objects.exists()

@@ -213,3 +213,95 @@ def test_import_outcomes_does_not_roll_up_over_computed_values(metrics, org_tree
     MetricValueFactory(metric=metrics["revenue"], unit=org_tree["north"], value=1, period="2026-01")
     import_outcome_file(lines=[HEADER, *GOOD_LINES[:4]])
     assert stored("outcome.revenue")["north"] == 1
+
+
+# ------------------------------------------------------------------ rates with a denominator
+
+DENOMINATOR_HEADER = f"{HEADER},denominator"
+RETENTION_LINES = [  # retention (%) and the customers it is taken over
+    "n1,2026-01,outcome.retention_rate,80,1000",
+    "n2,2026-01,outcome.retention_rate,70,3000",
+    "s1,2026-01,outcome.retention_rate,60,500",
+    "s2,2026-01,outcome.retention_rate,90,500",
+]
+
+
+@pytest.fixture
+def rate(metrics):
+    Metric.objects.filter(key="outcome.retention_rate").update(aggregation=Metric.Aggregation.RATE)
+    return metrics
+
+
+def denominators(key: str) -> dict[str, float | None]:
+    values = MetricValue.objects.filter(metric__key=key, period="2026-01")
+    return {value.unit.code: value.details.get("denominator") for value in values}
+
+
+def test_import_outcomes_weights_rates_by_their_denominator(rate):
+    record = import_outcome_file(lines=[DENOMINATOR_HEADER, *RETENTION_LINES])
+    assert (record.status, record.lines_written) == ("applied", 4)
+    retention = stored("outcome.retention_rate")
+    # By hand: north (80·1000 + 70·3000) / 4000 = 72.5; south (60·500 + 90·500) / 1000 = 75;
+    # company 365,000 / 5,000 = 73.0 — not the region mean 73.75, nor the store mean 75.
+    assert retention["north"] == pytest.approx(72.5, rel=1e-12)
+    assert retention["south"] == pytest.approx(75.0, rel=1e-12)
+    assert retention["acme"] == pytest.approx(73.0, rel=1e-12)
+    assert denominators("outcome.retention_rate") == {
+        **{"n1": 1000, "n2": 3000, "s1": 500, "s2": 500},
+        **{"north": 4000, "south": 1000, "acme": 5000},
+    }
+    acme = MetricValue.objects.get(metric__key="outcome.retention_rate", unit__code="acme")
+    assert acme.n == 4 and acme.details["rolled_up_from"] == 2
+
+
+def test_import_outcomes_without_denominator_keeps_unit_weighting(rate):
+    lines = [line.rsplit(",", 1)[0] for line in RETENTION_LINES]
+    import_outcome_file(lines=[HEADER, *lines])
+    assert stored("outcome.retention_rate")["acme"] == pytest.approx(75.0)  # mean of 4 stores
+    assert set(denominators("outcome.retention_rate").values()) == {None}
+
+
+def test_import_outcomes_denominator_column_may_be_left_empty_for_a_whole_metric(rate):
+    lines = [*RETENTION_LINES, "n1,2026-01,outcome.revenue,100,", "n2,2026-01,outcome.revenue,5,"]
+    record = import_outcome_file(lines=[DENOMINATOR_HEADER, *lines])
+    assert record.status == "applied" and stored("outcome.revenue")["north"] == 105
+
+
+def test_import_outcomes_reimport_with_new_denominators_updates_roll_ups(rate):
+    import_outcome_file(lines=[DENOMINATOR_HEADER, *RETENTION_LINES])
+    changed = [*RETENTION_LINES[:3], "s2,2026-01,outcome.retention_rate,90,1500"]
+    import_outcome_file(lines=[DENOMINATOR_HEADER, *changed])
+    # south (60·500 + 90·1500) / 2000 = 82.5; company (290,000 + 165,000) / 6,000
+    assert stored("outcome.retention_rate")["south"] == pytest.approx(82.5, rel=1e-12)
+    assert stored("outcome.retention_rate")["acme"] == pytest.approx(455_000 / 6_000, rel=1e-12)
+    again = import_outcome_file(lines=[DENOMINATOR_HEADER, *changed])
+    assert again.status == "applied"
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("n1,2026-02,outcome.retention_rate,80,0", "denominator '0' must be greater than 0"),
+        ("n1,2026-02,outcome.retention_rate,80,-12", "denominator '-12' must be greater than 0"),
+        ("n1,2026-02,outcome.retention_rate,80,many", "denominator 'many' is not a number"),
+        ("n1,2026-02,outcome.retention_rate,80,inf", "denominator 'inf' is not a finite number"),
+        ("n1,2026-02,outcome.retention_rate,80,nan", "denominator 'nan' is not a finite number"),
+        ("n1,2026-02,outcome.retention_rate,80,", "denominator is missing; line 2 gives one"),
+        ("n1,2026-02,outcome.revenue,80,10", "is a sum, which takes no denominator"),
+        ("n1,2026-02,outcome.retention_rate,80", "missing columns"),
+    ],
+)
+def test_import_outcomes_refuses_a_bad_denominator_by_its_line(rate, bad_line, message):
+    lines = [DENOMINATOR_HEADER, *RETENTION_LINES, bad_line]
+    record = import_outcome_file(lines=lines)
+    assert record.status == "refused" and not MetricValue.objects.exists()  # all or nothing
+    assert [error["line"] for error in record.errors] == [6]
+    assert message in record.errors[0]["message"]
+
+
+def test_import_outcomes_command_reads_the_denominator_column(rate, tmp_path):
+    path = tmp_path / "retention.csv"
+    path.write_text("\n".join([DENOMINATOR_HEADER, *RETENTION_LINES]) + "\n")
+    call_command("import_outcomes", str(path), stdout=StringIO(), stderr=StringIO())
+    assert stored("outcome.retention_rate")["acme"] == pytest.approx(73.0, rel=1e-12)
+    assert "denominator" in Command().help

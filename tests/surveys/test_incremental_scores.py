@@ -1,6 +1,7 @@
 """Incremental scores: batches of new responses added to the per-cell statistics give
 exactly the stored values a full recompute from raw answers gives (property, hypothesis),
-over any org tree, any thresholds, any mix of NPS, top-box, mean, sum, rate and a grid."""
+over any org tree, any thresholds, any mix of NPS, top-box, mean, sum, rate and a grid whose
+rows feed two metrics (its straight-lining statistics included)."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -70,8 +71,9 @@ def build_survey(threshold: int):
     goal = add(survey=survey, code="goal", type=Question.Type.SINGLE, metric_key="cpi.goal_reached")
     ChoiceFactory(question=goal, value="yes", label="Yes", score=1)
     ChoiceFactory(question=goal, value="no", label="No", score=0)
-    for code in ("grid_a", "grid_b", "grid_c"):
-        add(survey=survey, code=code, type=Question.Type.LIKERT, metric_key="team.grid", grid="g")
+    # One grid whose rows feed two metrics: straight-lining is judged on the whole grid.
+    for code, key in (("grid_a", "team.grid"), ("grid_b", "team.grid"), ("grid_c", "team.voice")):
+        add(survey=survey, code=code, type=Question.Type.LIKERT, metric_key=key, grid="g")
     for code in ("csat", "ces", "minutes", "goal", "grid_c"):
         Question.objects.filter(survey=survey, code=code).update(required=False)
     ensure_metrics_for_questions()
@@ -94,6 +96,14 @@ def stored() -> dict:
     return {row[:3]: row[3:] for row in rows}
 
 
+def statistics() -> dict:
+    """The per-cell statistics, the whole grid's straight-lining counts among them."""
+    rows = CellStatistics.objects.values_list(
+        "metric__key", "unit_id", "period", "sums", "respondents", "grid_counts"
+    )
+    return {row[:3]: row[3:] for row in rows}
+
+
 def run_history(parent_of, threshold, history) -> None:
     units = build_tree(parent_of)
     survey = build_survey(threshold)
@@ -112,9 +122,10 @@ def run_history(parent_of, threshold, history) -> None:
         for period in sorted(periods):  # the worker's pass over the batch
             apply_dirty_cell(survey_id=survey.pk, period=period)
     assert not DirtyScoreCell.objects.exists()
-    incremental = stored()
+    incremental, kept = stored(), statistics()
     assert recompute_cells() == 0  # a full recompute from raw answers changes nothing
     assert stored() == incremental
+    assert statistics() == kept  # and rebuilds the same per-cell statistics
 
 
 @settings(

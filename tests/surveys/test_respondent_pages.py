@@ -298,3 +298,19 @@ def test_respondent_page_groups_grid_questions_under_their_competency(client, st
     assert 'id="question-purposeful_leadership_3"' in html[first_item:section_end]
     assert 'id="question-customer_understanding_1"' not in html[first_item:section_end]
     assert html.count('class="question-grid"') == 4
+
+
+def test_respondent_page_reuses_its_blank_questions_until_a_question_changes(client, survey, store):
+    # The question block of an unanswered form is rendered once per definition and language;
+    # an edit starts a new definition, so the next visitor sees the new text at once.
+    first = client.get(public_url(survey, store)).content.decode()
+    again = client.get(public_url(survey, store)).content.decode()
+    assert fieldset_of(first, "csat") == fieldset_of(again, "csat")
+    assert "How satisfied were you?" in fieldset_of(again, "csat")
+    question = survey.questions.get(code="csat")
+    question.text = "Overall, how satisfied were you today?"
+    question.save()
+    edited = client.get(public_url(survey, store)).content.decode()
+    assert "Overall, how satisfied were you today?" in fieldset_of(edited, "csat")
+    answered = client.post(public_url(survey, store), {"q_csat": "4"}).content.decode()
+    assert 'value="4" checked' in fieldset_of(answered, "csat")  # a bound form is never reused

@@ -12,11 +12,14 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from surveys.scoring.flags import (
+    STRAIGHT_LINING_ALPHA,
+    GridCounts,
     best_side_counts,
     plausibility_flags_for_metric,
     straight_lining,
     straight_lining_cells,
     straight_lining_excess,
+    straight_lining_flags,
     too_good_to_be_true,
 )
 
@@ -128,3 +131,50 @@ def test_old_share_rule_flags_the_honest_grid_the_new_test_clears():
     assert (
         straight_lining_cells(lined, 100) and not straight_lining_excess(counts, lined, 100).flagged
     )
+
+
+def test_capped_item_shares_flag_a_grid_of_identical_respondents():
+    counts = np.array([[0, 0, 0, 100, 0]] * 3)  # 100 respondents, all 4-4-4
+    assert not straight_lining_excess(counts, 100, 100).flagged  # π = 1 without the cap
+    capped = straight_lining_excess(counts, 100, 100, max_item_share=0.95)
+    oracle = stats.binomtest(100, 100, 0.95**3, alternative="greater")
+    assert capped.expected_share == pytest.approx(0.95**3, rel=1e-12)
+    assert capped.p_value == pytest.approx(oracle.pvalue, rel=1e-9) and capped.flagged
+    assert not straight_lining_excess(counts * 29 // 100, 29, 29, max_item_share=0.95).flagged
+    assert straight_lining_excess(counts * 30 // 100, 30, 30, max_item_share=0.95).flagged
+
+
+def test_straight_lining_flags_need_enough_respondents_and_share_alpha_across_grids():
+    counts = np.array([[[0, 0, 0, 9, 0]] * 3])
+    assert not straight_lining_flags([GridCounts(np.array([9.0]), np.array([9.0]), counts)])
+    # 14 of 30 against π = 0.25: p = 0.0082 clears alpha = 0.01 alone, not alpha / 2 when
+    # the metric has two grids (Bonferroni)
+    share = np.array([[[0, 0, 0, 15, 15]] * 3])  # π = 0.5³ + 0.5³ = 0.25
+    p = stats.binomtest(14, 30, 0.25, alternative="greater").pvalue
+    assert STRAIGHT_LINING_ALPHA / 2 < p < STRAIGHT_LINING_ALPHA
+    one = GridCounts(np.array([30.0]), np.array([14.0]), share)
+    quiet = GridCounts(np.array([30.0]), np.array([0.0]), share)
+    assert straight_lining_flags([one])[0] and not straight_lining_flags([one, quiet])[0]
+
+
+def simulated_cell(rng):
+    """Independent answers to a grid: item distributions around a skewed common profile."""
+    respondents = int(rng.choice([10, 15, 20, 30, 50, 100, 200]))
+    items = int(rng.choice([3, 4, 5]))
+    profile = rng.dirichlet([0.5, 1, 2, 4, 3])
+    grid = np.column_stack(
+        [rng.choice(5, p=rng.dirichlet(30 * profile), size=respondents) for _ in range(items)]
+    )
+    counts = np.zeros((1, items, 5))
+    for item in range(items):
+        counts[0, item] = np.bincount(grid[:, item], minlength=5)
+    lined = np.array([float(straight_lining(grid).sum())])
+    return GridCounts(np.array([float(respondents)]), lined, counts)
+
+
+def test_independent_answers_are_flagged_at_most_at_alpha():
+    rng = np.random.default_rng(2026)
+    flagged = [bool(straight_lining_flags([simulated_cell(rng)])[0]) for _ in range(1000)]
+    rate = float(np.mean(flagged))
+    print(f"\nstraight-lining flag on 1,000 cells of independent answers: {rate:.3f} (alpha 0.01)")
+    assert rate <= STRAIGHT_LINING_ALPHA + 2.33 * np.sqrt(0.01 * 0.99 / 1000)

@@ -126,3 +126,69 @@ def test_pathway_shows_the_follow_up_case(client, leader, journeys):
     client.force_login(leader)
     story = client.get(f"/workspace/responses/{journeys['later'].pk}/").content.decode()
     assert 'data-role="case"' in story and "Open</a>" in story
+
+
+@pytest.fixture
+def many_visits(org_tree):
+    """130 responses at n1; ten pairs share a timestamp (the cursor must break ties by id)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    survey = SurveyFactory(title="Visit")
+    QuestionFactory(survey=survey, order=1, metric_key="customer.nps")
+    QuestionFactory(survey=survey, order=2, type=Question.Type.TEXT, text="Why?")
+    start = timezone.now() - timedelta(days=30)
+    responses = [_respond(survey, org_tree["stores"][0], index % 11) for index in range(130)]
+    for index, response in enumerate(responses):
+        response.submitted_at = start + timedelta(minutes=index // 2 if index < 20 else index)
+    Response.objects.bulk_update(responses, ["submitted_at"])
+    return responses
+
+
+def _listed_ids(page: str) -> list[int]:
+    return [int(url.rstrip("/").rsplit("/", 1)[1]) for url in _links(page, "response-link")]
+
+
+def _pager_link(page: str, rel: str) -> str | None:
+    found = re.search(rf'href="\?([^"]*)" rel="{rel}"', page)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def test_response_pages_walk_every_response_once_by_cursor_and_back(client, leader, many_visits):
+    client.force_login(leader)
+    url = "/workspace/units/n1/responses/"
+    pages, page = [], client.get(url).content.decode()
+    while True:
+        pages.append(_listed_ids(page))
+        older = _pager_link(page, "next")
+        if older is None:
+            break
+        page = client.get(f"{url}?{older}").content.decode()
+    seen = [pk for ids in pages for pk in ids]
+    newest_first = sorted(many_visits, key=lambda r: (r.submitted_at, r.pk), reverse=True)
+    assert seen == [response.pk for response in newest_first]
+    assert [len(ids) for ids in pages] == [50, 50, 30]
+    assert "130 responses" in page
+    newer = _pager_link(page, "prev")  # back from the last page
+    assert _listed_ids(client.get(f"{url}?{newer}").content.decode()) == pages[1]
+
+
+def test_response_page_cursor_outside_the_listing_is_refused(client, unit_member, journeys):
+    client.force_login(unit_member)  # reads North only
+    outside = journeys["elsewhere"].pk  # a South response
+    answer = client.get("/workspace/units/north/responses/", {"older": outside})
+    assert answer.status_code == 400
+    assert b"start again from the newest" in answer.content
+
+
+def test_deep_response_page_costs_the_queries_of_the_first(
+    client, leader, many_visits, django_assert_max_num_queries
+):
+    client.force_login(leader)
+    oldest_but_one = sorted(many_visits, key=lambda r: (r.submitted_at, r.pk))[1]
+    with django_assert_max_num_queries(12):
+        page = client.get("/workspace/units/n1/responses/", {"older": oldest_but_one.pk})
+    assert _listed_ids(page.content.decode()) == [
+        sorted(many_visits, key=lambda r: (r.submitted_at, r.pk))[0].pk
+    ]

@@ -6,12 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from linkage.models import OutcomeImport
-from linkage.services.outcomes import HEADER, import_outcome_file
+from linkage.services.outcomes import DENOMINATOR, HEADER, import_outcome_file
 
 
 class Command(BaseCommand):
     help = (
-        f"Import outcome values from a CSV file with the header {','.join(HEADER)}. "
+        f"Import outcome values from a CSV file with the header {','.join(HEADER)}, "
+        f"optionally followed by {DENOMINATOR} (what a mean or rate is taken over, e.g. "
+        "customers for retention: parents are then weighted by it; without it they are "
+        "weighted by the number of units with a value). "
         "Any bad line refuses the whole file unless --skip-bad."
     )
 
