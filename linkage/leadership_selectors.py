@@ -6,7 +6,6 @@ and unit scope are applied, for the reader the view passes in.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -16,7 +15,13 @@ from django.db.models import Count, JSONField, Q, QuerySet, Sum
 from django.utils import timezone
 
 from surveys import periods
-from surveys.aggregation import ClusterSums, metric_feeds, respondent_overlap_sums
+from surveys.aggregation import (
+    ClusterSums,
+    MetricFeed,
+    metric_feeds,
+    pairable,
+    respondent_overlap_sums,
+)
 from surveys.models import Metric, MetricValue, OrgUnit
 from surveys.scoring.paired import OverlapSums
 from surveys.selectors import masked_column, metric_values
@@ -81,10 +86,6 @@ class MetricReading:
     def in_progress(self) -> bool:
         """The latest period has not ended yet: its value may still move."""
         return periods.end_date(self.period) > timezone.localdate()
-
-
-def _thresholds(keys: Iterable[str]) -> dict[str, int]:
-    return {feed.metric.key: feed.threshold for feed in metric_feeds(list(keys))}
 
 
 def _coded_total(metric: Metric, details: dict[str, Any]) -> float:
@@ -173,9 +174,10 @@ def readings_for_unit(
     for row in rows:
         by_metric[row.metric_id][row.period] = row
         metric_of[row.metric_id] = row.metric
-    thresholds = _thresholds(metric.key for metric in metric_of.values())
+    feeds = metric_feeds([metric.key for metric in metric_of.values()])
+    thresholds = {feed.metric.key: feed.threshold for feed in feeds}
     stores = _descendant_store_cells(unit, reader, by_metric)
-    overlaps = _repeat_respondents(unit, metric_of, by_metric, stores)
+    overlaps = _repeat_respondents(unit, metric_of, by_metric, stores, feeds)
     return {
         metric_id: _reading(
             metric_of[metric_id],
@@ -202,13 +204,16 @@ def _repeat_respondents(
     metric_of: dict[int, Metric],
     by_metric: dict[int, dict[str, MetricValue]],
     stores: dict[int, dict[int, dict[str, _StoreCell]]],
+    feeds: list[MetricFeed],
 ) -> dict[int, OverlapSums]:
-    """Respondents in both compared periods, for every survey metric whose change is
-    tested on respondents: one query per pair of periods (usually one), not per metric."""
+    """Respondents in both compared periods, for every pairable survey metric whose change
+    is tested on respondents: one query per pair of periods (usually one), not per metric,
+    and none when no metric qualifies."""
+    can_pair = {feed.metric.key for feed in feeds if pairable(feed)}
     wanted: dict[tuple[str, str], list[Metric]] = defaultdict(list)
     for metric_id, cells in by_metric.items():
         metric, pair = metric_of[metric_id], _changed_periods(cells)
-        if pair is None or metric.source != Metric.Source.SURVEY:
+        if pair is None or metric.key not in can_pair:
             continue
         store_cells = stores.get(metric_id)
         sums = _store_sums(metric, store_cells, *pair) if store_cells else None
@@ -216,7 +221,7 @@ def _repeat_respondents(
             wanted[pair].append(metric)
     found: dict[int, OverlapSums] = {}
     for pair, metrics in wanted.items():
-        overlaps = respondent_overlap_sums(metrics=metrics, unit=unit, periods=pair)
+        overlaps = respondent_overlap_sums(metrics=metrics, unit=unit, periods=pair, feeds=feeds)
         found.update({m.pk: overlaps[m.key] for m in metrics if m.key in overlaps})
     return found
 

@@ -23,6 +23,7 @@ from .groups import (
     GroupValue,
     compute_group_value,
     group_cluster_sums,
+    pairable,
     respondent_overlap_sums,
 )
 from .incremental import apply_responses
@@ -45,6 +46,7 @@ __all__ = [
     "group_cluster_sums",
     "lock_metrics",
     "metric_feeds",
+    "pairable",
     "recompute_cells",
     "respondent_overlap_sums",
     "write_cells",

@@ -226,12 +226,22 @@ GROUP BY metric_key
 """
 
 
+def pairable(feed: MetricFeed) -> bool:
+    """Whether a metric's repeat respondents may be paired (`respondent_overlap_sums`)."""
+    return (
+        bool(feed.question_ids)
+        and not (feed.confidential or feed.threshold or feed.several_per_survey)
+        and _coded_answer(feed) is not None
+    )
+
+
 def respondent_overlap_sums(
     *,
     metrics: Iterable[Metric],
     unit: OrgUnit,
     periods: tuple[str, str],
     segment: Mapping[str, Any] | None = None,
+    feeds: Iterable[MetricFeed] | None = None,
 ) -> dict[str, OverlapSums]:
     """Per-respondent sums of a unit subtree's answers in two periods, split into repeat
     respondents (both periods) and the rest, per metric key (one query for all metrics):
@@ -247,15 +257,12 @@ def respondent_overlap_sums(
     it or it has an anonymity threshold (such answers carry no respondent key, and pairing
     them across waves must never be attempted), when it is multi-item or summed, imported,
     or fed by no question. Callers show only the tested change and the number of repeat
-    respondents of a group they already show, never these sums.
+    respondents of a group they already show, never these sums. ``feeds``: the metrics'
+    `metric_feeds` when the caller has them (saves a query).
     """
-    feeds = [
-        feed
-        for feed in metric_feeds([metric.key for metric in metrics])
-        if feed.question_ids
-        and not (feed.confidential or feed.threshold or feed.several_per_survey)
-        and _coded_answer(feed) is not None
-    ]
+    keys = {metric.key for metric in metrics}
+    known = metric_feeds(keys) if feeds is None else feeds
+    feeds = [feed for feed in known if feed.metric.key in keys and pairable(feed)]
     if not feeds:
         return {}
     coded = Case(
