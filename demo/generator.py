@@ -2,8 +2,10 @@
 
 A service-profit chain is built in: each store has a stable employee-satisfaction level plus
 an AR(1) month-to-month change; customer satisfaction in month t+1 rises with employee
-satisfaction in month t; retention in month t rises with customer satisfaction in month t;
-revenue rises with retention; every step adds noise. Each (store, month) draws from its own
+satisfaction in month t, plus the store's own slow drift (an AR(1) with small innovations,
+not independent monthly noise, so company scores move month to month by about their
+sampling error); retention in month t rises with customer satisfaction in month t; revenue
+rises with retention; every step adds noise. Each (store, month) draws from its own
 seeded stream, so a month's data is the same whatever range of stores and months is asked
 for, which is what makes re-seeding idempotent.
 """
@@ -40,17 +42,22 @@ HORIZON = 240
 # Chain parameters on a standardised latent scale (calibrated so that a 40-store, 12-month
 # demo shows a store-level lag-1 EX(t)→CX(t+1) correlation of about 0.5 after sampling).
 EMPLOYEE_LEVEL_SD = 0.55  # stable differences between stores
-EMPLOYEE_AR = 0.5  # month-to-month persistence of a store's change
-EMPLOYEE_CHANGE_SD = 0.75  # stationary SD of the AR(1) change
+EMPLOYEE_AR = 0.6  # month-to-month persistence of a store's change
+EMPLOYEE_CHANGE_SD = 0.45  # stationary SD of the AR(1) change
 CUSTOMER_LEVEL_SD = 0.25
 EMPLOYEE_TO_CUSTOMER = 0.5  # effect of EX in month t on CX in month t+1
-CUSTOMER_NOISE_SD = 0.45
+CUSTOMER_AR = 0.8  # a store's own customer-experience drift: slow
+CUSTOMER_CHANGE_SD = 0.12  # stationary SD of that drift
 RETENTION_BASE, RETENTION_PER_CX, RETENTION_NOISE = 78.0, 4.0, 2.0  # percent
 REVENUE_PER_RETENTION_POINT = 0.015  # relative revenue change per retention point
 EMPLOYEE_RESPONSE_RATE = 0.85
 # The demo's one initiative with a real effect: delivery tracking texts for Product X in the
 # first region cut those customers' delivery complaints (log-odds) from the month it ships.
-TRACKING_REGION, TRACKING_PRODUCT, TRACKING_EFFECT = 0, "X", -2.5
+TRACKING_REGION, TRACKING_PRODUCT, TRACKING_EFFECT = 0, "X", -3.5
+# −log-odds of a delivery complaint at an average store (one customer in four), so the
+# tracking texts' effect (to about 1 %) stands out of a 12-store demo's sampling error: the
+# difference in differences verifies in 96 % of its 6-month windows (was 57 % at 9 %).
+COMPLAINT_LOG_ODDS = 1.1
 
 # Stream ids keep the random draws of different purposes independent.
 STORE_STREAM, LATENT_STREAM, CUSTOMER_STREAM, EMPLOYEE_STREAM = 1, 2, 3, 4
@@ -142,18 +149,13 @@ def latent_paths(store: Store, seed: int = DEFAULT_SEED) -> LatentPaths:
     """The store's chain from EPOCH for HORIZON months: EX → next month's CX → retention →
     revenue. Drawn once per store, so a month's values never depend on the seeded range."""
     rng = np.random.default_rng([seed, store.number, LATENT_STREAM])
-    innovation_sd = EMPLOYEE_CHANGE_SD * math.sqrt(1 - EMPLOYEE_AR**2)
-    shocks = rng.normal(0.0, innovation_sd, HORIZON)
-    change = np.empty(HORIZON)
-    change[0] = rng.normal(0.0, EMPLOYEE_CHANGE_SD)  # start in the stationary distribution
-    for month in range(1, HORIZON):
-        change[month] = EMPLOYEE_AR * change[month - 1] + shocks[month]
+    change = _ar1(rng, EMPLOYEE_AR, EMPLOYEE_CHANGE_SD, HORIZON)
     employee = rng.normal(0.0, EMPLOYEE_LEVEL_SD) + change
     previous = np.concatenate(([employee[0]], employee[:-1]))  # EX one month earlier
     customer = (
         rng.normal(0.0, CUSTOMER_LEVEL_SD)
         + EMPLOYEE_TO_CUSTOMER * previous
-        + rng.normal(0.0, CUSTOMER_NOISE_SD, HORIZON)
+        + _ar1(rng, CUSTOMER_AR, CUSTOMER_CHANGE_SD, HORIZON)
     )
     retention = np.clip(
         RETENTION_BASE + RETENTION_PER_CX * customer + rng.normal(0, RETENTION_NOISE, HORIZON),
@@ -164,6 +166,16 @@ def latent_paths(store: Store, seed: int = DEFAULT_SEED) -> LatentPaths:
     growth = 1 + REVENUE_PER_RETENTION_POINT * (retention - RETENTION_BASE)
     noise = rng.normal(1.0, 0.03, HORIZON)
     return LatentPaths(employee, customer, retention, store.revenue_base * season * growth * noise)
+
+
+def _ar1(rng: np.random.Generator, persistence: float, sd: float, length: int) -> np.ndarray:
+    """A stationary AR(1) path: x_t = φ·x_{t−1} + ε_t, stationary SD `sd`."""
+    shocks = rng.normal(0.0, sd * math.sqrt(1 - persistence**2), length)
+    path = np.empty(length)
+    path[0] = rng.normal(0.0, sd)  # start in the stationary distribution
+    for month in range(1, length):
+        path[month] = persistence * path[month - 1] + shocks[month]
+    return path
 
 
 def month_index(period: str) -> int:
@@ -236,7 +248,7 @@ def customer_answers(
     channels = rng.choice(len(CHANNELS), count, p=[share for _, share in CHANNELS])
     tracked = tracking & (products == 0)  # PRODUCTS[0] is Product X
     shift = np.where(tracked, TRACKING_EFFECT, 0.0)
-    complaint = rng.random(count) < 1 / (1 + np.exp(2.3 + 0.6 * level - shift))
+    complaint = rng.random(count) < 1 / (1 + np.exp(COMPLAINT_LOG_ODDS + 0.6 * level - shift))
     effect = np.array([PRODUCTS[product][2] for product in products])
     person = level + effect - 1.0 * complaint + rng.normal(0.0, 1.0, count)
     nps = np.clip(np.rint(8.3 + 1.7 * person), 0, 10)
@@ -246,8 +258,8 @@ def customer_answers(
     pool = max(4 * per_store, count)  # repeat customers give pathways across months
     customer_ids = rng.choice(pool, count, replace=False)
     moments = np.sort(rng.random(count))
-    # Customers with a delivery problem explain their score more often.
-    commented = rng.random(count) < np.where(complaint, 0.8, 0.35)
+    # Customers with a delivery problem explain their score more often (about 39 % comment).
+    commented = rng.random(count) < np.where(complaint, 0.7, 0.29)
     return [
         {
             "answers": {

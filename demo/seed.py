@@ -110,6 +110,7 @@ class DemoOptions:
     months: int = 12
     customers_per_store: int = 30
     seed: int = DEFAULT_SEED
+    last_period: str = ""  # the last month seeded ("2026-06"); empty: the current month
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,11 @@ def seed_demo(
     if min(options.stores, options.months) < 1 or options.customers_per_store < 0:
         raise DemoError("Give at least one store and one month, and no negative customers.")
     now = timezone.now()
-    labels = demo_periods(options.months, periods.label_for(timezone.localtime(now), "month"))
+    current = periods.label_for(timezone.localtime(now), "month")
+    last = options.last_period or current
+    if periods.index_of(last) > periods.index_of(current):
+        raise DemoError(f"The last month {last} is in the future.")
+    labels = demo_periods(options.months, last)
     month_index(labels[0])  # refuse a range outside the horizon before writing anything
     stores = plan_stores(options.stores, options.seed)
     if reset:

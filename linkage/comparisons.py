@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from surveys import scoring
-from surveys.aggregation import MIN_INTERVAL_N, STATISTICS
-from surveys.models import Metric
+from surveys.aggregation import MIN_INTERVAL_N, STATISTICS, ClusterSums, respondent_overlap_sums
+from surveys.models import Metric, OrgUnit
 from surveys.scoring.clustered import clustered_change
 from surveys.scoring.exact import compare_small_sample
+from surveys.scoring.paired import OverlapSums, overlap_change_from_sums
 
 A = Metric.Aggregation
 
@@ -96,6 +97,32 @@ class TestedChange:
     comparison: Any  # scoring.Comparison
     level: str  # "stores" (clustered) or "respondents"
     clusters: int  # answering units in the test (1 for a single unit)
+    paired: int = 0  # repeat respondents analysed paired (respondent level only)
+
+
+MIN_PAIRED = 2  # repeat respondents needed before a change is analysed paired
+
+
+def _clusters(sums: ClusterSums | None) -> int:
+    return 0 if sums is None else int((sums.n.sum(axis=0) > 0).sum())
+
+
+def at_respondent_level(sums: ClusterSums | None) -> bool:
+    """Whether `tested_change` tests on respondents (fewer than two answering units)."""
+    return _clusters(sums) < 2
+
+
+def repeat_respondents(
+    metric: Metric,
+    unit: OrgUnit,
+    periods: tuple[str, str],
+    segment: Mapping[str, Any] | None = None,
+) -> OverlapSums | None:
+    """The respondents of `unit`'s subtree in both periods, for `tested_change`'s
+    ``overlap`` (None when the metric is never paired)."""
+    return respondent_overlap_sums(
+        metrics=[metric], unit=unit, periods=periods, segment=segment
+    ).get(metric.key)
 
 
 def _scale(metric: Metric) -> float:
@@ -106,7 +133,8 @@ def tested_change(
     metric: Metric,
     before_details: Mapping[str, Any],
     after_details: Mapping[str, Any],
-    sums: Any | None,
+    sums: ClusterSums | None,
+    overlap: OverlapSums | None = None,
 ) -> TestedChange | None:
     """The change before → after of one group, tested where its answers come from.
 
@@ -116,16 +144,28 @@ def tested_change(
     change (STATISTICS.md §1.3, "clustered samples"). A single unit: its respondents are
     independent; exact or permutation tests at small n (`compare_small_sample`), else the
     z / Welch test. ``sums`` is a `ClusterSums` over exactly the two periods (or None).
+
+    Repeat respondents: when ``overlap`` (`repeat_respondents`) shows at least MIN_PAIRED
+    respondents of a single unit in both periods (same respondent key; never for employee
+    or anonymous answers, see `respondent_overlap_sums`), the two periods are not
+    independent samples and the change gets the partially overlapping samples t-test
+    (`overlap_change_from_sums`): the repeat respondents count through their paired
+    answers, the others independently.
+    The clustered test needs no such step: a store's repeat customers sit in one cluster,
+    whose covariance between the periods the cluster-robust SE already carries.
     """
-    if sums is not None and (sums.n.sum(axis=0) > 0).sum() >= 2:
+    if sums is not None and not at_respondent_level(sums):
         comparison = clustered_change(
             sums.n[0], sums.total[0], sums.n[1], sums.total[1], scale=_scale(metric)
         )
-        return TestedChange(comparison, "stores", int((sums.n.sum(axis=0) > 0).sum()))
+        return TestedChange(comparison, "stores", _clusters(sums))
     first = result_from_details(metric.aggregation, before_details)
     second = result_from_details(metric.aggregation, after_details)
     if first is None or second is None:
         return None
     if type(first) is not type(second):
         return None
+    if overlap is not None and overlap.paired >= MIN_PAIRED:
+        comparison = overlap_change_from_sums(overlap, scale=_scale(metric))
+        return TestedChange(comparison, "respondents", 1, paired=int(overlap.paired))
     return TestedChange(compare_small_sample(first, second), "respondents", 1)

@@ -6,7 +6,6 @@ and unit scope are applied, for the reader the view passes in.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -16,12 +15,19 @@ from django.db.models import Count, JSONField, Q, QuerySet, Sum
 from django.utils import timezone
 
 from surveys import periods
-from surveys.aggregation import ClusterSums, metric_feeds
+from surveys.aggregation import (
+    ClusterSums,
+    MetricFeed,
+    metric_feeds,
+    pairable,
+    respondent_overlap_sums,
+)
 from surveys.models import Metric, MetricValue, OrgUnit
+from surveys.scoring.paired import OverlapSums
 from surveys.selectors import masked_column, metric_values
 from surveys.visibility import Reader
 
-from .comparisons import tested_change
+from .comparisons import at_respondent_level, tested_change
 from .models import Barometer, ChainLink, Initiative, LinkageRun, PerformanceExpectation
 
 HISTORY = 12  # periods in a trend
@@ -67,6 +73,7 @@ class MetricReading:
     flags: tuple[str, ...] = ()  # plausibility flags of the latest visible cell
     test_level: str = ""  # what the change test treats as independent: "stores", "respondents"
     clusters: int = 0  # stores in a clustered test
+    paired: int = 0  # repeat respondents analysed paired in a respondent-level test
 
     @property
     def improved(self) -> bool | None:
@@ -79,10 +86,6 @@ class MetricReading:
     def in_progress(self) -> bool:
         """The latest period has not ended yet: its value may still move."""
         return periods.end_date(self.period) > timezone.localdate()
-
-
-def _thresholds(keys: Iterable[str]) -> dict[str, int]:
-    return {feed.metric.key: feed.threshold for feed in metric_feeds(list(keys))}
 
 
 def _coded_total(metric: Metric, details: dict[str, Any]) -> float:
@@ -123,6 +126,7 @@ def _reading(
     rows: dict[str, MetricValue],
     threshold: int,
     stores: dict[int, dict[str, _StoreCell]] | None = None,
+    overlap: OverlapSums | None = None,
 ) -> MetricReading:
     latest = max(rows, key=periods.index_of)
     labels = [periods.shift(latest, step) for step in range(1 - HISTORY, 1)]
@@ -132,7 +136,8 @@ def _reading(
     if previous is not None and current.value is not None and previous.value is not None:
         change = current.value - previous.value
         sums = _store_sums(metric, stores, previous.period, latest) if stores else None
-        tested = tested_change(metric, previous.details or {}, current.details or {}, sums)
+        details = previous.details or {}, current.details or {}
+        tested = tested_change(metric, *details, sums, overlap)
         comparison = tested.comparison if tested else None
     return MetricReading(
         metric=metric,
@@ -149,6 +154,7 @@ def _reading(
         flags=() if current.suppressed else tuple((current.details or {}).get("flags", [])),
         test_level=tested.level if tested else "",
         clusters=tested.clusters if tested else 0,
+        paired=tested.paired if tested else 0,
     )
 
 
@@ -168,17 +174,56 @@ def readings_for_unit(
     for row in rows:
         by_metric[row.metric_id][row.period] = row
         metric_of[row.metric_id] = row.metric
-    thresholds = _thresholds(metric.key for metric in metric_of.values())
+    feeds = metric_feeds([metric.key for metric in metric_of.values()])
+    thresholds = {feed.metric.key: feed.threshold for feed in feeds}
     stores = _descendant_store_cells(unit, reader, by_metric)
+    overlaps = _repeat_respondents(unit, metric_of, by_metric, stores, feeds)
     return {
         metric_id: _reading(
             metric_of[metric_id],
             cells,
             thresholds.get(metric_of[metric_id].key, 0),
             stores.get(metric_id),
+            overlaps.get(metric_id),
         )
         for metric_id, cells in by_metric.items()
     }
+
+
+def _changed_periods(cells: dict[str, MetricValue]) -> tuple[str, str] | None:
+    """The previous and latest period of a metric's cells when both have a value."""
+    latest = max(cells, key=periods.index_of)
+    previous = cells.get(periods.shift(latest, -1))
+    if previous is None or previous.value is None or cells[latest].value is None:
+        return None
+    return previous.period, latest
+
+
+def _repeat_respondents(
+    unit: OrgUnit,
+    metric_of: dict[int, Metric],
+    by_metric: dict[int, dict[str, MetricValue]],
+    stores: dict[int, dict[int, dict[str, _StoreCell]]],
+    feeds: list[MetricFeed],
+) -> dict[int, OverlapSums]:
+    """Respondents in both compared periods, for every pairable survey metric whose change
+    is tested on respondents: one query per pair of periods (usually one), not per metric,
+    and none when no metric qualifies."""
+    can_pair = {feed.metric.key for feed in feeds if pairable(feed)}
+    wanted: dict[tuple[str, str], list[Metric]] = defaultdict(list)
+    for metric_id, cells in by_metric.items():
+        metric, pair = metric_of[metric_id], _changed_periods(cells)
+        if pair is None or metric.key not in can_pair:
+            continue
+        store_cells = stores.get(metric_id)
+        sums = _store_sums(metric, store_cells, *pair) if store_cells else None
+        if at_respondent_level(sums):
+            wanted[pair].append(metric)
+    found: dict[int, OverlapSums] = {}
+    for pair, metrics in wanted.items():
+        overlaps = respondent_overlap_sums(metrics=metrics, unit=unit, periods=pair, feeds=feeds)
+        found.update({m.pk: overlaps[m.key] for m in metrics if m.key in overlaps})
+    return found
 
 
 def _descendant_store_cells(

@@ -113,6 +113,7 @@ def test_phrase(method: str) -> str:
     for needle, words in (
         ("difference in differences", "a difference-in-differences test against untreated units"),
         ("cluster-robust", "a test that treats stores, not customers, as the sample"),
+        ("partially overlapping", "a t test that pairs each repeat respondent's two answers"),
         ("paired", "a paired test on the same units"),
         ("fisher", "an exact test"),
         ("permutation", "an exact test"),
@@ -140,9 +141,15 @@ def _moved(metric: Metric, before: float, after: float) -> str:
     return f"{verb} from {format_value(metric, before)} to {format_value(metric, after)}"
 
 
-def level_text(level: str, clusters: int) -> str:
+def level_text(level: str, clusters: int, paired: int = 0) -> str:
+    """At what level a change was tested: "with 14 stores", "from one unit's respondents,
+    41 of whom answered both periods and were paired"."""
     if level.startswith("stores"):
         return f"with {clusters} stores"
+    if paired:
+        return (
+            f"from one unit's respondents, {paired} of whom answered both periods and were paired"
+        )
     return "from one unit's respondents"
 
 
@@ -180,7 +187,8 @@ def change_sentence(reading: MetricReading) -> str:
         return f"{compared}; there are no counts to test the change."
     if comparison.p_value is None:
         return f"{compared}; not testable: no variation in the answers."
-    how = f"{level_text(reading.test_level, reading.clusters)}, by {test_phrase(comparison.method)}"
+    level = level_text(reading.test_level, reading.clusters, reading.paired)
+    how = f"{level}, by {test_phrase(comparison.method)}"
     return f"{compared}; {how}, {chance_text(comparison)}."
 
 
@@ -346,6 +354,7 @@ def reading_as_json(reading: MetricReading) -> dict[str, Any]:
         "change": reading.change,
         "p_value": comparison.p_value if comparison else None,
         "significant": bool(comparison and comparison.significant),
+        "paired": reading.paired,
         "flags": list(reading.flags),
         "history": [
             {
@@ -413,7 +422,7 @@ def expectation_sentence(expectation: PerformanceExpectation) -> str:
         f"({expectation.baseline_period} to {latest['period']}) against a target of "
         f"{target_text(expectation)}"
     )
-    how = level_text(latest.get("level", ""), latest.get("clusters", 0))
+    how = level_text(latest.get("level", ""), latest.get("clusters", 0), latest.get("paired", 0))
     method = test_phrase(latest.get("method", ""))
     chance = chance_text(_Tested(latest.get("p_value"), bool(latest.get("significant"))))
     why = STATUS_REASONS.get(expectation.status, "")
@@ -457,7 +466,7 @@ def initiative_sentences(initiative: Initiative) -> list[str]:
         if "difference in differences" in level:
             how = f"compared with the stores without it ({item.get('clusters', 0)} stores in all)"
         else:
-            how = level_text(level, item.get("clusters", 0))
+            how = level_text(level, item.get("clusters", 0), item.get("paired", 0))
         adjusted = f", adjusted for testing {count} metrics" if count > 1 else ""
         chance = chance_text(_Tested(item.get("p_value"), bool(item.get("significant"))))
         sentences.append(

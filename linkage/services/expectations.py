@@ -36,7 +36,13 @@ from surveys.scoring.paired import paired_change
 from surveys.selectors import metric_values
 from surveys.visibility import SYSTEM
 
-from ..comparisons import TestedChange, comparison_as_json, tested_change
+from ..comparisons import (
+    TestedChange,
+    at_respondent_level,
+    comparison_as_json,
+    repeat_respondents,
+    tested_change,
+)
 from ..exceptions import ExpectationInvalid
 from ..models import PerformanceExpectation
 from ..stats.expectations import ExpectationPlan, ExpectationStatus, expectation_status
@@ -437,7 +443,11 @@ def _tested_change(
         periods=[expectation.baseline_period, period],
         segment=expectation.segment_filter,
     )
-    return tested_change(metric, baseline.details, group.details, sums)
+    overlap = None
+    if at_respondent_level(sums):
+        pair = (expectation.baseline_period, period)
+        overlap = repeat_respondents(metric, expectation.unit, pair, expectation.segment_filter)
+    return tested_change(metric, baseline.details, group.details, sums, overlap)
 
 
 def frame_evidence(expectation: PerformanceExpectation, *, today: date) -> list[PeriodEvidence]:
@@ -516,6 +526,7 @@ def evidence_as_json(evidence: list[PeriodEvidence], verdict: ExpectationStatus)
                 "value": item.value,
                 "level": item.change.level,
                 "clusters": item.change.clusters,
+                "paired": item.change.paired,
                 **comparison_as_json(item.change.comparison),
             }
             for item in evidence

@@ -28,7 +28,13 @@ from surveys.models import Metric, OrgUnit
 from surveys.scoring.clustered import difference_in_differences
 from surveys.scoring.multiplicity import adjust_comparisons
 
-from ..comparisons import TestedChange, comparison_as_json, tested_change
+from ..comparisons import (
+    TestedChange,
+    at_respondent_level,
+    comparison_as_json,
+    repeat_respondents,
+    tested_change,
+)
 from ..exceptions import InitiativeError
 from ..models import Initiative
 
@@ -179,7 +185,11 @@ def _design_test(
                     comparison, "stores (difference in differences)", int(both.sum())
                 )
     sums = group_cluster_sums(metric=metric, unit=unit, periods=periods_pair, segment=segment)
-    return tested_change(metric, before.details or {}, after.details or {}, sums)
+    overlap = None
+    if at_respondent_level(sums):
+        pair = (initiative.before_period, initiative.after_period)
+        overlap = repeat_respondents(metric, unit, pair, segment)
+    return tested_change(metric, before.details or {}, after.details or {}, sums, overlap)
 
 
 def _metric_evidence(metric: Metric, unit: OrgUnit, initiative: Initiative) -> dict[str, Any]:
@@ -198,6 +208,7 @@ def _metric_evidence(metric: Metric, unit: OrgUnit, initiative: Initiative) -> d
         "after": {"value": after.value, "n": after.n},
         "level": tested.level,
         "clusters": tested.clusters,
+        "paired": tested.paired,
         "comparison": tested.comparison,
     }
 

@@ -18,7 +18,14 @@ from .cells import (
     compute_cells,
     metric_feeds,
 )
-from .groups import ClusterSums, GroupValue, compute_group_value, group_cluster_sums
+from .groups import (
+    ClusterSums,
+    GroupValue,
+    compute_group_value,
+    group_cluster_sums,
+    pairable,
+    respondent_overlap_sums,
+)
 from .incremental import apply_responses
 from .recompute import Progress, lock_metrics, recompute_cells
 from .store import write_cells
@@ -39,6 +46,8 @@ __all__ = [
     "group_cluster_sums",
     "lock_metrics",
     "metric_feeds",
+    "pairable",
     "recompute_cells",
+    "respondent_overlap_sums",
     "write_cells",
 ]

@@ -7,15 +7,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Q
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
 
-from ..models import Metric, OrgUnit
+from .. import scoring
+from ..models import Answer, Metric, OrgUnit
+from ..scoring.paired import OverlapSums
 from .cells import (
     STATISTICS,
     MetricFeed,
     UnitTree,
     aggregates,
     answers_of,
+    box_min,
     compute_cells,
     metric_feeds,
     respondent_sums,
@@ -173,3 +189,135 @@ def _coded_total(aggregation: str, counts: list[Any]) -> float:
     if aggregation == Metric.Aggregation.NPS:
         return float(counts[0] or 0) - float(counts[1] or 0)
     return float(counts[0] or 0)
+
+
+# Per metric: respondents of both periods (paired), of the first only and of the second only:
+# count, then the sums `OverlapSums` needs, in its field order. m1, m2 are a respondent's
+# period means.
+_OVERLAP_SQL = """
+SELECT metric_key,
+  SUM(CASE WHEN c1 > 0 AND c2 > 0 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN c1 > 0 AND c2 > 0 THEN m1 END),
+  SUM(CASE WHEN c1 > 0 AND c2 > 0 THEN m2 END),
+  SUM(CASE WHEN c1 > 0 AND c2 > 0 THEN m1 * m1 END),
+  SUM(CASE WHEN c1 > 0 AND c2 > 0 THEN m2 * m2 END),
+  SUM(CASE WHEN c1 > 0 AND c2 > 0 THEN m1 * m2 END),
+  SUM(CASE WHEN c1 > 0 AND c2 = 0 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN c1 > 0 AND c2 = 0 THEN m1 END),
+  SUM(CASE WHEN c1 > 0 AND c2 = 0 THEN m1 * m1 END),
+  SUM(CASE WHEN c2 > 0 AND c1 = 0 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN c2 > 0 AND c1 = 0 THEN m2 END),
+  SUM(CASE WHEN c2 > 0 AND c1 = 0 THEN m2 * m2 END)
+FROM (
+  SELECT metric_key, c1, c2,
+    CASE WHEN c1 > 0 THEN CAST(t1 AS DOUBLE PRECISION) / c1 END AS m1,
+    CASE WHEN c2 > 0 THEN CAST(t2 AS DOUBLE PRECISION) / c2 END AS m2
+  FROM (
+    SELECT sub.metric_key AS metric_key,
+      SUM(CASE WHEN sub.is_first = 1 THEN sub.answered ELSE 0 END) AS c1,
+      SUM(CASE WHEN sub.is_first = 1 THEN sub.coded_total ELSE 0 END) AS t1,
+      SUM(CASE WHEN sub.is_first = 0 THEN sub.answered ELSE 0 END) AS c2,
+      SUM(CASE WHEN sub.is_first = 0 THEN sub.coded_total ELSE 0 END) AS t2
+    FROM ({inner}) sub
+    GROUP BY sub.metric_key, sub.respondent
+  ) per_respondent
+) means
+GROUP BY metric_key
+"""
+
+
+def pairable(feed: MetricFeed) -> bool:
+    """Whether a metric's repeat respondents may be paired (`respondent_overlap_sums`)."""
+    return (
+        bool(feed.question_ids)
+        and not (feed.confidential or feed.threshold or feed.several_per_survey)
+        and _coded_answer(feed) is not None
+    )
+
+
+def respondent_overlap_sums(
+    *,
+    metrics: Iterable[Metric],
+    unit: OrgUnit,
+    periods: tuple[str, str],
+    segment: Mapping[str, Any] | None = None,
+    feeds: Iterable[MetricFeed] | None = None,
+) -> dict[str, OverlapSums]:
+    """Per-respondent sums of a unit subtree's answers in two periods, split into repeat
+    respondents (both periods) and the rest, per metric key (one query for all metrics):
+    the input of the partially overlapping t-test (`scoring.paired.overlap_change_from_sums`).
+
+    A respondent is a response's `respondent_key` (the customer id an invitation or import
+    gives); a response without one is a respondent of its own. A respondent's value in a
+    period is the mean of their coded answers there (NPS +1/0/−1, top-box 0/1, or the
+    answer). Why raw SQL: a GROUP BY respondent inside a sum over respondents, which the ORM
+    cannot aggregate; the inner query is the ORM's, so the filters stay in one place.
+
+    A metric is left out — nothing is paired — when an employee or anonymous survey feeds
+    it or it has an anonymity threshold (such answers carry no respondent key, and pairing
+    them across waves must never be attempted), when it is multi-item or summed, imported,
+    or fed by no question. Callers show only the tested change and the number of repeat
+    respondents of a group they already show, never these sums. ``feeds``: the metrics'
+    `metric_feeds` when the caller has them (saves a query).
+    """
+    keys = {metric.key for metric in metrics}
+    known = metric_feeds(keys) if feeds is None else feeds
+    feeds = [feed for feed in known if feed.metric.key in keys and pairable(feed)]
+    if not feeds:
+        return {}
+    coded = Case(
+        *(When(question_id__in=feed.question_ids, then=_coded_answer(feed)) for feed in feeds),
+        output_field=FloatField(),
+    )
+    answers = Answer.objects.filter(
+        question_id__in=[question for feed in feeds for question in feed.question_ids],
+        number__isnull=False,
+        response__period__in=list(periods),
+    ).filter(_segment_filter(segment or {}), response__unit__path__startswith=unit.path)
+    inner = (
+        answers.annotate(
+            metric_key=F("question__metric_key"),
+            respondent=Case(
+                When(
+                    response__respondent_key="",
+                    then=Concat(Value("r"), Cast("response_id", CharField())),
+                ),
+                default=Concat(Value("k"), F("response__respondent_key")),
+                output_field=CharField(),
+            ),
+            is_first=Case(
+                When(response__period=periods[0], then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .values("metric_key", "respondent", "is_first")
+        .annotate(answered=Count("id"), coded_total=Sum(coded))
+        .order_by()
+    )
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_OVERLAP_SQL.format(inner=sql), params)
+        rows = cursor.fetchall()
+    return {key: OverlapSums(*(float(value or 0) for value in sums)) for key, *sums in rows}
+
+
+def _coded_answer(feed: MetricFeed) -> Any | None:
+    """An answer's coded value: NPS +1/0/−1, top-box 0/1, the answer for a mean."""
+    aggregation = feed.metric.aggregation
+    if aggregation == Metric.Aggregation.NPS:
+        return Case(
+            When(number__gte=scoring.NPS_PROMOTER_MIN, then=Value(1.0)),
+            When(number__lte=scoring.NPS_DETRACTOR_MAX, then=Value(-1.0)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    if aggregation in (Metric.Aggregation.TOP_BOX, Metric.Aggregation.RATE):
+        return Case(
+            When(number__gte=box_min(feed.metric), then=Value(1.0)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    if aggregation == Metric.Aggregation.MEAN:
+        return Cast("number", FloatField())
+    return None
