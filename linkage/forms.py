@@ -103,12 +103,3 @@ class ExpectationForm(forms.Form):
 class MoveInitiativeBackForm(forms.Form):
     stage = forms.TypedChoiceField(choices=Initiative.Stage.choices, coerce=int)
     reason = forms.CharField(max_length=500)
-
-
-class UnitPickerForm(forms.Form):
-    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), to_field_name="code")
-
-    def __init__(self, *args, units=None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if units is not None:
-            self.fields["unit"].queryset = units  # type: ignore[attr-defined]

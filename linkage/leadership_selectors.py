@@ -9,16 +9,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, JSONField, Q, QuerySet, Sum
 from django.utils import timezone
 
 from surveys import periods
 from surveys.aggregation import ClusterSums, metric_feeds
 from surveys.models import Metric, MetricValue, OrgUnit
-from surveys.selectors import metric_values
+from surveys.selectors import masked_column, metric_values
 from surveys.visibility import Reader
 
 from .comparisons import tested_change
@@ -31,9 +31,22 @@ PERSPECTIVES = list(Metric.Perspective)
 
 @dataclass(frozen=True)
 class Point:
+    """One period of a trend; a hidden (suppressed) period carries no value, interval or n."""
+
     period: str
     value: float | None
     hidden: bool = False
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+
+
+def _point(label: str, row: MetricValue | None) -> Point:
+    if row is None:
+        return Point(label, None)
+    if row.suppressed:
+        return Point(label, None, hidden=True)
+    return Point(label, row.value, False, row.ci_low, row.ci_high, row.n)
 
 
 @dataclass(frozen=True)
@@ -78,8 +91,15 @@ def _coded_total(metric: Metric, details: dict[str, Any]) -> float:
     return float(details["k"] if "k" in details else details["sum"])
 
 
+class _StoreCell(NamedTuple):
+    """A store's cell as the change test reads it; a suppressed cell has no details."""
+
+    suppressed: bool
+    details: dict[str, Any]
+
+
 def _store_sums(
-    metric: Metric, stores: dict[int, dict[str, MetricValue]], before: str, after: str
+    metric: Metric, stores: dict[int, dict[str, _StoreCell]], before: str, after: str
 ) -> ClusterSums | None:
     """The descendant stores' counts in two periods, for the clustered change test; None
     when a store cell is hidden in either (its counts are not stored) or none has counts."""
@@ -102,16 +122,11 @@ def _reading(
     metric: Metric,
     rows: dict[str, MetricValue],
     threshold: int,
-    stores: dict[int, dict[str, MetricValue]] | None = None,
+    stores: dict[int, dict[str, _StoreCell]] | None = None,
 ) -> MetricReading:
     latest = max(rows, key=periods.index_of)
     labels = [periods.shift(latest, step) for step in range(1 - HISTORY, 1)]
-    history = [
-        Point(label, rows[label].value, rows[label].suppressed)
-        if label in rows
-        else Point(label, None)
-        for label in labels
-    ]
+    history = [_point(label, rows.get(label)) for label in labels]
     current, previous = rows[latest], rows.get(periods.shift(latest, -1))
     comparison = change = tested = None
     if previous is not None and current.value is not None and previous.value is not None:
@@ -168,9 +183,10 @@ def readings_for_unit(
 
 def _descendant_store_cells(
     unit: OrgUnit, reader: Reader, by_metric: dict[int, dict[str, MetricValue]]
-) -> dict[int, dict[int, dict[str, MetricValue]]]:
+) -> dict[int, dict[int, dict[str, _StoreCell]]]:
     """Store cells below `unit` in each metric's latest two periods (one query): the
-    clusters of a parent's change test. Empty for a store."""
+    clusters of a parent's change test. Empty for a store. Read as masked plain values, not
+    model rows: a company has thousands of them per page."""
     if unit.level == OrgUnit.Level.STORE or not by_metric:
         return {}
     wanted = set()
@@ -180,9 +196,12 @@ def _descendant_store_cells(
     rows = metric_values(reader=reader, unit=unit, subtree=True).filter(
         unit__level=OrgUnit.Level.STORE, period__in=sorted(wanted), metric_id__in=list(by_metric)
     )
-    stores: dict[int, dict[int, dict[str, MetricValue]]] = defaultdict(lambda: defaultdict(dict))
-    for row in rows.exclude(unit=unit):
-        stores[row.metric_id][row.unit_id][row.period] = row
+    masked = rows.exclude(unit=unit).annotate(masked_details=masked_column("details", JSONField()))
+    stores: dict[int, dict[int, dict[str, _StoreCell]]] = defaultdict(lambda: defaultdict(dict))
+    for metric_id, unit_id, period, suppressed, details in masked.values_list(
+        "metric_id", "unit_id", "period", "suppressed", "masked_details"
+    ):
+        stores[metric_id][unit_id][period] = _StoreCell(suppressed, details or {})
     return stores
 
 
@@ -195,6 +214,7 @@ class ScorecardRow:
     targets: list[PerformanceExpectation]
     drivers: list[ChainLink]
     role: str = ""  # "barometer", "diagnostic" (another overall measure) or ""
+    agreed_period: str | None = None  # the barometer's row: the month it was agreed
 
 
 def measure_role(metric: Metric, barometer_metric_id: int | None) -> str:
@@ -215,9 +235,10 @@ class ScorecardSection:
 def scorecard(unit: OrgUnit, *, reader: Reader) -> list[ScorecardSection]:
     """Metrics of `unit` by results-chain level (strategic first), then by perspective."""
     readings = readings_for_unit(unit, reader=reader)
-    barometer_metric_id = (
-        Barometer.objects.filter(in_force=True).values_list("metric_id", flat=True).first()
-    )
+    barometer_metric_id, agreed = None, None
+    in_force = Barometer.objects.filter(in_force=True).values_list("metric_id", "started_at")
+    if (found := in_force.first()) is not None:
+        barometer_metric_id, agreed = found[0], periods.label_for(found[1], periods.MONTH)
     targets: dict[int, list[PerformanceExpectation]] = defaultdict(list)
     for expectation in PerformanceExpectation.objects.filter(unit=unit).select_related("metric"):
         targets[expectation.metric_id].append(expectation)
@@ -235,6 +256,7 @@ def scorecard(unit: OrgUnit, *, reader: Reader) -> list[ScorecardSection]:
                     targets[metric_id],
                     drivers[metric_id],
                     measure_role(reading.metric, barometer_metric_id),
+                    agreed if metric_id == barometer_metric_id else None,
                 )
                 for metric_id, reading in readings.items()
                 if reading.metric.level == level and reading.metric.perspective == perspective

@@ -1,13 +1,17 @@
 """How leaders read numbers on the pages: values in the metric's own format (NPS +23, CSAT
-85.0 %, CES 5.82/7, revenue $1,200), intervals, tested changes, flags, sparkline geometry,
-expectations, the initiative funnel and a link's evidence. Selectors return data; this module
-(and the template filters in `templatetags.leadership`) turns it into text and geometry."""
+85.0 %, CES 5.82/7, revenue $1,200), intervals, tested changes, flags, the data of trend
+charts (drawn by static/js/workspace.js with the vendored Chart.js), expectations, the
+initiative funnel and a link's evidence. Selectors return data; this module (and the template
+filters in `templatetags.leadership`) turns it into text and chart data."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from html import escape
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
 
 from surveys import periods
 from surveys.models import Metric
@@ -16,7 +20,6 @@ from .leadership_selectors import FunnelSummary, MetricReading
 from .models import ChainLink, Initiative, PerformanceExpectation
 
 PERCENT_AGGREGATIONS = (Metric.Aggregation.TOP_BOX, Metric.Aggregation.RATE)
-SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 # Plausibility flags (surveys.scoring) as a leader reads them next to a value.
 FLAG_TEXT = {
     "low_n": "few answers (under 30): read with care",
@@ -185,22 +188,143 @@ def flag_texts(reading: MetricReading) -> list[str]:
     return [FLAG_TEXT.get(flag, flag.replace("_", " ")) for flag in reading.flags]
 
 
-def sparkline(reading: MetricReading) -> list[str]:
-    """SVG polyline point lists; a hidden or missing period breaks the line."""
-    values = [point.value for point in reading.history if point.value is not None]
-    if not values:
-        return []
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    step = SPARK_WIDTH / max(len(reading.history) - 1, 1)
-    lines: list[list[str]] = [[]]
-    for index, point in enumerate(reading.history):
-        if point.value is None:
-            lines.append([])
-            continue
-        y = SPARK_HEIGHT - 2 - (point.value - low) / span * (SPARK_HEIGHT - 4)
-        lines[-1].append(f"{index * step:.1f},{y:.1f}")
-    return [" ".join(line) for line in lines if line]
+# ------------------------------------------------------------------ trend charts
+
+
+class TrendPoint(Protocol):
+    """A period of a trend as the charts read it (leadership `Point`, workspace `Cell`)."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def ci_low(self) -> float | None: ...
+    @property
+    def ci_high(self) -> float | None: ...
+    @property
+    def n(self) -> int | None: ...
+    @property
+    def hidden(self) -> bool: ...
+
+
+NOT_ENOUGH = "not enough responses"
+
+
+def value_kind(metric: Metric) -> str:
+    """How the chart script (static/js/workspace.js) formats the metric's numbers."""
+    if metric.aggregation == Metric.Aggregation.NPS:
+        return "nps"
+    if metric.aggregation in PERCENT_AGGREGATIONS or metric.unit_label == "%":
+        return "percent"
+    if metric.unit_label == "$":
+        return "money"
+    return "number"
+
+
+def axis_title(metric: Metric) -> str:
+    """The value axis: the metric's name with its unit, e.g. "Customer NPS (−100 to +100)"."""
+    kind = value_kind(metric)
+    suffix = {"nps": " (−100 to +100)", "percent": " (%)", "money": f" ({currency()})"}.get(kind)
+    if kind == "number" and metric.unit_label:
+        suffix = f" ({metric.unit_label.lstrip('/')})"
+    return f"{metric.name}{suffix or ''}"
+
+
+def _from_first_reading(points: Sequence[TrendPoint]) -> Sequence[TrendPoint]:
+    """The trend from its first month with a value or a hidden cell: months before a
+    measure's first reading are not drawn as empty axis (hidden months stay, as gaps)."""
+    for index, point in enumerate(points):
+        if point.hidden or point.value is not None:
+            return points[index:]
+    return points
+
+
+def trend_chart(
+    metric: Metric,
+    points: Sequence[TrendPoint],
+    chart_id: str,
+    *,
+    target: float | None = None,
+    agreed: str | None = None,
+) -> dict[str, Any]:
+    """What the chart script draws: values by month, the interval band, n, the target and
+    the month the barometer was agreed (marked only when the chart shows that month).
+    Hidden months are gaps: no value, interval or n."""
+    points = _from_first_reading(points)
+    shown = [not point.hidden and point.value is not None for point in points]
+    return {
+        "id": chart_id,
+        "dataId": f"{chart_id}-data",
+        "title": metric.name,
+        "kind": value_kind(metric),
+        "yTitle": axis_title(metric),
+        "xTitle": "Month",
+        "labels": [point.period for point in points],
+        "values": [p.value if ok else None for p, ok in zip(points, shown, strict=True)],
+        "low": [p.ci_low if ok else None for p, ok in zip(points, shown, strict=True)],
+        "high": [p.ci_high if ok else None for p, ok in zip(points, shown, strict=True)],
+        "n": [p.n if ok else None for p, ok in zip(points, shown, strict=True)],
+        "hidden": [point.hidden for point in points],
+        "target": target,
+        "agreed": agreed if agreed in {point.period for point in points} else None,
+        "hasValues": any(shown),
+    }
+
+
+def _interval_text(metric: Metric, point: TrendPoint) -> str:
+    if point.ci_low is None or point.ci_high is None:
+        return ""
+    return f"{format_value(metric, point.ci_low)} to {format_value(metric, point.ci_high)}"
+
+
+def trend_rows(metric: Metric, points: Sequence[TrendPoint]) -> list[dict[str, Any]]:
+    """The table fallback of a trend chart: one row per month the chart draws."""
+    return [
+        {"period": point.period, "hidden": True, "value": NOT_ENOUGH}
+        if point.hidden
+        else {"period": point.period, "empty": True, "value": "no data"}
+        if point.value is None
+        else {
+            "period": point.period,
+            "value": format_value(metric, point.value),
+            "interval": _interval_text(metric, point),
+            "n": point.n,
+        }
+        for point in _from_first_reading(points)
+    ]
+
+
+def latest_target(metric: Metric, expectations: Iterable[PerformanceExpectation]) -> float | None:
+    """The target a chart draws: of the unit's expectations for `metric`, the one ending
+    last (as the workspace's unit page picks it)."""
+    targets = [
+        expectation
+        for expectation in expectations
+        if expectation.metric_id == metric.pk and expectation.target_value is not None
+    ]
+    if not targets:
+        return None
+    return max(targets, key=lambda expectation: expectation.end_date).target_value
+
+
+def reading_chart(
+    reading: MetricReading,
+    chart_id: str,
+    *,
+    target: float | None = None,
+    agreed: str | None = None,
+    compact: bool = False,
+) -> dict[str, Any]:
+    """A reading's trend as the `workspace/_trend.html` partial draws it (chart and table);
+    a compact chart (a table cell) leaves its legend to the caption."""
+    metric = reading.metric
+    chart = trend_chart(metric, reading.history, chart_id, target=target, agreed=agreed)
+    return {
+        "chart": {**chart, "compact": compact},
+        "rows": trend_rows(metric, reading.history),
+        "target": format_value(metric, target) if target is not None else "",
+    }
 
 
 def reading_as_json(reading: MetricReading) -> dict[str, Any]:
@@ -224,10 +348,29 @@ def reading_as_json(reading: MetricReading) -> dict[str, Any]:
         "significant": bool(comparison and comparison.significant),
         "flags": list(reading.flags),
         "history": [
-            {"period": point.period, "value": point.value, "hidden": point.hidden}
+            {
+                "period": point.period,
+                "value": point.value,
+                "hidden": point.hidden,
+                "ci_low": point.ci_low,
+                "ci_high": point.ci_high,
+                "n": point.n,
+            }
             for point in reading.history
         ],
     }
+
+
+def unit_options(units: Iterable[tuple[str, str]], *, selected: str) -> SafeString:
+    """`<option>`s of a unit picker ("Name (code)", the code as value), escaped. Joined
+    as plain strings: a leader's picker lists every store, and per-option formatting
+    helpers cost several milliseconds per thousand."""
+    options = []
+    for code, name in units:
+        value = escape(code)
+        mark = " selected" if code == selected else ""
+        options.append(f'<option value="{value}"{mark}>{escape(name)} ({value})</option>')
+    return mark_safe("".join(options))  # every part escaped above
 
 
 # ------------------------------------------------------------------ expectations, funnel, links

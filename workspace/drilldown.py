@@ -8,7 +8,19 @@ employee or anonymous survey) about units the reader may read (`readable_respons
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import (
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
+
+# Row-value comparison (Django's lookups for composite keys): no public spelling yet.
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from distribution.models import FollowUpCase
 from distribution.selectors import cases_for
@@ -89,7 +101,9 @@ def keyset_page(
 
     Why keyset: each page seeks the (submitted_at, id) index from the position and reads
     `size` + 1 rows, so the last page costs what the first does (OFFSET reads every row
-    before the page). The redundant bound on `submitted_at` lets the index seek.
+    before the page). The position is one row value, `(submitted_at, id) < (at, cursor)`, which
+    PostgreSQL seeks in the index even when thousands of responses share a timestamp (an
+    imported batch); `submitted_at < at OR (= at AND id < cursor)` scans every tied row.
     """
     cursor = older_than if older_than is not None else newer_than
     if cursor is None:
@@ -98,14 +112,13 @@ def keyset_page(
     at = responses.filter(pk=cursor).values_list("submitted_at", flat=True).first()
     if at is None:
         return None
+    position = Tuple(F("submitted_at"), F("pk"))
     if older_than is not None:
-        older = Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=cursor)
-        rows = responses.filter(older, submitted_at__lte=at)
+        rows = responses.filter(TupleLessThan(position, (at, cursor)))
         ids = list(rows.values_list("pk", flat=True)[: size + 1])
         return ResponsePage(ids[:size], has_older=len(ids) > size, has_newer=True)
-    newer = Q(submitted_at__gt=at) | Q(submitted_at=at, pk__gt=cursor)
-    rows = responses.filter(newer, submitted_at__gte=at).order_by("submitted_at", "pk")
-    ids = list(rows.values_list("pk", flat=True)[: size + 1])
+    rows = responses.filter(TupleGreaterThan(position, (at, cursor)))
+    ids = list(rows.order_by("submitted_at", "pk").values_list("pk", flat=True)[: size + 1])
     return ResponsePage(ids[:size][::-1], has_older=True, has_newer=len(ids) > size)
 
 

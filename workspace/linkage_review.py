@@ -19,15 +19,14 @@ from common.roles import AnyUser, is_active_user, is_analyst, is_leader
 from linkage.admin.runs import warning_text, within_between_sentence
 from linkage.charts import lagged_unit_means
 from linkage.models import ChainLink, LinkageResult, LinkageRun
-from linkage.presentation import link_evidence
+from linkage.presentation import link_evidence, value_kind
 from linkage.selectors import chain_links, linkage_results, linkage_runs
 from linkage.services.chain import result_verdict
-from linkage.services.runs import run_panel
 from surveys import periods
 from surveys.models import Metric, OrgUnit
+from surveys.selectors import metric_value_panel
 
 from .exports import export_format
-from .presentation import value_kind
 
 PAGE_SIZE = 25
 SORTS = {
@@ -122,9 +121,15 @@ def _filtered(request: HttpRequest, rows: list[dict[str, Any]]) -> list[dict[str
 
 def _scatter(run: LinkageRun, result: LinkageResult, reader: AnyUser) -> dict[str, Any]:
     """Unit means of X (t) against Y (t + lag) for the chart script."""
-    panel = run_panel(run, reader=reader)
-    index = {key: position for position, key in enumerate(panel.metric_keys)}
     x, y = result.x_metric, result.y_metric
+    # The run's panel for the pair's two metrics only (a run holds many; one read each).
+    panel = metric_value_panel(
+        metric_keys=[x.key, y.key],
+        level=run.level,
+        periods=periods.period_range(run.first_period, run.last_period),
+        reader=reader,
+    )
+    index = {key: position for position, key in enumerate(panel.metric_keys)}
     units, x_means, y_means = lagged_unit_means(
         panel.values[index[x.key]], panel.values[index[y.key]], result.lag
     )

@@ -6,32 +6,19 @@ reads the same on every page. Hidden cells carry no value, interval or count any
 
 from typing import Any
 
-from linkage.presentation import FLAG_TEXT, PERCENT_AGGREGATIONS, format_change, format_value
+from linkage.presentation import (
+    FLAG_TEXT,
+    NOT_ENOUGH,
+    format_change,
+    format_value,
+)
+from linkage.presentation import trend_chart as leader_trend_chart
+from linkage.presentation import trend_rows as leader_trend_rows
 from surveys.models import Metric
 
 from .comparison import Cell, Trend
 
-NOT_ENOUGH = "not enough responses"
 HEAT_CLASSES = 5
-
-
-def value_kind(metric: Metric) -> str:
-    """How the chart script formats the metric's numbers."""
-    if metric.aggregation == Metric.Aggregation.NPS:
-        return "nps"
-    if metric.aggregation in PERCENT_AGGREGATIONS or metric.unit_label == "%":
-        return "percent"
-    if metric.unit_label == "$":
-        return "money"
-    return "number"
-
-
-def axis_title(metric: Metric) -> str:
-    kind = value_kind(metric)
-    suffix = {"nps": " (−100 to +100)", "percent": " (%)", "money": " ($)"}.get(kind, "")
-    if kind == "number" and metric.unit_label:
-        suffix = f" ({metric.unit_label.lstrip('/')})"
-    return f"{metric.name}{suffix}"
 
 
 def cell_view(metric: Metric, cell: Cell | None) -> dict[str, Any]:
@@ -77,39 +64,16 @@ def heat_class(metric: Metric, value: float | None, low: float, high: float) -> 
 
 
 def trend_chart(trend: Trend, chart_id: str) -> dict[str, Any]:
-    """What the chart script draws: values, the interval band, n, target and agreed date."""
-    metric = trend.metric
-    points = trend.points
-    return {
-        "id": chart_id,
-        "dataId": f"{chart_id}-data",
-        "title": metric.name,
-        "kind": value_kind(metric),
-        "yTitle": axis_title(metric),
-        "xTitle": "Month",
-        "labels": [point.period for point in points],
-        "values": [None if point.hidden else point.value for point in points],
-        "low": [None if point.hidden else point.ci_low for point in points],
-        "high": [None if point.hidden else point.ci_high for point in points],
-        "n": [None if point.hidden else point.n for point in points],
-        "hidden": [point.hidden for point in points],
-        "target": trend.target,
-        # The agreed month is marked only when the chart shows it.
-        "agreed": trend.agreed_period
-        if trend.agreed_period in {point.period for point in points}
-        else None,
-        "hasValues": any(point.value is not None and not point.hidden for point in points),
-    }
+    """What the chart script draws (`linkage.presentation.trend_chart`, shared with the
+    leader dashboard and scorecard)."""
+    return leader_trend_chart(
+        trend.metric, trend.points, chart_id, target=trend.target, agreed=trend.agreed_period
+    )
 
 
 def trend_rows(trend: Trend) -> list[dict[str, Any]]:
     """The table fallback of a chart: one row per period."""
-    return [
-        {"period": point.period, **cell_view(trend.metric, point)}
-        if point.value is not None or point.hidden
-        else {"period": point.period, "empty": True, "value": "no data"}
-        for point in trend.points
-    ]
+    return leader_trend_rows(trend.metric, trend.points)
 
 
 def change_text(metric: Metric, change: float) -> str:

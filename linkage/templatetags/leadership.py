@@ -15,7 +15,6 @@ for _name in (
     "change_sentence",
     "expectation_sentence",
     "flag_texts",
-    "sparkline",
     "baseline_text",
     "target_text",
     "latest_text",

@@ -56,6 +56,31 @@
     }
   };
 
+  // A month whose neighbours are gaps draws no band: its interval is a whisker instead.
+  var isolatedIntervals = {
+    id: "isolatedIntervals",
+    afterDatasetsDraw: function (chart) {
+      var data = chart.config.options.plugins.isolatedIntervals;
+      if (!data) return;
+      var x = chart.scales.x, y = chart.scales.y, context = chart.ctx;
+      var last = data.values.length - 1;
+      context.save();
+      context.strokeStyle = "rgba(31, 95, 191, 0.6)";
+      context.lineWidth = 2;
+      data.values.forEach(function (value, i) {
+        var alone = (i === 0 || data.values[i - 1] === null) && (i === last || data.values[i + 1] === null);
+        if (value === null || !alone || data.low[i] === null || data.high[i] === null) return;
+        var px = x.getPixelForValue(i), top = y.getPixelForValue(data.high[i]), bottom = y.getPixelForValue(data.low[i]);
+        context.beginPath();
+        context.moveTo(px, top); context.lineTo(px, bottom);
+        context.moveTo(px - 5, top); context.lineTo(px + 5, top);
+        context.moveTo(px - 5, bottom); context.lineTo(px + 5, bottom);
+        context.stroke();
+      });
+      context.restore();
+    }
+  };
+
   function drawChart(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
     if (!source || typeof Chart === "undefined") return;
@@ -71,19 +96,22 @@
     new Chart(canvas, {
       type: "line",
       data: { labels: data.labels, datasets: datasets },
-      plugins: [agreedMarker],
+      plugins: [agreedMarker, isolatedIntervals],
       options: {
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
         interaction: { mode: "index", intersect: false },
         scales: {
-          x: { title: { display: true, text: lines(data.xTitle, canvas) }, ticks: { autoSkip: true, autoSkipPadding: 16, maxRotation: 0 } },
+          // offset: each month sits in the middle of its slot, so no point is cut at an edge.
+          x: { offset: true, title: { display: true, text: lines(data.xTitle, canvas) }, ticks: { autoSkip: true, autoSkipPadding: 16, maxRotation: 0 } },
           y: { title: { display: true, text: lines(data.yTitle, canvas) }, ticks: { callback: function (value) { return format(data.kind, value); } } }
         },
         plugins: {
           agreedMarker: { label: data.agreed },
-          legend: { labels: { filter: function (item) { return item.text !== "95 % interval (low)"; } } },
+          isolatedIntervals: { values: data.values, low: data.low, high: data.high },
+          // A compact chart (a scorecard cell) leaves the legend to its caption.
+          legend: { display: !data.compact, labels: { filter: function (item) { return item.text !== "95 % interval (low)"; } } },
           tooltip: {
             filter: function (item) { return item.datasetIndex === 2 || item.dataset.label === "Target"; },
             callbacks: {

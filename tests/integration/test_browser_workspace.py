@@ -1,7 +1,8 @@
 """The workspace in a real browser: each role's home after login, the leader's four clicks
 from the headline to one customer's pathway, a styled refusal, a hidden employee group, the
 linkage review at phone width, and an axe-core audit (no serious or critical violations) of
-every page. Screenshots are kept under test-artifacts/browser/."""
+every page, and the leader dashboard's and scorecard's trend charts (canvas, table fallback,
+tooltip) at phone and desktop width. Screenshots are kept under test-artifacts/browser/."""
 
 import os
 import re
@@ -230,3 +231,101 @@ def test_browser_linkage_review_fits_a_phone(open_page, live_server, linkage_run
         page.locator("table.pairs a").first.click()
         page.wait_for_function("document.querySelector('canvas[data-scatter]').width > 0")
         _check(page, "linkage")
+
+
+def _charts_drawn(page) -> int:
+    """Every trend chart drawn by Chart.js, each with its table fallback; returns how many."""
+    page.wait_for_function(
+        "[...document.querySelectorAll('canvas[data-chart]')].every(c => c.width > 0)"
+    )
+    charts = page.locator("figure.trend")
+    count = charts.count()
+    assert count > 0
+    for index in range(count):
+        figure = charts.nth(index)
+        assert figure.locator("canvas[data-chart]").count() == 1
+        fallback = figure.locator("details.table-fallback table")
+        assert fallback.locator("thead th").all_text_contents() == [
+            "Month", "Value", "95 % interval", "n"
+        ]  # fmt: skip
+        assert 1 <= fallback.locator("tbody tr").count() <= 12
+    return count
+
+
+def _tooltip(page, canvas_selector: str) -> list[str]:
+    """Hover the last drawn month of a chart; the tooltip's lines (value, n, interval)."""
+    canvas = page.locator(canvas_selector).first
+    canvas.scroll_into_view_if_needed()
+    point = canvas.evaluate(
+        """canvas => {
+            const chart = Chart.getChart(canvas);
+            const points = chart.getDatasetMeta(2).data.filter(p => !p.skip);
+            const last = points[points.length - 1];
+            return {x: last.x, y: last.y};
+        }"""
+    )
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    page.wait_for_function(
+        "canvas => Chart.getChart(canvas).tooltip.opacity > 0", arg=canvas.element_handle()
+    )
+    return canvas.evaluate(
+        """canvas => Chart.getChart(canvas).tooltip.body.flatMap(
+            item => [...item.lines, ...item.after])"""
+    )
+
+
+def _no_overlap(page, selector: str) -> None:
+    """No two of the blocks matched inside each card overlap, and none leaves the viewport."""
+    clashes = page.evaluate(
+        """([selector, width]) => {
+            const found = [];
+            for (const card of document.querySelectorAll(selector)) {
+                const boxes = [...card.children].map(el => el.getBoundingClientRect())
+                    .filter(b => b.width && b.height);
+                boxes.forEach((a, i) => {
+                    if (a.right > width + 0.5) found.push(card.dataset.metric + ' leaves the page');
+                    boxes.slice(i + 1).forEach(b => {
+                        const apart = a.right <= b.left + 0.5 || b.right <= a.left + 0.5
+                            || a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5;
+                        if (!apart) found.push(card.dataset.metric + ' overlaps');
+                    });
+                });
+            }
+            return found;
+        }""",
+        [selector, page.viewport_size["width"]],
+    )
+    assert clashes == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_browser_dashboard_trends_are_charts_with_tables(open_page, live_server, company, width):
+    page = open_page(width)
+    _login(page, live_server.url, "leader")
+    page.goto(f"{live_server.url}/dashboard/")
+    assert "Customer NPS" in page.locator("[data-role=barometer]").inner_text()
+    assert page.locator("svg.spark, polyline").count() == 0
+    assert _charts_drawn(page) >= 2
+    lines = _tooltip(page, "[data-role=barometer] canvas[data-chart]")
+    assert any(re.match(r"Customer NPS: [+−-]?\d+ \(n = \d+\)$", line) for line in lines), lines
+    assert any(line.startswith("95 % interval ") for line in lines), lines
+    _no_overlap(page, "[data-role=diagnostics] article, [data-role=barometer]")
+    _check(page, "dashboard")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_browser_scorecard_trends_fit_beside_every_column(open_page, live_server, company, width):
+    page = open_page(width)
+    _login(page, live_server.url, "leader")
+    page.goto(f"{live_server.url}/dashboard/units/north/scorecard/")
+    assert _charts_drawn(page) >= 1
+    _no_overlap(page, "table.cards > tbody > tr")
+    # Every column, "Driven by" included, is on screen (a card per measure on a phone).
+    cut = page.evaluate(
+        """width => [...document.querySelectorAll('table.cards > tbody > tr > *')]
+            .filter(cell => cell.getBoundingClientRect().right > width + 0.5).length""",
+        width,
+    )
+    assert cut == 0
+    _check(page, "scorecard")

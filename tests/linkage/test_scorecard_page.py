@@ -1,7 +1,9 @@
 """Unit scorecard: levels read top-down, values ± CI with trend and tested change, targets,
 chain links, hidden small employee groups, and who may see which unit."""
 
-from datetime import date
+import json
+import re
+from datetime import date, datetime
 
 import pytest
 from django.conf import settings
@@ -99,7 +101,7 @@ def test_scorecard_reads_top_down_by_level_and_perspective(client, unit_member, 
 def test_scorecard_value_with_interval_trend_and_tested_change(client, unit_member, north_scores):
     html = _page(client, unit_member).content.decode()
     assert "+24" in html and "95 % CI +1 to +40" in html and "n = 250" in html
-    assert "<polyline" in html
+    assert "<canvas" in html and "vendor/chartjs/chart.umd.min.js" in html
     # 90/60/50 (n 200) → 120/70/60 (n 250): z = 0.5186, p = 0.6041 (STATISTICS.md §1.5).
     assert "+4 pts vs 2026-01 (not significant, p = 0.604)" in html
 
@@ -148,9 +150,54 @@ def test_scorecard_marks_the_barometer_and_labels_other_overall_measures_diagnos
     assert html.count('data-role="barometer"') == 1
 
 
+def _charts(html: str) -> dict[str, dict]:
+    """The chart data of a page (json_script elements), by chart title."""
+    found = re.findall(r'<script id="chart-\d+-data" type="application/json">(.*?)</script>', html)
+    return {chart["title"]: chart for chart in map(json.loads, found)}
+
+
 def test_scorecard_hides_employee_cell_below_threshold(client, unit_member, north_scores):
     html = _page(client, unit_member).content.decode()
     assert "hidden (fewer than 5 responses)" in html
+    # The hidden month is a gap in the chart and reads "not enough responses" in its table.
+    enps = _charts(html)["Employee NPS (eNPS)"]
+    assert enps["labels"][-2:] == ["2026-01", "2026-02"] and enps["hidden"][-2:] == [False, True]
+    for series in ("values", "low", "high", "n"):
+        assert enps[series][-1] is None
+    assert enps["values"][-2] == 10 and enps["n"][-2] == 8
+    assert "not enough responses" in html
+
+
+def test_scorecard_trend_charts_label_months_interval_target_and_agreed_month(
+    client, unit_member, north_scores, org_tree
+):
+    nps = north_scores["customer.nps"]
+    leader = LeaderFactory()
+    proposal = BarometerProposal.objects.create(
+        metric=nps, rationale="Loyalty", proposed_by=leader, status="agreed"
+    )
+    Barometer.objects.create(
+        metric=nps, proposal=proposal, started_at=timezone.make_aware(datetime(2026, 2, 10))
+    )
+    PerformanceExpectation.objects.create(
+        title="NPS up", metric=nps, unit=org_tree["north"], baseline_period="2026-01",
+        baseline_value=20, target_kind="absolute", target_change=10, target_value=30,
+        start_date=date(2026, 1, 1), end_date=date(2026, 12, 31), owner=leader,
+    )  # fmt: skip
+    html = _page(client, unit_member).content.decode()
+    charts = _charts(html)
+    chart = charts["Customer NPS"]
+    # From the first month with a value (earlier months are not drawn as empty axis).
+    assert chart["labels"] == ["2026-01", "2026-02"]
+    assert chart["xTitle"] == "Month" and chart["yTitle"] == "Customer NPS (−100 to +100)"
+    assert chart["values"][-1] == pytest.approx(24.0) and chart["n"][-1] == 250
+    assert (chart["low"][-1], chart["high"][-1]) == (1.0, 40.0)
+    assert chart["target"] == 30 and chart["agreed"] == "2026-02"
+    assert charts["Revenue"]["yTitle"] == "Revenue ($)" and charts["Revenue"]["target"] is None
+    assert charts["Revenue"]["agreed"] is None
+    # The screen-reader table beside the chart: month, value, interval, n.
+    assert '<th scope="row">2026-02</th><td>+24</td><td>+1 to +40</td><td>250</td>' in html
+    assert "dashed line: target +30" in html and "barometer agreed (2026-02)" in html
 
 
 def test_scorecard_shows_target_and_chain_link_evidence(

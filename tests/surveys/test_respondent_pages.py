@@ -300,9 +300,7 @@ def test_respondent_page_groups_grid_questions_under_their_competency(client, st
     assert html.count('class="question-grid"') == 4
 
 
-def test_respondent_page_reuses_its_blank_questions_until_a_question_changes(
-    client, survey, store
-):
+def test_respondent_page_reuses_its_blank_questions_until_a_question_changes(client, survey, store):
     # The question block of an unanswered form is rendered once per definition and language;
     # an edit starts a new definition, so the next visitor sees the new text at once.
     first = client.get(public_url(survey, store)).content.decode()

@@ -1,10 +1,17 @@
 """The readable linkage review: every supported link shown, pairs sorted, filtered and
 paginated on the server, one scatter at a time, small HTML, leaders and analysts only."""
 
-import pytest
+import json
+import re
 
+import pytest
+from django.db.models import F
+
+from linkage.charts import lagged_unit_means
 from linkage.services.chain import result_verdict
-from linkage.services.runs import start_linkage_run
+from linkage.services.runs import run_panel, start_linkage_run
+from surveys.models import OrgUnit
+from surveys.visibility import SYSTEM
 from tests.linkage.test_admin_linkage_review import panel  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +57,30 @@ def test_scatter_of_one_pair_on_request(client, analyst, done_run):
     page = client.get(f"/workspace/linkage/{done_run.pk}/", {"pair": result.pk}).content.decode()
     assert 'id="scatter-data"' in page and "store-0" in page
     assert "<svg" not in page  # drawn by the chart library, not inline SVG
+
+
+def test_scatter_points_are_the_unit_means_of_the_runs_panel(client, analyst, done_run):
+    """The page reads only the pair's two metrics; its points match the whole run's panel."""
+    client.force_login(analyst)
+    result = done_run.results.filter(lag=1).exclude(x_metric=F("y_metric")).first()
+    page = client.get(f"/workspace/linkage/{done_run.pk}/", {"pair": result.pk}).content.decode()
+    found = re.search(r'<script id="scatter-data" type="application/json">(.*?)</script>', page)
+    points = json.loads(found.group(1))["points"]
+    whole = run_panel(done_run, reader=SYSTEM)
+    index = {key: position for position, key in enumerate(whole.metric_keys)}
+    units, x_means, y_means = lagged_unit_means(
+        whole.values[index[result.x_metric.key]], whole.values[index[result.y_metric.key]], 1
+    )
+    codes = dict(OrgUnit.objects.values_list("pk", "code"))
+    expected = [
+        {"x": pytest.approx(x), "y": pytest.approx(y), "unit": codes[whole.unit_ids[u]]}
+        for u, x, y in zip(units, x_means, y_means, strict=True)
+    ]
+    assert len(points) == len(expected) > 2 and points == expected
+    # The table fallback: one row per unit, two decimals.
+    first = points[0]
+    row = f'<tr><th scope="row">{first["unit"]}</th><td>{first["x"]:.2f}</td>'
+    assert page.count('<tr><th scope="row">') >= len(points) and row in page
 
 
 def test_pairs_export_csv(client, leader, done_run):

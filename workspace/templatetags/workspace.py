@@ -1,10 +1,11 @@
 """The shell's navigation bar and small formatting helpers of the workspace pages."""
 
+from html import escape
 from typing import Any
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from ..nav import nav_links
 from ..roles import managed_units, role_label
@@ -86,4 +87,17 @@ def league_cells_html(cells: list[dict[str, Any]]) -> SafeString:
     """The <td>s of one league-table row, each with its sort key."""
     return format_html_join(
         "", '<td data-sort="{}">{}</td>', ((cell["sort"], cell_html(cell)) for cell in cells)
+    )
+
+
+@register.filter
+def scatter_rows_html(points: list[dict[str, Any]]) -> SafeString:
+    """The rows of a scatter's table fallback (one per unit: a run has a thousand stores, so
+    plain joined strings, every text escaped)."""
+    return mark_safe(
+        "".join(
+            f'<tr><th scope="row">{escape(str(point["unit"]))}</th>'
+            f"<td>{point['x']:.2f}</td><td>{point['y']:.2f}</td></tr>"
+            for point in points
+        )
     )
