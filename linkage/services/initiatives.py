@@ -159,13 +159,17 @@ def _design_test(
     of ratio means, the untreated being every store outside the unit answering in both
     periods, cluster-robust by store (`scoring.difference_in_differences`). It removes what
     moved everywhere (season, a campaign) from the initiative's effect; it assumes parallel
-    trends. The initiative's segment applies to both groups.
+    trends. The initiative's segment applies to both groups. Of an employee metric, the
+    hidden stores inside and outside the unit enter as one pooled cluster each
+    (`group_cluster_sums` with ``split``), so the result reveals no hidden store.
     """
     periods_pair = [initiative.before_period, initiative.after_period]
     segment = initiative.segment_filter or {}
     root = _root()
     if root is not None and unit.pk != root.pk:
-        sums = group_cluster_sums(metric=metric, unit=root, periods=periods_pair, segment=segment)
+        sums = group_cluster_sums(
+            metric=metric, unit=root, periods=periods_pair, segment=segment, split=unit
+        )
         if sums is not None:
             treated_ids = set(
                 OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)

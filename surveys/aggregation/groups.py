@@ -24,6 +24,7 @@ from django.db.models.functions import Cast, Concat
 
 from .. import scoring
 from ..models import Answer, Metric, OrgUnit
+from ..scoring.clustered import pool_clusters
 from ..scoring.paired import OverlapSums
 from .cells import (
     STATISTICS,
@@ -154,6 +155,7 @@ def group_cluster_sums(
     unit: OrgUnit,
     periods: list[str],
     segment: Mapping[str, Any] | None = None,
+    split: OrgUnit | None = None,
 ) -> ClusterSums | None:
     """Per-cluster counts of a unit subtree's answers in each of `periods` (one GROUP BY).
 
@@ -161,6 +163,12 @@ def group_cluster_sums(
     `difference_in_differences`). Only answers `compute_group_value` would count (released,
     in the segment); None for an imported or unfed metric. Callers show only the tested
     change of the whole group, never these per-cluster sums.
+
+    A confidential metric's hidden clusters (units suppressed in any of `periods`) enter as
+    one pooled pseudo-cluster labelled with `unit`'s id (`_pool_hidden`): a clustered variance
+    over each hidden store would add their sum of squares to the published group total (their
+    sum), and two equations solve two hidden stores. With `split` (a DiD's treated unit) the
+    hidden clusters inside it form a second pool labelled with `split`'s id.
     """
     feeds = metric_feeds([metric.key])
     if not feeds or not feeds[0].question_ids:
@@ -181,7 +189,33 @@ def group_cluster_sums(
         row, column = periods.index(period), int(np.searchsorted(unit_ids, unit_id))
         n[row, column] = answered
         total[row, column] = _coded_total(metric.aggregation, counts)
-    return ClusterSums(unit_ids=unit_ids, n=n, total=total)
+    sums = ClusterSums(unit_ids=unit_ids, n=n, total=total)
+    if feed.confidential and feed.threshold and len(unit_ids):
+        return _pool_hidden(feed, sums, unit=unit, periods=periods, split=split)
+    return sums
+
+
+def _pool_hidden(
+    feed: MetricFeed, sums: ClusterSums, *, unit: OrgUnit, periods: list[str], split: OrgUnit | None
+) -> ClusterSums:
+    """The clusters with the hidden ones merged into pools (`scoring.pool_clusters`).
+
+    What a pool adds to a test is its pooled counts, which the published group less its
+    shown stores already gives (and, with complementary suppression, it holds at least the
+    threshold's answers; a smaller pool is left out). So a published p-value, interval or
+    change depends on the hidden stores only through what subtraction shows anyway. Coarser
+    clusters keep the test valid with fewer clusters (wider intervals; `pool_clusters`).
+    """
+    cells = compute_cells(feed, tree=UnitTree.load(), periods=periods)
+    hidden = np.isin(sums.unit_ids, cells.unit_ids[cells.suppressed])
+    if not hidden.any():
+        return sums
+    pool = np.where(hidden, unit.pk, -1)
+    if split is not None and split.pk != unit.pk:
+        inside = OrgUnit.objects.filter(path__startswith=split.path).values_list("pk", flat=True)
+        pool = np.where(hidden & np.isin(sums.unit_ids, list(inside)), split.pk, pool)
+    pooled = pool_clusters(sums.unit_ids, sums.n, sums.total, pool, minimum=feed.threshold)
+    return ClusterSums(unit_ids=pooled.labels, n=pooled.n, total=pooled.total)
 
 
 def _coded_total(aggregation: str, counts: list[Any]) -> float:

@@ -192,3 +192,63 @@ def difference_in_differences(
     groups = np.asarray(treated, dtype=bool)
     warnings = [] if groups.any() and not groups.all() else ["no_comparison_group"]
     return _comparison(cell, scale, confidence, method, warnings)
+
+
+@dataclass(frozen=True)
+class PooledClusters:
+    """Clusters after pooling: ``labels`` the kept clusters' labels (a pool takes the label
+    it was given), ``n`` and ``total`` periods × clusters; ``dropped`` counts pools left out
+    because they were smaller than the threshold in a period."""
+
+    labels: npt.NDArray[np.int64]
+    n: FloatArray
+    total: FloatArray
+    dropped: int
+
+
+def pool_clusters(
+    labels: npt.ArrayLike,
+    n: npt.ArrayLike,
+    total: npt.ArrayLike,
+    pool: npt.ArrayLike,
+    *,
+    minimum: int = 0,
+) -> PooledClusters:
+    """Merge the clusters marked for pooling into one pseudo-cluster per pool label.
+
+    ``labels`` names the G clusters; ``n`` and ``total`` are periods × G (module docstring);
+    ``pool[g]`` is the pool label cluster g is merged into, or −1 to keep it as it is. A pool
+    is the sum of its clusters' n and total in each period. A pool with 0 < n < ``minimum``
+    answers in any period is dropped (both periods), so no pool smaller than the anonymity
+    threshold enters a test.
+
+    Why it stays honest: the cluster-robust (sandwich) variance only needs clusters that are
+    independent of each other; a union of independent clusters is again independent of the
+    rest, so clustering at a coarser level is valid (Cameron & Miller 2015, J. Human
+    Resources 50(2), §IV.A: "larger and fewer clusters" trade bias for variance; Bertrand,
+    Duflo & Mullainathan 2004 aggregate to the group for the same reason). The price is fewer
+    clusters: G − 1 df and the CR1 factor widen the interval, and the t test keeps its level.
+    Used to keep hidden (suppressed) groups out of a published test except through their
+    pooled total, which the published parent less its shown children already gives.
+    """
+    ids = np.asarray(labels, dtype=np.int64)
+    into = np.asarray(pool, dtype=np.int64)
+    counts, sums = _floats(n, total)
+    counts, sums = np.atleast_2d(counts), np.atleast_2d(sums)
+    keep = into < 0
+    out_labels, out_n, out_total, dropped = [ids[keep]], [counts[:, keep]], [sums[:, keep]], 0
+    for label in np.unique(into[~keep]):
+        members = into == label
+        pooled_n = counts[:, members].sum(axis=1, keepdims=True)
+        if ((pooled_n > 0) & (pooled_n < minimum)).any():
+            dropped += 1
+            continue
+        out_labels.append(np.array([label], dtype=np.int64))
+        out_n.append(pooled_n)
+        out_total.append(sums[:, members].sum(axis=1, keepdims=True))
+    return PooledClusters(
+        labels=np.concatenate(out_labels),
+        n=np.concatenate(out_n, axis=1),
+        total=np.concatenate(out_total, axis=1),
+        dropped=dropped,
+    )

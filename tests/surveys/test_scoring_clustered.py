@@ -16,6 +16,7 @@ from surveys.scoring.clustered import (
     clustered_change_arrays,
     difference_in_differences,
     difference_in_differences_arrays,
+    pool_clusters,
 )
 from surveys.scoring.comparisons import compare
 from surveys.scoring.net_promoter import nps
@@ -230,3 +231,72 @@ def test_difference_in_differences_without_effect_holds_its_level():
     rate = float(np.mean(did.p_value < 0.05))
     print(f"\nDiD without effect, 40 units (20 treated): cluster-robust FPR {rate:.3f}")
     assert BAND[0] <= rate <= BAND[1]
+
+
+def test_pooled_clusters_match_statsmodels_with_the_pooled_stores_as_one_group():
+    rng = np.random.default_rng(31)
+    store, period, y = respondents(rng, 12, 240, OUTCOMES["top_box"][0])
+    merged = np.where(np.isin(store, [3, 7, 9]), 3, store)  # stores 3, 7, 9 hidden: one group
+    fit = ols_cluster(y, sm.add_constant(period), merged)
+    first_n, first_total, second_n, second_total = store_sums(store, period, y, 12)
+    pool = np.where(np.isin(np.arange(12), [3, 7, 9]), 99, -1)
+    pooled = pool_clusters(
+        np.arange(12), [first_n, second_n], [first_total, second_total], pool, minimum=5
+    )
+    assert pooled.dropped == 0 and sorted(pooled.labels) == [0, 1, 2, 4, 5, 6, 8, 10, 11, 99]
+    change = clustered_change(pooled.n[0], pooled.total[0], pooled.n[1], pooled.total[1])
+    assert_matches(change, fit, 1)
+
+
+def test_pool_smaller_than_the_threshold_in_a_period_is_left_out():
+    pooled = pool_clusters(
+        [1, 2, 3, 4],
+        [[9, 8, 2, 1], [9, 8, 3, 3]],
+        [[5, 4, 1, 0], [6, 4, 2, 1]],
+        [-1, -1, 7, 7],
+        minimum=5,
+    )
+    assert pooled.dropped == 1 and pooled.labels.tolist() == [1, 2]
+    assert pooled.n.tolist() == [[9, 8], [9, 8]]
+    kept = pool_clusters(
+        [1, 2, 3, 4],
+        [[9, 8, 2, 3], [9, 8, 3, 3]],
+        [[5, 4, 1, 0], [6, 4, 2, 1]],
+        [-1, -1, 7, 7],
+        minimum=5,
+    )
+    assert kept.labels.tolist() == [1, 2, 7] and kept.total[:, 2].tolist() == [1, 3]
+
+
+def test_clustered_change_with_hidden_stores_pooled_holds_its_level():
+    """14 stores, the 4 smallest of each draw pooled into one cluster (as hidden stores are):
+    11 clusters, wider intervals, and the false-positive rate stays in the 5 % band."""
+    rng = np.random.default_rng(20261203)
+    stores, answers = 14, 200
+    share = rng.dirichlet(np.ones(stores) * 2, SIMULATIONS)  # unequal, stable store sizes
+    n = np.stack([rng.multinomial(answers, p) for p in share])[..., None].repeat(2, -1)
+    n = np.stack([n[..., 0], rng.poisson(n[..., 1])], -1).astype(float)
+    latent = 0.6 + rng.normal(0, 0.15, (SIMULATIONS, stores, 1)) + rng.normal(0, 0.2, n.shape)
+    promoter, detractor = stats.norm.sf(1.0 - latent), stats.norm.cdf(-0.3 - latent)
+    counts = rng.multinomial(
+        n.astype(int), np.stack([promoter, 1 - promoter - detractor, detractor], -1)
+    )
+    total = (counts[..., 0] - counts[..., 2]).astype(float)
+    pooled_p, widths = [], []
+    for index in range(SIMULATIONS):
+        smallest = np.argsort(n[index, :, 0])[:4]
+        pool = np.where(np.isin(np.arange(stores), smallest), 99, -1)
+        merged = pool_clusters(np.arange(stores), n[index].T, total[index].T, pool)
+        change = clustered_change(merged.n[0], merged.total[0], merged.n[1], merged.total[1])
+        full = clustered_change(
+            n[index, :, 0], total[index, :, 0], n[index, :, 1], total[index, :, 1]
+        )
+        pooled_p.append(change.p_value)
+        widths.append((change.ci_high - change.ci_low) / (full.ci_high - full.ci_low))
+    rate = float(np.mean(np.array(pooled_p) < 0.05))
+    width = float(np.median(widths))
+    print(
+        f"\nNPS change, 14 stores, 4 smallest pooled: FPR {rate:.3f}, median CI width ×{width:.2f}"
+    )
+    assert BAND[0] <= rate <= BAND[1]
+    assert width > 1.0
