@@ -50,6 +50,7 @@ CUSTOMER_AR = 0.8  # a store's own customer-experience drift: slow
 CUSTOMER_CHANGE_SD = 0.12  # stationary SD of that drift
 RETENTION_BASE, RETENTION_PER_CX, RETENTION_NOISE = 78.0, 4.0, 2.0  # percent
 REVENUE_PER_RETENTION_POINT = 0.015  # relative revenue change per retention point
+ACTIVE_CUSTOMER_SPEND = 60.0  # a store's monthly revenue per active customer (retention's base)
 EMPLOYEE_RESPONSE_RATE = 0.85
 # The demo's one initiative with a real effect: delivery tracking texts for Product X in the
 # first region cut those customers' delivery complaints (log-odds) from the month it ships.
@@ -328,13 +329,19 @@ def moment_in(period: str, fraction: float, now: datetime, zone: tzinfo) -> date
 
 
 def outcome_csv(store_months: list[StoreMonth]) -> str:
-    """Revenue and retention of the given store-months as an outcome-import CSV."""
+    """Revenue and retention of the given store-months as an outcome-import CSV.
+
+    Retention is a rate over the store's active customers (its denominator, from revenue at
+    ACTIVE_CUSTOMER_SPEND each), so a region's retention weighs big stores more; revenue is a
+    sum and takes no denominator.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["unit_code", "period", "metric_key", "value"])
+    writer.writerow(["unit_code", "period", "metric_key", "value", "denominator"])
     for item in store_months:
-        writer.writerow([item.store.code, item.period, "outcome.revenue", f"{item.revenue:.2f}"])
-        writer.writerow(
-            [item.store.code, item.period, "outcome.retention_rate", f"{item.retention:.2f}"]
-        )
+        code, period = item.store.code, item.period
+        writer.writerow([code, period, "outcome.revenue", f"{item.revenue:.2f}", ""])
+        customers = max(1, round(item.revenue / ACTIVE_CUSTOMER_SPEND))
+        retention = f"{item.retention:.2f}"
+        writer.writerow([code, period, "outcome.retention_rate", retention, customers])
     return buffer.getvalue()

@@ -78,3 +78,17 @@ def test_seeded_demo_verifies_the_real_initiative_and_not_the_other(demo):
     assert not any(item["significant"] for item in queue.verification["metrics"])
     assert initiative_sentences(tracking)[-1].startswith("Verified:")
     assert initiative_sentences(queue)[-1].startswith("No evidence of impact yet")
+
+
+def test_seeded_demo_rolls_retention_up_by_each_store_s_customers(demo):
+    # Retention is a rate over customers: a region's value is the customers-weighted mean of
+    # its stores (big stores count more), never the plain mean of the store rates.
+    rows = MetricValue.objects.filter(metric__key="outcome.retention_rate", period=LAST_PERIOD)
+    stores = [row for row in rows.select_related("unit") if row.unit.level == "store"]
+    region = next(row for row in rows.select_related("unit") if row.unit.level == "region")
+    below = [row for row in stores if row.unit.parent_id == region.unit_id]
+    customers = np.array([row.details["denominator"] for row in below], dtype=float)
+    rates = np.array([row.value for row in below], dtype=float)
+    assert customers.min() < customers.max()  # stores differ in size
+    assert region.value == pytest.approx(float(np.average(rates, weights=customers)), abs=1e-6)
+    assert region.details["denominator"] == pytest.approx(customers.sum())
