@@ -40,7 +40,8 @@ class CappedCount:
 
     @cached_property
     def count(self) -> int:
-        return self.ids[: COUNT_CAP + 1].count()  # COUNT over a LIMITed subquery
+        # COUNT over a LIMITed subquery, unordered: the planner may read any index.
+        return self.ids.order_by()[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
