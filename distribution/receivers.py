@@ -15,12 +15,14 @@ CASE_TASK_BATCH = 500
 
 
 @receiver(responses_submitted, dispatch_uid="distribution.follow_up_cases")
-def queue_follow_up_cases(sender, *, survey: Survey, response_ids: list[int], **kwargs) -> None:
-    """Customer answers only: detractors may be called back; employees never are."""
-    if survey.is_confidential or not response_ids:
+def queue_follow_up_cases(sender, *, survey: Survey, contactable_ids: list[int], **kwargs) -> None:
+    """Customer answers only: detractors may be called back; employees never are. Only
+    responses naming a customer can be (anonymous public-link answers have nobody to call),
+    so the rest queue no task: no broker round trip on their request, no worker time."""
+    if survey.is_confidential or not contactable_ids:
         return
-    for start in range(0, len(response_ids), CASE_TASK_BATCH):
-        batch = response_ids[start : start + CASE_TASK_BATCH]
+    for start in range(0, len(contactable_ids), CASE_TASK_BATCH):
+        batch = contactable_ids[start : start + CASE_TASK_BATCH]
         transaction.on_commit(_queue(batch), robust=True)
 
 

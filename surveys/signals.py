@@ -6,8 +6,9 @@ from django.dispatch import Signal
 # stored values that roll up the tree (e.g. imported outcomes) must follow the new parent.
 unit_moved = Signal()
 
-# Sent inside the write's transaction with `survey` and `response_ids` when customer (not
-# employee or anonymous) responses are stored, by the web, API and imports alike.
+# Sent inside the write's transaction with `survey`, `response_ids` and `contactable_ids`
+# (those naming a customer: a respondent key or an invitation) when customer (not employee
+# or anonymous) responses are stored, by the web, API and imports alike.
 responses_submitted = Signal()
 
 # Sent inside `services.erasure.erase_customer`'s transaction with `customer_keys` (customer

@@ -96,7 +96,7 @@ def import_responses(
                 mark_scores_dirty(survey_id=survey.pk, period=period)
             response_ids = [response.pk for response, _ in prepared]
             notify_response_submitted(survey=survey, response_ids=response_ids)
-            announce_responses(survey=survey, response_ids=response_ids)
+            announce_responses(survey=survey, responses=[response for response, _ in prepared])
     except IntegrityError:
         # A concurrent import (e.g. a client's retry) committed some of these external ids,
         # or removed a unit, after the rows were checked: check again to name the rows.

@@ -143,7 +143,7 @@ def submit_response(
         mark_scores_dirty(survey_id=survey.pk, period=response.period, response_id=response.pk)
         if definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED):
             notify_response_submitted(survey=survey, response_ids=[response.pk])
-        announce_responses(survey=survey, response_ids=[response.pk])
+        announce_responses(survey=survey, responses=[response])
     return response
 
 

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -307,9 +307,20 @@ def requeue_stalled_deliveries() -> int:
     return len(delivery_ids)
 
 
-def announce_responses(*, survey: Survey, response_ids: list[int]) -> None:
+def announce_responses(*, survey: Survey, responses: Sequence[Response]) -> None:
     """Send `signals.responses_submitted` for new customer responses (call inside the write's
     transaction); never for employee and anonymous surveys, whose answers nobody may follow
-    one by one."""
-    if not survey.is_confidential and response_ids:
-        responses_submitted.send(sender=Survey, survey=survey, response_ids=list(response_ids))
+    one by one. `contactable_ids` are those naming a customer (a respondent key or an
+    invitation): only they can ever be followed up, so receivers need not look at the rest."""
+    if survey.is_confidential or not responses:
+        return
+    responses_submitted.send(
+        sender=Survey,
+        survey=survey,
+        response_ids=[response.pk for response in responses],
+        contactable_ids=[
+            response.pk
+            for response in responses
+            if response.respondent_key or response.invitation_id
+        ],
+    )

@@ -214,3 +214,18 @@ def test_imported_detractor_of_a_known_contact_opens_a_case(
         import_responses(survey=survey, rows=rows)
     case = FollowUpCase.objects.get()
     assert (case.customer_id, case.contact) == ("C9", "bulk@example.com")
+
+
+def test_anonymous_public_answer_queues_no_case_task(
+    survey, org_tree, django_capture_on_commit_callbacks
+):
+    # Nobody can be called back for a public-link answer without a customer, so it costs
+    # neither a broker round trip on its request nor a task in the worker.
+    store = org_tree["stores"][0]
+    with django_capture_on_commit_callbacks() as anonymous:
+        submit_response(survey=survey, answers={"nps": 1}, unit=store)
+    with django_capture_on_commit_callbacks() as named:
+        submit_response(
+            survey=survey, answers={"nps": 1}, unit=store, meta={"respondent_key": "C7"}
+        )
+    assert len(named) == len(anonymous) + 1  # the follow-up check, for the named one only
