@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
-from django.db.models import Count, JSONField, Q, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from surveys import periods
@@ -24,7 +25,7 @@ from surveys.aggregation import (
 )
 from surveys.models import Metric, MetricValue, OrgUnit
 from surveys.scoring.paired import OverlapSums
-from surveys.selectors import masked_column, metric_values
+from surveys.selectors import metric_values
 from surveys.visibility import Reader
 
 from .comparisons import at_respondent_level, tested_change
@@ -92,6 +93,9 @@ def _coded_total(metric: Metric, details: dict[str, Any]) -> float:
     if metric.aggregation == Metric.Aggregation.NPS:
         return float(details["promoters"]) - float(details["detractors"])
     return float(details["k"] if "k" in details else details["sum"])
+
+
+_STORE_COUNT_KEYS = ("answers", "promoters", "detractors", "k", "sum")  # `_store_sums` reads
 
 
 class _StoreCell(NamedTuple):
@@ -241,12 +245,23 @@ def _descendant_store_cells(
     rows = metric_values(reader=reader, unit=unit, subtree=True).filter(
         unit__level=OrgUnit.Level.STORE, period__in=sorted(wanted), metric_id__in=list(by_metric)
     )
-    masked = rows.exclude(unit=unit).annotate(masked_details=masked_column("details", JSONField()))
+    # Only the counts the change test reads, extracted in SQL (parsing thousands of whole
+    # details documents was most of a company page); NULL on a suppressed cell.
+    keys = {
+        f"count_{key}": Case(When(suppressed=True, then=Value(None)), default=KT(f"details__{key}"))
+        for key in _STORE_COUNT_KEYS
+    }
+    masked = rows.exclude(unit=unit).annotate(**keys)
     stores: dict[int, dict[int, dict[str, _StoreCell]]] = defaultdict(lambda: defaultdict(dict))
-    for metric_id, unit_id, period, suppressed, details in masked.values_list(
-        "metric_id", "unit_id", "period", "suppressed", "masked_details"
+    for metric_id, unit_id, period, suppressed, *counts in masked.values_list(
+        "metric_id", "unit_id", "period", "suppressed", *keys
     ):
-        stores[metric_id][unit_id][period] = _StoreCell(suppressed, details or {})
+        details = {
+            key: float(count)
+            for key, count in zip(_STORE_COUNT_KEYS, counts, strict=True)
+            if count is not None
+        }
+        stores[metric_id][unit_id][period] = _StoreCell(suppressed, details)
     return stores
 
 
