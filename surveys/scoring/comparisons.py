@@ -47,7 +47,11 @@ def _tested(
         return _untested(method, [*warnings, "zero_variance"], difference=difference)
     statistic = difference / se
     p_value = float(2.0 * reference.sf(abs(statistic)))
-    critical = float(reference.ppf(0.5 + confidence / 2.0))
+    critical = (
+        _critical_z(confidence)
+        if reference is stats.norm
+        else float(reference.ppf(0.5 + confidence / 2.0))
+    )
     return Comparison(
         difference=difference,
         se=se,
