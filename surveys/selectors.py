@@ -305,12 +305,15 @@ def metric_value_panel(
 ) -> MetricPanel:
     """Panel of `metric_keys` for the units of one `level` (within `unit`) over `periods`.
 
-    Units are those with at least one value row, in tree order. One query.
+    Units are those with at least one value row, in tree order. One query, unordered: the
+    cells land by key, and sorting tens of thousands of rows by text was most of its cost.
     """
     rows = list(
         metric_values(
             reader=reader, metric_keys=metric_keys, unit=unit, periods=periods, level=level
-        ).values_list("metric__key", "unit_id", "unit__path", "period", "value", "n", "suppressed")
+        )
+        .order_by()
+        .values_list("metric__key", "unit_id", "unit__path", "period", "value", "n", "suppressed")
     )
     unit_ids = [unit_id for unit_id, _ in sorted({(row[1], row[2]) for row in rows}, key=_path)]
     metric_at = {key: index for index, key in enumerate(metric_keys)}
