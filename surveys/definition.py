@@ -23,14 +23,14 @@ from django.db import transaction
 
 from common import cachesafe
 
-from .models import Question, Survey, WebhookSubscription
+from .models import OrgUnit, Question, Survey, WebhookSubscription
 
 DEFINITION_TTL = 60  # seconds
 # Each process also keeps definitions it read for this long, saving the cache round trips
 # of most requests; an edit made through another process reaches this one within it.
 LOCAL_SECONDS = 2.0
 _local: dict[str, tuple[float, "SurveyDefinition"]] = {}
-_VERSION = 2  # bump when the shape of SurveyDefinition changes (old pickles are ignored)
+_VERSION = 3  # bump when the shape of SurveyDefinition changes (old pickles are ignored)
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class SurveyDefinition:
     # Respondent pages' blank question block per language (`views._blank_questions`),
     # filled on first use; a new definition after an edit starts empty.
     rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Whole blank respondent pages and the units their links name (`respondent_cache`):
+    # per process copy only, so they live as long as it does (LOCAL_SECONDS).
+    pages: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    units: dict[str, OrgUnit | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def question_list(self) -> list[Question]:

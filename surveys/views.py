@@ -36,10 +36,10 @@ from .exceptions import (
 from .forms import ResponseForm
 from .languages import SWITCH_PARAMETER, choose_language, offered_languages
 from .models import OrgUnit, Survey
+from .respondent_cache import CSRF_SLOT, keep_page, kept_page, known_unit, page_key, with_token
 from .selectors import (
     frontline_units,
     open_customer_surveys,
-    unit_in_survey,
 )
 from .selectors import (
     public_survey as answerable_survey,
@@ -133,9 +133,12 @@ def _survey_not_found(request: HttpRequest) -> HttpResponse:
     return _problem(request, status=404, heading=_("Survey not found"), message=message)
 
 
-def _resolve_unit(survey: Survey, code: str) -> tuple[OrgUnit | None, QuerySet[OrgUnit] | None]:
+def _resolve_unit(
+    definition: SurveyDefinition, code: str
+) -> tuple[OrgUnit | None, QuerySet[OrgUnit] | None]:
     """The unit named by the link's `u`, else the units to pick from (None when there are none)."""
-    unit = unit_in_survey(survey, code) if code else None
+    survey = definition.survey
+    unit = known_unit(definition, code) if code else None
     if unit is not None:
         return unit, None
     if not survey.root_unit_id:
@@ -203,7 +206,10 @@ def _render_form(
     definition: SurveyDefinition,
     unit: OrgUnit | None = None,
     preview: bool = False,
+    keep_as: str | None = None,
 ) -> HttpResponse:
+    """The respondent page; a blank one is rendered with a slot for the CSRF token and, with
+    `keep_as`, kept for the next visitors of the same address (`respondent_cache`)."""
     survey = definition.survey
     context = {
         "survey": survey,
@@ -215,7 +221,12 @@ def _render_form(
     }
     if survey.is_confidential:
         context["results_visible_from"] = results_visible_from(survey)
-    return render(request, "surveys/respond.html", context)
+    if form.is_bound:
+        return render(request, "surveys/respond.html", context)
+    context["csrf_token"] = CSRF_SLOT  # overrides the context processor's token
+    page = render_to_string("surveys/respond.html", context, request)
+    keep_page(definition, keep_as, page)
+    return HttpResponse(with_token(request, page))
 
 
 def _already_answered(request: HttpRequest) -> HttpResponse:
@@ -257,7 +268,11 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         return _domain_problem(request, InvitationRequired())
     if not preview and public_link.answered_from_here(request, survey):
         return _already_answered(request)
-    unit, unit_choices = _resolve_unit(survey, request.GET.get("u", "").strip())
+    keep_as = page_key(request) if request.method == "GET" and not preview else None
+    page = kept_page(definition, keep_as)
+    if page is not None:
+        return HttpResponse(with_token(request, page))
+    unit, unit_choices = _resolve_unit(definition, request.GET.get("u", "").strip())
     if unit is None and unit_choices is None and not preview:
         message = _(
             "This link does not say which store or team it is about. "
@@ -272,7 +287,9 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
             if outcome.status_code == 302:
                 public_link.count_answer(request, outcome, survey)
             return outcome
-    return _render_form(request, form, definition=definition, unit=unit, preview=preview)
+    return _render_form(
+        request, form, definition=definition, unit=unit, preview=preview, keep_as=keep_as
+    )
 
 
 @never_cache

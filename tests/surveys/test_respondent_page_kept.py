@@ -1,0 +1,101 @@
+"""Blank public-link pages are rendered once and handed out with each visitor's CSRF token."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from surveys import definition as definitions
+from surveys.models import Response
+from surveys.respondent_cache import CSRF_SLOT, PAGE_ENTRIES
+from tests.surveys.test_respondent_pages import VALID_ANSWERS, public_url, store, survey  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def page_token(html: str) -> str:
+    return TOKEN.search(html).group(1)
+
+
+def kept_pages(of_survey) -> dict[str, str]:
+    return definitions.definition_for_slug(of_survey.slug).pages
+
+
+def test_each_visitor_of_a_kept_page_gets_a_token_that_only_their_browser_can_post_with(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_page = first.get(public_url(survey, store)).content.decode()
+    second_page = second.get(public_url(survey, store)).content.decode()
+    assert CSRF_SLOT not in first_page + second_page
+    assert page_token(first_page) != page_token(second_page)
+    assert TOKEN.sub("", first_page) == TOKEN.sub("", second_page)  # the rest is one page
+    swapped = {**VALID_ANSWERS, "csrfmiddlewaretoken": page_token(first_page)}
+    assert second.post(public_url(survey, store), swapped).status_code == 403
+    own = {**VALID_ANSWERS, "csrfmiddlewaretoken": page_token(second_page)}
+    assert second.post(public_url(survey, store), own).status_code == 302
+    assert Response.objects.count() == 1
+
+
+def test_a_kept_page_is_served_without_any_query(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+    django_assert_num_queries,
+):
+    Client().get(public_url(survey, store))
+    with django_assert_num_queries(0):
+        again = Client().get(public_url(survey, store))
+    assert again.status_code == 200 and "Main Street" in again.content.decode()
+
+
+def test_a_renamed_unit_reaches_the_page_once_the_process_copy_expires(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+    monkeypatch,
+):
+    Client().get(public_url(survey, store))
+    store.name = "High Street"
+    store.save()
+    monkeypatch.setattr(definitions, "LOCAL_SECONDS", 0.0)
+    definitions.forget_local_definitions()
+    assert "High Street" in Client().get(public_url(survey, store)).content.decode()
+
+
+def test_made_up_query_parameters_are_answered_but_never_kept(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    for number in range(3):
+        page = Client().get(public_url(survey, store, ref=f"campaign-{number}"))
+        assert page.status_code == 200 and "Main Street" in page.content.decode()
+    assert kept_pages(survey) == {}
+    Client().get(public_url(survey, store, lang="en"))
+    assert len(kept_pages(survey)) == 1
+
+
+def test_kept_pages_stop_growing_at_their_limit(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setattr("surveys.respondent_cache.PAGE_ENTRIES", 1)
+    Client().get(public_url(survey, store))
+    Client().get(public_url(survey, store, lang="en"))
+    assert len(kept_pages(survey)) == 1 < PAGE_ENTRIES
+
+
+def test_a_page_in_another_language_is_kept_apart(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    survey.languages = ["en", "es"]
+    survey.save()
+    english = Client().get(public_url(survey, store), HTTP_ACCEPT_LANGUAGE="en")
+    spanish = Client().get(public_url(survey, store), HTTP_ACCEPT_LANGUAGE="es")
+    assert english["Content-Language"] == "en" and spanish["Content-Language"] == "es"
+    assert 'lang="es"' in spanish.content.decode()
+    assert TOKEN.sub("", english.content.decode()) != TOKEN.sub("", spanish.content.decode())
+    assert len(kept_pages(survey)) == 2
