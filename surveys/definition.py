@@ -17,13 +17,14 @@ filled in `_load` (e.g. texts per language, question logic): one place, one inva
 """
 
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from common import cachesafe
 
-from .models import OrgUnit, Question, Survey, WebhookSubscription
+from .models import Question, Survey, WebhookSubscription
 
 DEFINITION_TTL = 60  # seconds
 # Each process also keeps definitions it read for this long, saving the cache round trips
@@ -43,10 +44,11 @@ class SurveyDefinition:
     # Respondent pages' blank question block per language (`views._blank_questions`),
     # filled on first use; a new definition after an edit starts empty.
     rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    # Whole blank respondent pages and the units their links name (`respondent_cache`):
-    # per process copy only, so they live as long as it does (LOCAL_SECONDS).
-    pages: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-    units: dict[str, OrgUnit | None] = field(default_factory=dict, compare=False, repr=False)
+    # The respondent form's fields per language (`forms.question_fields`), filled likewise.
+    fields: dict[str, dict] = field(default_factory=dict, compare=False, repr=False)
+    # Which load of the survey this is: every copy of one load (cache, processes) shares it,
+    # and a load after an edit gets a new one (what `respondent_cache` keys its pages by).
+    loaded: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
 
     @property
     def question_list(self) -> list[Question]:

@@ -1,4 +1,4 @@
-"""The respondent form: one field per question, built from the survey's questions per request.
+"""The respondent form: one field per question, built once per survey definition and language.
 
 The form checks shape only (one value or a list of values, text length). Ranges, required
 answers and choice membership are decided by `surveys.services.submit_response`, so the web
@@ -6,13 +6,15 @@ page, the API and imports accept exactly the same answers; the service's errors 
 back to the fields with `ResponseForm.apply_errors`.
 """
 
-from collections.abc import Iterable, Mapping
+import copy
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .answers import MAX_TEXT_LENGTH
@@ -79,6 +81,27 @@ def field_for(question: Question) -> tuple[str, forms.Field]:
         return "text", forms.CharField(required=False, max_length=MAX_TEXT_LENGTH, widget=textarea)
     number = forms.NumberInput(attrs=_number_attrs(question))
     return "number", forms.CharField(required=False, max_length=40, widget=number)
+
+
+def question_fields(
+    questions: Iterable[Question], kept: MutableMapping[str, dict] | None = None
+) -> dict[str, tuple[str, forms.Field]]:
+    """Each question's control kind and labelled field, by code, in the active language.
+
+    With `kept` (a survey definition's `fields`) they are built once per language and
+    definition; every form then gets its own copies, as Django's declared fields do.
+    """
+    language = translation.get_language()
+    if kept is not None and language in kept:
+        return kept[language]
+    built = {}
+    for question in questions:
+        kind, field = field_for(question)
+        field.label = question.text
+        built[question.code] = (kind, field)
+    if kept is not None:
+        kept[language] = built
+    return built
 
 
 @dataclass(frozen=True)
@@ -150,15 +173,16 @@ class ResponseForm(forms.Form):
         *args: Any,
         questions: Iterable[Question],
         unit_choices: QuerySet[OrgUnit] | None = None,
+        kept_fields: MutableMapping[str, dict] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.questions = list(questions)
         self.kinds: dict[str, str] = {}
+        built = question_fields(self.questions, kept_fields)
         for question in self.questions:
-            kind, field = field_for(question)
-            field.label = question.text
-            self.fields[FIELD_PREFIX + question.code] = field
+            kind, field = built[question.code]
+            self.fields[FIELD_PREFIX + question.code] = copy.deepcopy(field)
             self.kinds[question.code] = kind
         if unit_choices is not None:
             self.fields[UNIT_FIELD] = forms.ModelChoiceField(

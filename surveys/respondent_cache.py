@@ -1,15 +1,20 @@
-"""Blank respondent pages and the units their links name, kept on the survey's definition.
+"""Blank respondent pages and the units their links name, kept per process and survey load.
 
 A public link's page is the same for every visitor of one address and language until the
 survey changes, except for the CSRF token. So the page is rendered once with a slot where the
-token goes, kept on the process's copy of the definition (`definition.SurveyDefinition`),
-and each later visitor gets it with their own token filled in: no unit query, no form, no
-template. The copy lives LOCAL_SECONDS, so a unit renamed or closed, or a branding change,
-reaches visitors within that time, and a survey edit at once (it drops the definition).
+token goes, kept in the process, and each later visitor gets it with their own token filled
+in: no unit query, no form, no template. What is kept belongs to one load of the survey's
+definition (`SurveyDefinition.loaded`): an edit of the survey, its questions or choices
+starts a new load, so the next visitor of any process sees it. A renamed or closed unit, or
+a branding change, reaches visitors within KEPT_SECONDS.
 
 Only addresses made of the link's own parameters are kept (`u`, the language switch), at
-most PAGE_ENTRIES per definition, so made-up query strings cannot fill the memory.
+most PAGE_ENTRIES pages and UNIT_ENTRIES units per survey, so made-up query strings or unit
+codes cannot fill the memory.
 """
+
+from dataclasses import dataclass, field
+from time import monotonic
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -22,9 +27,36 @@ from .selectors import unit_in_survey
 
 # Rendered where {% csrf_token %} puts the token; HTML-safe and never part of a real page.
 CSRF_SLOT = "csrf-token-slot-7d1e0c"
+KEPT_SECONDS = 30.0
 PAGE_ENTRIES = 2_000
 UNIT_ENTRIES = 5_000
 _LINK_PARAMETERS = frozenset({"u", SWITCH_PARAMETER})
+
+
+@dataclass
+class _Kept:
+    loaded: str
+    until: float
+    pages: dict[str, str] = field(default_factory=dict)
+    units: dict[str, OrgUnit | None] = field(default_factory=dict)
+
+
+_kept: dict[int, _Kept] = {}
+
+
+def _kept_for(definition: SurveyDefinition) -> _Kept:
+    """This process's entries for the definition's load, started afresh when stale."""
+    survey_id = definition.survey.pk
+    kept = _kept.get(survey_id)
+    if kept is None or kept.loaded != definition.loaded or kept.until < monotonic():
+        kept = _Kept(definition.loaded, monotonic() + KEPT_SECONDS)
+        _kept[survey_id] = kept
+    return kept
+
+
+def forget_kept() -> None:
+    """Drop everything kept in this process (tests, between databases)."""
+    _kept.clear()
 
 
 def page_key(request: HttpRequest) -> str | None:
@@ -36,12 +68,13 @@ def page_key(request: HttpRequest) -> str | None:
 
 
 def kept_page(definition: SurveyDefinition, key: str | None) -> str | None:
-    return definition.pages.get(key) if key is not None else None
+    return _kept_for(definition).pages.get(key) if key is not None else None
 
 
 def keep_page(definition: SurveyDefinition, key: str | None, page: str) -> None:
-    if key is not None and len(definition.pages) < PAGE_ENTRIES:
-        definition.pages[key] = page
+    pages = _kept_for(definition).pages
+    if key is not None and len(pages) < PAGE_ENTRIES:
+        pages[key] = page
 
 
 def with_token(request: HttpRequest, page: str) -> str:
@@ -50,10 +83,11 @@ def with_token(request: HttpRequest, page: str) -> str:
 
 
 def known_unit(definition: SurveyDefinition, code: str) -> OrgUnit | None:
-    """`selectors.unit_in_survey`, remembered per code on the process's definition copy."""
-    if code in definition.units:
-        return definition.units[code]
+    """`selectors.unit_in_survey`, remembered per code for the definition's load."""
+    units = _kept_for(definition).units
+    if code in units:
+        return units[code]
     unit = unit_in_survey(definition.survey, code)
-    if len(definition.units) < UNIT_ENTRIES:
-        definition.units[code] = unit
+    if len(units) < UNIT_ENTRIES:
+        units[code] = unit
     return unit

@@ -280,7 +280,12 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return _domain_problem(request, UnknownUnit(message))
     data = request.POST if request.method == "POST" else None
-    form = ResponseForm(data, questions=definition.questions, unit_choices=unit_choices)
+    form = ResponseForm(
+        data,
+        questions=definition.questions,
+        unit_choices=unit_choices,
+        kept_fields=definition.fields,
+    )
     if data is not None:
         outcome = _too_many(request) or _submit(request, form, definition=definition, unit=unit)
         if outcome is not None:
@@ -306,7 +311,7 @@ def invitation_survey(request: HttpRequest, token: str) -> HttpResponse:
         return _domain_problem(request, SurveyClosed())
     data = request.POST if request.method == "POST" else None
     definition = definition_for(survey)
-    form = ResponseForm(data, questions=definition.questions)
+    form = ResponseForm(data, questions=definition.questions, kept_fields=definition.fields)
     if data is not None:
         outcome = _too_many(request) or _submit(request, form, definition=definition, token=token)
         if outcome is not None:

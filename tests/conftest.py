@@ -45,10 +45,12 @@ def fresh_cache():
 
     from common.cachesafe import cache_breaker
     from surveys.definition import forget_local_definitions
+    from surveys.respondent_cache import forget_kept
 
     cache_breaker.reset()
     cache.clear()
     forget_local_definitions()
+    forget_kept()
 
 
 @pytest.fixture(autouse=True)

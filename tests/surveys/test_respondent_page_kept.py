@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from surveys import definition as definitions
+from surveys import respondent_cache
 from surveys.models import Response
 from surveys.respondent_cache import CSRF_SLOT, PAGE_ENTRIES
 from tests.surveys.test_respondent_pages import VALID_ANSWERS, public_url, store, survey  # noqa: F401
@@ -20,7 +21,7 @@ def page_token(html: str) -> str:
 
 
 def kept_pages(of_survey) -> dict[str, str]:
-    return definitions.definition_for_slug(of_survey.slug).pages
+    return respondent_cache._kept_for(definitions.definition_for_slug(of_survey.slug)).pages
 
 
 def test_each_visitor_of_a_kept_page_gets_a_token_that_only_their_browser_can_post_with(
@@ -40,18 +41,19 @@ def test_each_visitor_of_a_kept_page_gets_a_token_that_only_their_browser_can_po
     assert Response.objects.count() == 1
 
 
-def test_a_kept_page_is_served_without_any_query(
+def test_a_kept_page_is_served_without_any_query_while_its_survey_is_unchanged(
     survey,  # noqa: F811
     store,  # noqa: F811
     django_assert_num_queries,
 ):
     Client().get(public_url(survey, store))
+    definitions.forget_local_definitions()  # the process copy expired; the shared one is kept
     with django_assert_num_queries(0):
         again = Client().get(public_url(survey, store))
     assert again.status_code == 200 and "Main Street" in again.content.decode()
 
 
-def test_a_renamed_unit_reaches_the_page_once_the_process_copy_expires(
+def test_a_renamed_unit_reaches_the_page_once_kept_pages_expire(
     survey,  # noqa: F811
     store,  # noqa: F811
     monkeypatch,
@@ -59,9 +61,20 @@ def test_a_renamed_unit_reaches_the_page_once_the_process_copy_expires(
     Client().get(public_url(survey, store))
     store.name = "High Street"
     store.save()
-    monkeypatch.setattr(definitions, "LOCAL_SECONDS", 0.0)
-    definitions.forget_local_definitions()
+    assert "Main Street" in Client().get(public_url(survey, store)).content.decode()
+    later = respondent_cache.monotonic() + respondent_cache.KEPT_SECONDS + 1
+    monkeypatch.setattr(respondent_cache, "monotonic", lambda: later)
     assert "High Street" in Client().get(public_url(survey, store)).content.decode()
+
+
+def test_a_survey_edit_reaches_kept_pages_at_once(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    Client().get(public_url(survey, store))
+    survey.title = "Your visit today"
+    survey.save()
+    assert "Your visit today" in Client().get(public_url(survey, store)).content.decode()
 
 
 def test_made_up_query_parameters_are_answered_but_never_kept(
