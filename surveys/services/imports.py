@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.exceptions import CappedItemErrors
@@ -22,9 +22,10 @@ from ..exceptions import (
     SurveyClosed,
     UnknownUnit,
 )
-from ..models import Answer, OrgUnit, Response, Survey
+from ..models import OrgUnit, Response, Survey
 from ..selectors import questions_for
 from ..visibility import SYSTEM, Reader, SystemCaller
+from .answer_rows import column, concrete, insert_answers, link_chosen_options
 from .releases import period_released
 from .scores import mark_scores_dirty
 from .submissions import check_unit, response_fields
@@ -242,8 +243,8 @@ def _write_bulk(prepared: list[tuple[Response, list[CleanAnswer]]]) -> int:
         for response, (_, cleaned) in zip(responses, prepared, strict=True)
         for item in cleaned
     ]
-    _insert_answers(answered)
-    _link_chosen_options([(response_id, item) for response_id, item in answered if item.choices])
+    insert_answers(answered)
+    link_chosen_options(answered)
     return len(answered)
 
 
@@ -264,8 +265,8 @@ def _insert_responses(responses: list[Response]) -> list[Response]:
         return Response.objects.bulk_create(responses)
     quote = connection.ops.quote_name
     table = quote(Response._meta.db_table)
-    fields = [_concrete(Response, name) for name in _RESPONSE_COLUMNS]
-    columns = ", ".join(quote(_column(Response, name)) for name in ("id", *_RESPONSE_COLUMNS))
+    fields = [concrete(Response, name) for name in _RESPONSE_COLUMNS]
+    columns = ", ".join(quote(column(Response, name)) for name in ("id", *_RESPONSE_COLUMNS))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -282,59 +283,3 @@ def _insert_responses(responses: list[Response]) -> list[Response]:
                 values[_SEGMENT_AT] = json.dumps(values[_SEGMENT_AT])  # JSON as text
                 copy.write_row((response.pk, *values))
     return responses
-
-
-def _insert_answers(answered: list[tuple[int, CleanAnswer]]) -> None:
-    # One parameterised executemany instead of bulk_create: the ORM builds a model and
-    # compiles SQL per field per answer, which doubled the time of a 10k-row import.
-    names = ("response", "question", "number", "text", "choice")
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(Answer, name)) for name in names)
-    placeholders = ", ".join(["%s"] * len(names))
-    sql = f"INSERT INTO {quote(Answer._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    values = [
-        (response_id, item.question.pk, item.number, item.text, getattr(item.choice, "pk", None))
-        for response_id, item in answered
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY writes 100k answers several times faster than INSERT (bench_ingest.py).
-            table = quote(Answer._meta.db_table)
-            copying = cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
-            with connection.wrap_database_errors, copying as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(sql, values)
-
-
-def _link_chosen_options(answered: list[tuple[int, CleanAnswer]]) -> None:
-    if not answered:
-        return
-    response_ids = [response_id for response_id, _ in answered]
-    # A range rather than IN (thousands of ids) stays under SQLite's parameter limit; only
-    # this batch's own (response, question) pairs are looked up below.
-    stored = Answer.objects.filter(
-        response_id__gte=min(response_ids),
-        response_id__lte=max(response_ids),
-        question_id__in={item.question.pk for _, item in answered},
-    ).values_list("response_id", "question_id", "pk")
-    answer_ids = {(response_id, question_id): pk for response_id, question_id, pk in stored}
-    link = Answer.choices.through
-    link.objects.bulk_create(
-        link(answer_id=answer_ids[response_id, item.question.pk], choice_id=choice.pk)
-        for response_id, item in answered
-        for choice in item.choices
-    )
-
-
-def _concrete(model: type[models.Model], name: str) -> models.Field:
-    """A model's concrete field (one with a column) by name."""
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.column
-    return field
-
-
-def _column(model: type[models.Model], name: str) -> str:
-    """The database column of a model's concrete field."""
-    return str(_concrete(model, name).column)

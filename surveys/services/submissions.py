@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..answers import CleanAnswer, clean_answers
+from ..answers import clean_answers
 from ..definition import SurveyDefinition, definition_for
 from ..exceptions import (
     InvalidAnswers,
@@ -19,8 +19,9 @@ from ..exceptions import (
     SurveyClosed,
     UnknownUnit,
 )
-from ..models import Answer, Invitation, OrgUnit, Response, Survey, WebhookSubscription
+from ..models import Invitation, OrgUnit, Response, Survey, WebhookSubscription
 from ..selectors import FRONTLINE_LEVELS
+from .answer_rows import insert_answers, link_chosen_options
 from .scores import mark_scores_dirty
 from .webhooks import announce_responses, notify_response_submitted
 
@@ -63,27 +64,6 @@ def _claim_invitation(token: str, now: datetime) -> Invitation:
     if not claimed:
         raise InvitationUsed()
     return invitation
-
-
-def _write_answers(response: Response, cleaned: list[CleanAnswer]) -> None:
-    answers = Answer.objects.bulk_create(
-        [
-            Answer(
-                response=response,
-                question=item.question,
-                number=item.number,
-                text=item.text,
-                choice=item.choice,
-            )
-            for item in cleaned
-        ]
-    )
-    links = [
-        Answer.choices.through(answer_id=answer.pk, choice_id=choice.pk)
-        for answer, item in zip(answers, cleaned, strict=True)
-        for choice in item.choices
-    ]
-    Answer.choices.through.objects.bulk_create(links)
 
 
 def submit_response(
@@ -139,7 +119,9 @@ def submit_response(
             channel=channel,
             **response_fields(survey, invitation, meta, now),
         )
-        _write_answers(response, cleaned)
+        answered = [(response.pk, item) for item in cleaned]
+        insert_answers(answered)
+        link_chosen_options(answered)
         mark_scores_dirty(survey_id=survey.pk, period=response.period, response_id=response.pk)
         if definition.wants_webhook(WebhookSubscription.Event.RESPONSE_SUBMITTED):
             notify_response_submitted(survey=survey, response_ids=[response.pk])

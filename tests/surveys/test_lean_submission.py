@@ -153,3 +153,18 @@ def test_definition_read_again_within_a_process_costs_no_cache_round_trip(survey
     monkeypatch.setattr(cachesafe, "get", lambda *args, **kwargs: calls.append(args))
     assert definition_for_slug(survey.slug).survey.pk == survey.pk
     assert calls == []
+
+
+def test_a_submission_stores_each_answer_with_its_value_choice_and_options(survey, store, client):
+    other = Client()  # a second response in between, so answers must not mix across responses
+    assert client.post(page_url(survey, store), FORM_ANSWERS).status_code == 302
+    assert other.post(page_url(survey, store), {**FORM_ANSWERS, "q_nps": "3"}).status_code == 302
+    first = Response.objects.order_by("id").first()
+    stored = {answer.question.code: answer for answer in first.answers.select_related("question")}
+    numbers = {"nps": 9.0, "csat": 4.0, "stars": 8.0, "minutes": 35.0, "visits": 3.0}
+    assert {code: stored[code].number for code in numbers} == numbers
+    assert stored["goal"].choice.value == "yes" and stored["goal"].number == 1.0
+    assert {choice.value for choice in stored["channels"].choices.all()} == {"web", "phone"}
+    assert stored["why"].text == "Quick and friendly." and stored["why"].number is None
+    assert Answer.objects.filter(response=first).count() == 10
+    assert Answer.objects.get(response__id__gt=first.id, question__code="nps").number == 3.0
