@@ -54,6 +54,21 @@ def add(key: str, value: Any, timeout: float, *, unavailable: bool) -> bool:
         return unavailable
 
 
+def count_in_window(key: str, window: float) -> int:
+    """One more at `key` in a window of `window` seconds started by its first count; the new
+    count. The Redis backend does it in one round trip; others add then increment. Raises
+    when the cache fails (callers decide what a failed count means)."""
+    counter = getattr(cache, "count_in_window", None)
+    if counter is not None:
+        return int(counter(key, window))
+    cache.add(key, 0, timeout=window)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the window ended between add and incr
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
 def delete(key: str) -> None:
     if cache_breaker.is_open():
         return

@@ -11,9 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
-from .cachesafe import cache_breaker
+from .cachesafe import cache_breaker, count_in_window
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +39,7 @@ def hit(scope: str, client: str, rate: str) -> Verdict:
     if cache_breaker.is_open():  # failed moments ago: let the request through at once
         return Verdict(True, 0)
     try:
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window ended between add and incr
-            cache.add(key, 1, timeout=window)
-            count = 1
+        count = count_in_window(key, window)
     except Exception:
         logger.warning("Rate limit %s not counted: the cache failed", scope, exc_info=True)
         cache_breaker.trip(getattr(settings, "BROKER_BACKOFF_SECONDS", 5.0))

@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
+from common.cachesafe import count_in_window
+
 from .models import Survey
 
 logger = logging.getLogger(__name__)
@@ -77,8 +79,7 @@ def count_answer(request: HttpRequest, response: HttpResponse, survey: Survey) -
     if address_limit(survey) is not None:
         key = _address_key(request, survey)
         try:
-            if not cache.add(key, 1, timeout=COUNTER_TIMEOUT):
-                cache.incr(key)
+            count_in_window(key, COUNTER_TIMEOUT)
         except Exception:
             logger.warning("Public-link answer not counted: the cache failed", exc_info=True)
     if not limits_browser(survey):

@@ -42,3 +42,15 @@ def test_redis_cache_keeps_djangos_semantics(redis_cache):
     assert redis_cache.get_many(["a", "b", "missing"]) == {"a": 1, "b": [2, 3]}
     redis_cache.delete("a")
     assert redis_cache.get("a", "gone") == "gone"
+
+
+def test_redis_counter_starts_a_window_and_counts_in_one_round_trip(redis_cache):
+    client = redis_cache._cache.get_client(write=True)
+    before = client.info("stats")["total_commands_processed"]
+    assert [redis_cache.count_in_window("answers", 60) for _ in range(3)] == [1, 2, 3]
+    sent = client.info("stats")["total_commands_processed"] - before
+    assert sent <= 3 * 2 + 1  # SET NX + INCR per count (and the INFO itself)
+    assert redis_cache.get("answers") == 3  # readable as Django's own integers
+    assert 0 < client.ttl(redis_cache.make_key("answers")) <= 60
+    redis_cache.delete("answers")
+    assert redis_cache.count_in_window("answers", 60) == 1  # a new window
