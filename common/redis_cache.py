@@ -41,7 +41,7 @@ class SharedClientRedisCache(RedisCache):
         take three (Django's incr asks EXISTS first). The counter is a plain integer, as
         Django stores ints, so `get` reads it."""
         key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)
+        client = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
         with client.pipeline(transaction=False) as pipe:
             pipe.set(key, 0, ex=max(1, int(window)), nx=True)
             pipe.incr(key)
