@@ -25,8 +25,8 @@ from ..exceptions import (
 from ..models import OrgUnit, Response, Survey
 from ..selectors import questions_for
 from ..visibility import SYSTEM, Reader, SystemCaller
-from .answer_rows import column, concrete, insert_answers, link_chosen_options
 from .releases import period_released
+from .rows import column, concrete, insert_answers, link_chosen_options
 from .scores import mark_scores_dirty
 from .submissions import check_unit, response_fields
 from .webhooks import announce_responses, notify_response_submitted

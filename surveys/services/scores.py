@@ -28,8 +28,8 @@ from common.broker import publish
 from ..aggregation import Progress, apply_responses, lock_metrics, recompute_cells
 from ..models import DirtyScoreCell, Metric, Survey
 from ..tasks import recompute_scores_task
-from .answer_rows import column
 from .metrics import ensure_metrics_for_questions
+from .rows import column
 from .webhooks import notify_score_changed
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from ..exceptions import (
 )
 from ..models import Invitation, OrgUnit, Response, Survey, WebhookSubscription
 from ..selectors import FRONTLINE_LEVELS
-from .answer_rows import insert_answers, link_chosen_options
+from .rows import insert_answers, insert_response, link_chosen_options
 from .scores import mark_scores_dirty
 from .webhooks import announce_responses, notify_response_submitted
 
@@ -113,12 +113,13 @@ def submit_response(
             meta.setdefault("respondent_key", invitation.customer_id)
             meta["segment"] = {**invitation.segment, **meta.get("segment", {})}
             meta.setdefault("language", invitation.language)
-        response = Response.objects.create(
+        response = Response(
             survey=survey,
             unit=check_unit(survey, unit),
             channel=channel,
             **response_fields(survey, invitation, meta, now),
         )
+        insert_response(response)
         answered = [(response.pk, item) for item in cleaned]
         insert_answers(answered)
         link_chosen_options(answered)
