@@ -6,6 +6,7 @@ class SurveysConfig(AppConfig):
     verbose_name = "Surveys"
 
     def ready(self) -> None:
-        from .definition import connect_invalidation
+        from . import definition, respondent_cache
 
-        connect_invalidation()
+        definition.connect_invalidation()
+        respondent_cache.connect_invalidation()

@@ -3,10 +3,11 @@
 A public link's page is the same for every visitor of one address and language until the
 survey changes, except for the CSRF token. So the page is rendered once with a slot where the
 token goes, kept in the process, and each later visitor gets it with their own token filled
-in: no unit query, no form, no template. What is kept belongs to one load of the survey's
-definition (`SurveyDefinition.loaded`): an edit of the survey, its questions or choices
-starts a new load, so the next visitor of any process sees it. A renamed or closed unit, or
-a branding change, reaches visitors within KEPT_SECONDS.
+in: no unit query, no form, no template. The units that links and API submissions name are
+kept likewise. What is kept belongs to one load of the survey's definition
+(`SurveyDefinition.loaded`): an edit of the survey, its questions or choices starts a new
+load, so the next visitor of any process sees it. A unit saved or deleted drops what this
+process kept at once; other processes and a branding change catch up within KEPT_SECONDS.
 
 Only addresses made of the link's own parameters are kept (`u`, the language switch), at
 most PAGE_ENTRIES pages and UNIT_ENTRIES units per survey, so made-up query strings or unit
@@ -23,7 +24,8 @@ from django.utils import translation
 from .definition import SurveyDefinition
 from .languages import SWITCH_PARAMETER
 from .models import OrgUnit
-from .selectors import unit_in_survey
+from .selectors import unit_by_code, unit_in_survey
+from .visibility import SYSTEM
 
 # Rendered where {% csrf_token %} puts the token; HTML-safe and never part of a real page.
 CSRF_SLOT = "csrf-token-slot-7d1e0c"
@@ -38,7 +40,8 @@ class _Kept:
     loaded: str
     until: float
     pages: dict[str, str] = field(default_factory=dict)
-    units: dict[str, OrgUnit | None] = field(default_factory=dict)
+    units: dict[str, OrgUnit | None] = field(default_factory=dict)  # answering this survey
+    any_units: dict[str, OrgUnit | None] = field(default_factory=dict)  # any unit by code
 
 
 _kept: dict[int, _Kept] = {}
@@ -54,9 +57,17 @@ def _kept_for(definition: SurveyDefinition) -> _Kept:
     return kept
 
 
-def forget_kept() -> None:
-    """Drop everything kept in this process (tests, between databases)."""
+def forget_kept(*args: object, **kwargs: object) -> None:
+    """Drop everything kept in this process (a unit changed; tests). A signal receiver."""
     _kept.clear()
+
+
+def connect_invalidation() -> None:
+    """Drop kept units and pages whenever a unit is saved or deleted in this process."""
+    from django.db.models.signals import post_delete, post_save
+
+    for signal in (post_save, post_delete):
+        signal.connect(forget_kept, sender=OrgUnit, dispatch_uid=f"kept-units-{signal}")
 
 
 def page_key(request: HttpRequest) -> str | None:
@@ -85,9 +96,19 @@ def with_token(request: HttpRequest, page: str) -> str:
 def known_unit(definition: SurveyDefinition, code: str) -> OrgUnit | None:
     """`selectors.unit_in_survey`, remembered per code for the definition's load."""
     units = _kept_for(definition).units
-    if code in units:
-        return units[code]
-    unit = unit_in_survey(definition.survey, code)
-    if len(units) < UNIT_ENTRIES:
-        units[code] = unit
-    return unit
+    if code not in units and len(units) >= UNIT_ENTRIES:
+        return unit_in_survey(definition.survey, code)
+    if code not in units:
+        units[code] = unit_in_survey(definition.survey, code)
+    return units[code]
+
+
+def unit_with_code(definition: SurveyDefinition, code: str) -> OrgUnit | None:
+    """`selectors.unit_by_code` for the system (the API's lookup; the submission service
+    checks the survey's scope itself), remembered likewise."""
+    units = _kept_for(definition).any_units
+    if code not in units and len(units) >= UNIT_ENTRIES:
+        return unit_by_code(SYSTEM, code)
+    if code not in units:
+        units[code] = unit_by_code(SYSTEM, code)
+    return units[code]

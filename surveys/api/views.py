@@ -29,6 +29,7 @@ from ..exceptions import UnknownUnit
 from ..exports import metric_value_rows, response_rows
 from ..models import MetricValue, OrgUnit, Survey
 from ..models import Response as SurveyResponse
+from ..respondent_cache import unit_with_code
 from ..selectors import (
     metric_catalogue,
     metric_values,
@@ -37,7 +38,7 @@ from ..selectors import (
     unit_by_code,
 )
 from ..services import import_responses, issue_invitations, submit_response
-from ..visibility import SYSTEM, readable_unit_ids, readable_units, reads_every_unit
+from ..visibility import readable_unit_ids, readable_units, reads_every_unit
 from .filters import OrgUnitFilter, SurveyFilter, UnitPeriodQuerySerializer
 from .permissions import HasRole, IsStaffWithRole
 from .serializers import (
@@ -226,12 +227,12 @@ class SubmissionViewSet(ApiViewMixin, mixins.CreateModelMixin, viewsets.GenericV
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         definition = definition_for_slug(data["survey"])
-        survey = definition.survey if definition is not None else None
-        if survey is None or survey.status == Survey.Status.DRAFT:
+        if definition is None or definition.survey.status == Survey.Status.DRAFT:
             raise ApiError("There is no survey with this slug.", status_code=404, code="not_found")
+        survey = definition.survey
         unit = None
         if "unit" in data:
-            unit = unit_by_code(SYSTEM, data["unit"])
+            unit = unit_with_code(definition, data["unit"])
             if unit is None:
                 raise UnknownUnit(unknown_unit(data["unit"]))
         response = submit_response(

@@ -7,7 +7,7 @@ from django.test import Client
 
 from surveys import definition as definitions
 from surveys import respondent_cache
-from surveys.models import Response
+from surveys.models import OrgUnit, Response
 from surveys.respondent_cache import CSRF_SLOT, PAGE_ENTRIES
 from tests.surveys.test_respondent_pages import VALID_ANSWERS, public_url, store, survey  # noqa: F401
 
@@ -53,14 +53,13 @@ def test_a_kept_page_is_served_without_any_query_while_its_survey_is_unchanged(
     assert again.status_code == 200 and "Main Street" in again.content.decode()
 
 
-def test_a_renamed_unit_reaches_the_page_once_kept_pages_expire(
+def test_a_unit_renamed_elsewhere_reaches_the_page_once_kept_pages_expire(
     survey,  # noqa: F811
     store,  # noqa: F811
     monkeypatch,
 ):
     Client().get(public_url(survey, store))
-    store.name = "High Street"
-    store.save()
+    OrgUnit.objects.filter(pk=store.pk).update(name="High Street")  # as another process would
     assert "Main Street" in Client().get(public_url(survey, store)).content.decode()
     later = respondent_cache.monotonic() + respondent_cache.KEPT_SECONDS + 1
     monkeypatch.setattr(respondent_cache, "monotonic", lambda: later)
@@ -112,3 +111,23 @@ def test_a_page_in_another_language_is_kept_apart(
     assert 'lang="es"' in spanish.content.decode()
     assert TOKEN.sub("", english.content.decode()) != TOKEN.sub("", spanish.content.decode())
     assert len(kept_pages(survey)) == 2
+
+
+def test_a_unit_saved_in_this_process_reaches_the_page_at_once(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    Client().get(public_url(survey, store))
+    store.name = "High Street"
+    store.save()
+    assert "High Street" in Client().get(public_url(survey, store)).content.decode()
+
+
+def test_a_deleted_unit_is_forgotten_at_once_by_its_process(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    assert Client().get(public_url(survey, store)).status_code == 200
+    store.delete()
+    gone = Client().post(public_url(survey, store), VALID_ANSWERS)
+    assert gone.status_code == 400 and not Response.objects.exists()
