@@ -11,7 +11,10 @@ Drives, one after the other in the same run and against the same server (--url):
 Each request opens its own connection (as phones do; gunicorn's sync workers close them).
 For each mode it prints submissions/s, p50/p95/p99 latency (the form's POST; its GET is
 reported beside it), the SQL statements per request (X-Sql-Statements), and the ratio to
-the bare insert view's throughput. Then, reading the server's database (DATABASE_URL), it
+the bare insert view's throughput, and (on Linux) the CPU each part of the stack spent per
+submission: web server, PostgreSQL, Redis, Celery worker and this client, read from /proc
+before and after the mode, so it shows where a 2-core machine's time goes. Then, reading the
+server's database (DATABASE_URL), it
 checks one complete response per accepted submission, and with --wait-scores polls until
 the company's stored score counts every answer. With --fault-sql a statement (e.g.
 terminating the server's PostgreSQL sessions) runs every --fault-every seconds.
@@ -219,6 +222,44 @@ def answers_for_cached(load: Load) -> dict[str, object]:
     return answer
 
 
+# Processes of each part of the stack, by what their command line contains.
+ROLES = {
+    "web": ("gunicorn", "granian", "runserver"),
+    "postgres": ("postgres",),
+    "redis": ("redis-server",),
+    "worker": ("celery",),
+}
+
+
+def cpu_seconds_by_role() -> dict[str, float]:
+    """CPU seconds (user + system) so far of every process of each role, and of this one."""
+    totals = dict.fromkeys([*ROLES, "client"], 0.0)
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if int(entry.name) == os.getpid():
+            totals["client"] += seconds
+            continue
+        for role, needles in ROLES.items():
+            if any(needle in command for needle in needles):
+                totals[role] += seconds
+                break
+    return totals
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], count: int) -> str:
+    spent = {role: 1000 * (after[role] - before[role]) / max(count, 1) for role in before}
+    parts = ", ".join(f"{role} {ms:.2f}" for role, ms in spent.items())
+    return f"       CPU ms per submission: {parts} (total {sum(spent.values()):.2f})"
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -361,8 +402,11 @@ def main() -> int:
         if options.warmup:
             warm, _ = asyncio.run(load.run(mode, options.warmup))
             submitted += sum(reply.status in (201, 302) for reply, _ in warm) * (mode != "bare")
+        before = cpu_seconds_by_role() if sys.platform == "linux" else None
         results, elapsed = asyncio.run(load.run(mode, options.requests))
         rate, accepted = report(mode, results, elapsed, floor)
+        if before is not None:
+            print(cpu_line(before, cpu_seconds_by_role(), accepted))
         if mode == "bare":
             floor = rate
         else:
