@@ -6,8 +6,8 @@ token goes, kept in the process, and each later visitor gets it with their own t
 in: no unit query, no form, no template. The units that links and API submissions name are
 kept likewise. What is kept belongs to one load of the survey's definition
 (`SurveyDefinition.loaded`): an edit of the survey, its questions or choices starts a new
-load, so the next visitor of any process sees it. A unit saved or deleted drops what this
-process kept at once; other processes and a branding change catch up within KEPT_SECONDS.
+load, so the next visitor of any process sees it. A unit or the branding saved or deleted
+drops what this process kept at once; other processes catch up within KEPT_SECONDS.
 
 Only addresses made of the link's own parameters are kept (`u`, the language switch), at
 most PAGE_ENTRIES pages and UNIT_ENTRIES units per survey, so made-up query strings or unit
@@ -17,7 +17,7 @@ codes cannot fill the memory.
 from dataclasses import dataclass, field
 from time import monotonic
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
@@ -35,11 +35,27 @@ UNIT_ENTRIES = 5_000
 _LINK_PARAMETERS = frozenset({"u", SWITCH_PARAMETER})
 
 
+@dataclass(frozen=True)
+class KeptPage:
+    """A blank page with CSRF_SLOT for the token, and the logo origin its CSP must allow
+    (what the branding context processor notes while rendering; see BrandLogoSourceMiddleware)."""
+
+    html: str
+    logo_origin: str = ""
+
+    def response(self, request: HttpRequest) -> HttpResponse:
+        """The page for this visitor: their CSRF token (get_token also sets the cookie when
+        needed) and the logo origin for the CSP, as a rendered page would have."""
+        if self.logo_origin:
+            request.brand_logo_origin = self.logo_origin  # type: ignore[attr-defined]
+        return HttpResponse(self.html.replace(CSRF_SLOT, get_token(request)))
+
+
 @dataclass
 class _Kept:
     loaded: str
     until: float
-    pages: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, "KeptPage"] = field(default_factory=dict)
     units: dict[str, OrgUnit | None] = field(default_factory=dict)  # answering this survey
     any_units: dict[str, OrgUnit | None] = field(default_factory=dict)  # any unit by code
 
@@ -63,11 +79,16 @@ def forget_kept(*args: object, **kwargs: object) -> None:
 
 
 def connect_invalidation() -> None:
-    """Drop kept units and pages whenever a unit is saved or deleted in this process."""
+    """Drop kept units and pages whenever a unit or the branding is saved or deleted in this
+    process."""
     from django.db.models.signals import post_delete, post_save
 
-    for signal in (post_save, post_delete):
-        signal.connect(forget_kept, sender=OrgUnit, dispatch_uid=f"kept-units-{signal}")
+    from common.models import Branding
+
+    for model in (OrgUnit, Branding):
+        for signal in (post_save, post_delete):
+            uid = f"kept-pages-{model.__name__}-{id(signal)}"
+            signal.connect(forget_kept, sender=model, dispatch_uid=uid)
 
 
 def page_key(request: HttpRequest) -> str | None:
@@ -78,19 +99,14 @@ def page_key(request: HttpRequest) -> str | None:
     return f"{translation.get_language()} {request.get_full_path()}"
 
 
-def kept_page(definition: SurveyDefinition, key: str | None) -> str | None:
+def kept_page(definition: SurveyDefinition, key: str | None) -> KeptPage | None:
     return _kept_for(definition).pages.get(key) if key is not None else None
 
 
-def keep_page(definition: SurveyDefinition, key: str | None, page: str) -> None:
+def keep_page(definition: SurveyDefinition, key: str | None, page: KeptPage) -> None:
     pages = _kept_for(definition).pages
     if key is not None and len(pages) < PAGE_ENTRIES:
         pages[key] = page
-
-
-def with_token(request: HttpRequest, page: str) -> str:
-    """The page with this visitor's CSRF token (get_token also sets the cookie if needed)."""
-    return page.replace(CSRF_SLOT, get_token(request))
 
 
 def known_unit(definition: SurveyDefinition, code: str) -> OrgUnit | None:

@@ -36,7 +36,7 @@ from .exceptions import (
 from .forms import ResponseForm
 from .languages import SWITCH_PARAMETER, choose_language, offered_languages
 from .models import OrgUnit, Survey
-from .respondent_cache import CSRF_SLOT, keep_page, kept_page, known_unit, page_key, with_token
+from .respondent_cache import CSRF_SLOT, KeptPage, keep_page, kept_page, known_unit, page_key
 from .selectors import (
     frontline_units,
     open_customer_surveys,
@@ -224,9 +224,10 @@ def _render_form(
     if form.is_bound:
         return render(request, "surveys/respond.html", context)
     context["csrf_token"] = CSRF_SLOT  # overrides the context processor's token
-    page = render_to_string("surveys/respond.html", context, request)
+    html = render_to_string("surveys/respond.html", context, request)
+    page = KeptPage(html, logo_origin=getattr(request, "brand_logo_origin", ""))
     keep_page(definition, keep_as, page)
-    return HttpResponse(with_token(request, page))
+    return page.response(request)
 
 
 def _already_answered(request: HttpRequest) -> HttpResponse:
@@ -271,7 +272,7 @@ def public_survey(request: HttpRequest, slug: str) -> HttpResponse:
     keep_as = page_key(request) if request.method == "GET" and not preview else None
     page = kept_page(definition, keep_as)
     if page is not None:
-        return HttpResponse(with_token(request, page))
+        return page.response(request)
     unit, unit_choices = _resolve_unit(definition, request.GET.get("u", "").strip())
     if unit is None and unit_choices is None and not preview:
         message = _(

@@ -74,12 +74,19 @@ def test_uploaded_logo_is_served_by_the_site(db):
 
 def test_logo_address_is_allowed_in_the_csp_of_pages_only_by_its_origin(visit):
     save_branding(branding=Branding(logo_url="https://cdn.example.com/img/logo.png"))
-    page = Client().get("/s/visit/?u=store-1")
-    assert 'src="https://cdn.example.com/img/logo.png"' in page.content.decode()
-    policy = page["Content-Security-Policy"]
-    img_src = next(part for part in policy.split(";") if part.strip().startswith("img-src"))
-    assert "https://cdn.example.com" in img_src
-    assert "script-src 'self'" in policy
+    # The second visitor gets the page kept in memory: its CSP must allow the logo too.
+    for page in (Client().get("/s/visit/?u=store-1"), Client().get("/s/visit/?u=store-1")):
+        assert 'src="https://cdn.example.com/img/logo.png"' in page.content.decode()
+        policy = page["Content-Security-Policy"]
+        img_src = next(part for part in policy.split(";") if part.strip().startswith("img-src"))
+        assert "https://cdn.example.com" in img_src
+        assert "script-src 'self'" in policy
+
+
+def test_branding_saved_in_this_process_reaches_kept_respondent_pages_at_once(visit):
+    Client().get("/s/visit/?u=store-1")
+    save_branding(branding=Branding(company_name="Northwind Outfitters"))
+    assert "Northwind Outfitters" in Client().get("/s/visit/?u=store-1").content.decode()
 
 
 @pytest.mark.django_db
