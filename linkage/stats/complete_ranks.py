@@ -15,7 +15,7 @@ import numpy as np
 
 from .common import BoolArray, FloatArray, IntArray
 from .kernels import PARALLEL, rank_sums_by_pair
-from .lags import _windows
+from .lags import _lag_windows
 from .moments import _correlation_from_sums
 from .prepared import _WindowCache
 
@@ -23,6 +23,9 @@ _RANK_SS_FLOOR = 1e-6  # below any Σ(rank − mean)² of a non-constant ranking
 # Centred ranks are multiples of 1/2 below n/2 in size: exact in float32 up to 2**23 cells,
 # which halves the scratch memory the per-pair walks read at random.
 _FLOAT32_EXACT_CELLS = 2**23
+# Per-thread scratch holds every lag's ranks of a cell side by side; past this size the lags
+# are split into batches (at 10,000 units × 24 periods all of lags −2..2 take 4.8 MB).
+_SCRATCH_BYTES = 64 * 2**20
 
 
 def _present_sorts(cache: _WindowCache) -> tuple[IntArray, IntArray, BoolArray, IntArray]:
@@ -47,26 +50,35 @@ def _present_sorts(cache: _WindowCache) -> tuple[IntArray, IntArray, BoolArray, 
 
 
 def _complete_case_spearman(
-    cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int, complete: FloatArray
+    cache: _WindowCache, rows: IntArray, cols: IntArray, lags: list[int], complete: FloatArray
 ) -> FloatArray:
-    """Pooled Spearman ρ per pair at one lag over each pair's complete cases.
+    """Pooled Spearman ρ per lag and pair (lags × pairs) over each pair's complete cases.
 
-    ``complete`` is each pair's number of complete cases. Equal to scipy.stats.spearmanr on
-    the pair's complete (X at t, Y at t + lag) cells; NaN for fewer than 3 complete pairs or
-    a constant side.
+    ``complete`` is each pair's number of complete cases per lag (lags × pairs). Equal to
+    scipy.stats.spearmanr on the pair's complete (X at t, Y at t + lag) cells; NaN for fewer
+    than 3 complete pairs or a constant side. Lags go to the compiled walks in batches small
+    enough that the scratch (cells × batch per thread) stays within `_SCRATCH_BYTES`.
     """
     prep = cache.prep
-    x_window, _ = _windows(prep.values.shape[2], lag)
     size = prep.values[0].size
     chunks = min(numba.get_num_threads(), rows.size)
     dtype = np.float32 if size < _FLOAT32_EXACT_CELLS else np.float64
-    with PARALLEL:
-        x_ss, y_ss, cross = rank_sums_by_pair(
-            _present_sorts(cache),
-            prep.valid.reshape(prep.values.shape[0], -1),
-            (rows.astype(np.intp), cols.astype(np.intp), complete.astype(float)),
-            (x_window.start, x_window.stop, lag),
-            np.empty((chunks, size), dtype=dtype),
-        )
+    batch = max(1, _SCRATCH_BYTES // (2 * chunks * size * np.dtype(dtype).itemsize))
+    windows = _lag_windows(prep.values.shape[2], lags)
+    sorts = _present_sorts(cache)
+    valid = prep.valid.reshape(prep.values.shape[0], -1)
+    sums = np.empty((3, len(lags), rows.size))
+    for first in range(0, len(lags), batch):
+        part = slice(first, first + batch)
+        scratch = np.empty((chunks, 2, size * windows[part].shape[0]), dtype=dtype)
+        with PARALLEL:
+            sums[:, part] = rank_sums_by_pair(
+                sorts,
+                valid,
+                (rows.astype(np.intp), cols.astype(np.intp), complete[part].astype(float)),
+                np.ascontiguousarray(windows[part]),
+                scratch,
+            )
+    x_ss, y_ss, cross = sums
     unusable = (x_ss < _RANK_SS_FLOOR) | (y_ss < _RANK_SS_FLOOR) | (complete < 3)
     return _correlation_from_sums(cross, x_ss, y_ss, unusable)

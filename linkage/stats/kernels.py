@@ -26,87 +26,95 @@ PARALLEL = threading.Lock()
 # through linkage_stats (tests/linkage/test_stats_complete_case_spearman.py and others).
 
 
+# Cells walked per block: each block's rank lines stay in L1/L2 while its lags are ranked one
+# after the other, and the per-lag counters live in registers (not in arrays the stores to
+# ``out`` might alias).
+_BLOCK = 1024
+
+
 @numba.njit(cache=True, nogil=True)
-def _x_ranks(
+def _complete_ranks(
     order: IntArray,
     period: IntArray,
     tied: BoolArray,
-    window: tuple[int, int, int],
-    y_valid: BoolArray,
-    centre: float,
+    windows: IntArray,
+    partner_valid: BoolArray,
+    centres: FloatArray,
     out: FloatArray,
-) -> float:  # pragma: no cover
-    """Write X's centred average ranks to ``out`` at its complete cells; return Σ of squares.
+) -> FloatArray:  # pragma: no cover
+    """Write one side's centred average ranks per lag to ``out``; return Σ of squares per lag.
 
-    Walks X's sorted present cells (flat units × periods index); cell (u, t) is complete
-    when t lies in the window and Y is present at (u, t + lag), i.e. at flat index cell +
-    lag. A tie group's complete cells share the mean of their positions among the complete
-    cells, as scipy.stats.rankdata's "average" method.
+    Walks the side's sorted present cells (flat units × periods index): a cell at period t
+    is complete at lag index j when t lies in [start, stop) and the other side is present
+    at flat index cell + offset (row j of ``windows``: start, stop, offset). Its rank lands
+    at ``out[cell * lags + j]``, 0 when not complete, so one cell's ranks share a cache
+    line; a block of cells is ranked for every lag before the next, so the lines are read
+    from memory once. A tie group's complete cells share the mean of their positions among
+    the complete cells, as scipy.stats.rankdata's "average" method.
     """
-    start_period, stop_period, lag = window
-    below = 0
-    squares = 0.0
-    size = order.size
-    start = 0
-    while start < size:
-        stop = start + 1
-        while stop < size and tied[stop]:
-            stop += 1
-        count = 0
-        for position in range(start, stop):
-            if start_period <= period[position] < stop_period:
-                count += y_valid[order[position] + lag]
-        if count:
-            rank = below + (count + 1) / 2.0 - centre
-            for position in range(start, stop):
-                cell = order[position]
-                if start_period <= period[position] < stop_period and y_valid[cell + lag]:
-                    out[cell] = rank
-            squares += count * rank * rank
-            below += count
-        start = stop
-    return squares
+    lags = windows.shape[0]
+    belows = np.zeros(lags, dtype=np.intp)
+    sums = np.zeros(lags)
+    size, last = order.size, partner_valid.size - 1
+    block_start = 0
+    while block_start < size:
+        block_stop = min(block_start + _BLOCK, size)
+        while block_stop < size and tied[block_stop]:  # a tie group stays in one block
+            block_stop += 1
+        for j in range(lags):
+            low, high, offset = windows[j, 0], windows[j, 1], windows[j, 2]
+            centre, below, squares = centres[j], belows[j], sums[j]
+            start = block_start
+            while start < block_stop:
+                stop = start + 1
+                while stop < block_stop and tied[stop]:
+                    stop += 1
+                if stop == start + 1:  # most groups are one cell: no branch on the data
+                    cell, when = order[start], period[start]
+                    partner = min(max(cell + offset, 0), last)  # in bounds off the window
+                    complete = (low <= when) & (when < high) & partner_valid[partner]
+                    rank = below + 1.0 - centre
+                    out[cell * lags + j] = rank if complete else 0.0
+                    squares += rank * rank if complete else 0.0
+                    below += complete
+                else:
+                    count = 0
+                    for position in range(start, stop):
+                        when = period[position]
+                        if low <= when < high:
+                            count += partner_valid[order[position] + offset]
+                    rank = below + (count + 1) / 2.0 - centre
+                    for position in range(start, stop):
+                        cell, when = order[position], period[position]
+                        complete = low <= when < high and partner_valid[cell + offset]
+                        out[cell * lags + j] = rank if complete else 0.0
+                    squares += count * rank * rank
+                    below += count
+                start = stop
+            belows[j], sums[j] = below, squares
+        block_start = block_stop
+    return sums
 
 
 @numba.njit(cache=True, nogil=True)
-def _y_rank_sums(
-    order: IntArray,
-    period: IntArray,
-    tied: BoolArray,
-    window: tuple[int, int, int],
-    x_ranks: FloatArray,
-    centre: float,
-) -> tuple[float, float]:  # pragma: no cover
-    """Σ of squared centred Y ranks and Σ of Y rank × X rank over the complete cells.
+def _shifted_products(x_ranks: FloatArray, y_ranks: FloatArray, lags: IntArray) -> FloatArray:
+    """Σ over cells of X's rank at (cell, j) × Y's rank at (cell + lags[j], j), per lag index j.
 
-    Walks Y's sorted present cells; Y at (u, s) is complete when s − lag lies in X's window
-    and X's rank at flat index cell − lag is set (NaN marks the cells that are not).
+    Ranks are 0 off each side's complete cells, so only complete pairs count. Both arrays
+    are read in order, a block of cells for every lag at a time.
     """
-    low, high, lag = window[0] + window[2], window[1] + window[2], window[2]
-    below = 0
-    squares = 0.0
-    cross = 0.0
-    size = order.size
-    start = 0
-    while start < size:
-        stop = start + 1
-        while stop < size and tied[stop]:
-            stop += 1
-        count = 0
-        partner = 0.0
-        for position in range(start, stop):
-            if low <= period[position] < high:
-                value = x_ranks[order[position] - lag]
-                if value == value:
-                    count += 1
-                    partner += value
-        if count:
-            rank = below + (count + 1) / 2.0 - centre
-            squares += count * rank * rank
-            cross += rank * partner
-            below += count
-        start = stop
-    return squares, cross
+    count = lags.size
+    cells = x_ranks.size // count
+    cross = np.zeros(count)
+    for block in range(0, cells, _BLOCK):
+        for j in range(count):
+            lag = lags[j]
+            total = cross[j]
+            for cell in range(max(block, -lag), min(block + _BLOCK, cells - lag)):
+                # float64 product: float32 ranks would round it
+                total += np.float64(x_ranks[cell * count + j]) * y_ranks[(cell + lag) * count + j]
+            cross[j] = total
+    return cross
 
 
 @numba.njit(cache=True, parallel=True)
@@ -114,40 +122,58 @@ def rank_sums_by_pair(
     sorts: tuple[IntArray, IntArray, BoolArray, IntArray],
     valid: BoolArray,
     pairs: tuple[IntArray, IntArray, FloatArray],
-    window: tuple[int, int, int],
+    windows: IntArray,
     scratch: FloatArray,
 ) -> FloatArray:  # pragma: no cover
-    """Σ(rx − m)², Σ(ry − m)² and Σ(rx − m)(ry − m) per pair (3 × pairs) over its complete cases.
+    """Σ(rx − m)², Σ(ry − m)² and Σ(rx − m)(ry − m) (3 × lags × pairs) over complete cases.
 
     ``sorts``: per metric (rows), its present cells in ascending value order, their periods,
     whether each equals the previous value, and how many there are. ``valid`` is metrics ×
-    cells. ``pairs``: X metric, Y metric and number of complete cases n per pair; rx, ry are
-    ranks within those n cells (m = (n + 1)/2), so ρ is scipy.stats.spearmanr of the pair's
-    complete cases. ``scratch`` has one row of cells per parallel chunk of pairs.
+    cells. ``pairs``: X metric, Y metric and number of complete cases n per lag and pair
+    (lags × pairs); ``windows`` per lag: X's period window start, stop and the lag. rx, ry
+    are ranks within those n cells (m = (n + 1)/2), so ρ is scipy.stats.spearmanr of the
+    pair's complete cases. Each side's walk only scatters its ranks (reads of the other
+    side's validity stay in cache); the cross term is then a sequential product.
+    ``scratch`` holds two rows of cells × lags per parallel chunk.
     """
     orders, periods, tied, lengths = sorts
     rows, cols, complete = pairs
-    sums = np.empty((3, rows.size))
+    lags = windows[:, 2].copy()
+    y_windows = np.empty_like(windows)  # Y at s pairs with X at s − lag
+    y_windows[:, 0], y_windows[:, 1], y_windows[:, 2] = (
+        windows[:, 0] + lags,
+        windows[:, 1] + lags,
+        -lags,
+    )
+    sums = np.zeros((3, windows.shape[0], rows.size))
     chunks = scratch.shape[0]
     for chunk in numba.prange(chunks):
-        out = scratch[chunk]
+        x_out, y_out = scratch[chunk, 0], scratch[chunk, 1]
         for pair in range(chunk, rows.size, chunks):
             x, y = rows[pair], cols[pair]
-            centre = (complete[pair] + 1.0) / 2.0
-            out[:] = np.nan
+            centres = (complete[:, pair] + 1.0) / 2.0
+            x_out[:] = 0.0
+            y_out[:] = 0.0
             x_end, y_end = lengths[x], lengths[y]
-            sums[0, pair] = _x_ranks(
+            sums[0, :, pair] = _complete_ranks(
                 orders[x, :x_end],
                 periods[x, :x_end],
                 tied[x, :x_end],
-                window,
+                windows,
                 valid[y],
-                centre,
-                out,
+                centres,
+                x_out,
             )
-            sums[1, pair], sums[2, pair] = _y_rank_sums(
-                orders[y, :y_end], periods[y, :y_end], tied[y, :y_end], window, out, centre
+            sums[1, :, pair] = _complete_ranks(
+                orders[y, :y_end],
+                periods[y, :y_end],
+                tied[y, :y_end],
+                y_windows,
+                valid[x],
+                centres,
+                y_out,
             )
+            sums[2, :, pair] = _shifted_products(x_out, y_out, lags)
     return sums
 
 
@@ -158,53 +184,56 @@ def _unit_totals(
     x_valid: BoolArray,
     y_valid: BoolArray,
     means: tuple[FloatArray, FloatArray],
-    window: tuple[int, int, int],
-    totals: FloatArray,
-) -> None:  # pragma: no cover
-    """Add one pair's 15 totals of `moments._moment_stats` over its complete cells to ``totals``.
+    windows: IntArray,
+) -> FloatArray:  # pragma: no cover
+    """One pair's 15 totals of `moments._moment_stats` per lag (15 × lags) over complete cells.
 
     ``x_values``/``y_values`` are units × periods, centred on each unit's mean (the unit
-    means, metric-centred, in ``means``). Per unit: n, Σx, Σy, Σx², Σy², Σxy over its
-    complete cells, turned into within-unit sums of squares and the unit's means over those
-    cells, then summed over units.
+    means, metric-centred, in ``means``); ``windows`` per lag: X's period window start, stop
+    and the lag. Per unit and lag: n, Σx, Σy, Σx², Σy², Σxy over its complete cells, turned
+    into within-unit sums of squares and the unit's means over those cells, then summed over
+    units. A unit's two rows are read once for every lag.
     """
-    start, stop, lag = window
+    totals = np.zeros((15, windows.shape[0]))
     for unit in range(x_values.shape[0]):
-        n = sx = sy = sxx = syy = sxy = 0.0
-        for period in range(start, stop):
-            if x_valid[unit, period] and y_valid[unit, period + lag]:
-                x = x_values[unit, period]
-                y = y_values[unit, period + lag]
-                n += 1.0
-                sx += x
-                sy += y
-                sxx += x * x
-                syy += y * y
-                sxy += x * y
-        if n == 0.0:
-            continue
-        ux = means[0][unit] + sx / n
-        uy = means[1][unit] + sy / n
-        for index, term in enumerate(
-            (
-                n,
-                1.0,
-                sxx - sx * sx / n,
-                syy - sy * sy / n,
-                sxy - sx * sy / n,
-                ux,
-                uy,
-                ux * ux,
-                uy * uy,
-                ux * uy,
-                n * ux,
-                n * uy,
-                n * ux * ux,
-                n * uy * uy,
-                n * ux * uy,
-            )
-        ):
-            totals[index] += term
+        for j in range(windows.shape[0]):
+            start, stop, lag = windows[j, 0], windows[j, 1], windows[j, 2]
+            n = sx = sy = sxx = syy = sxy = 0.0
+            for period in range(start, stop):
+                if x_valid[unit, period] and y_valid[unit, period + lag]:
+                    x = x_values[unit, period]
+                    y = y_values[unit, period + lag]
+                    n += 1.0
+                    sx += x
+                    sy += y
+                    sxx += x * x
+                    syy += y * y
+                    sxy += x * y
+            if n == 0.0:
+                continue
+            ux = means[0][unit] + sx / n
+            uy = means[1][unit] + sy / n
+            for index, term in enumerate(
+                (
+                    n,
+                    1.0,
+                    sxx - sx * sx / n,
+                    syy - sy * sy / n,
+                    sxy - sx * sy / n,
+                    ux,
+                    uy,
+                    ux * ux,
+                    uy * uy,
+                    ux * uy,
+                    n * ux,
+                    n * uy,
+                    n * ux * ux,
+                    n * uy * uy,
+                    n * ux * uy,
+                )
+            ):
+                totals[index, j] += term
+    return totals
 
 
 @numba.njit(cache=True, parallel=True)
@@ -213,24 +242,24 @@ def moment_totals_by_pair(
     valid: BoolArray,
     unit_means: FloatArray,
     pairs: tuple[IntArray, IntArray],
-    window: tuple[int, int, int],
+    windows: IntArray,
 ) -> FloatArray:  # pragma: no cover
-    """The 15 per-pair totals (15 × pairs) of `moments._moment_stats` over complete cells.
+    """The 15 totals of `moments._moment_stats` per lag and pair (15 × lags × pairs).
 
     ``centred``/``valid`` are metrics × units × periods (values centred on each unit's
-    mean, 0 where missing); ``unit_means`` metrics × units (metric-centred).
+    mean, 0 where missing); ``unit_means`` metrics × units (metric-centred); ``windows``
+    as in `_unit_totals`.
     """
     rows, cols = pairs
-    totals = np.zeros((15, rows.size))
+    totals = np.zeros((15, windows.shape[0], rows.size))
     for pair in numba.prange(rows.size):
         x, y = rows[pair], cols[pair]
-        _unit_totals(
+        totals[:, :, pair] = _unit_totals(
             centred[x],
             centred[y],
             valid[x],
             valid[y],
             (unit_means[x], unit_means[y]),
-            window,
-            totals[:, pair],
+            windows,
         )
     return totals
