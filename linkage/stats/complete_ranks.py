@@ -13,9 +13,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .common import BoolArray, FloatArray, IntArray
+from .common import BoolArray, FloatArray, IntArray, UInt8Array
 from .kernels import PARALLEL, rank_sums_by_pair
-from .lags import _lag_windows
+from .lags import _windows
 from .moments import _correlation_from_sums
 from .prepared import _WindowCache
 
@@ -28,25 +28,39 @@ _FLOAT32_EXACT_CELLS = 2**23
 _SCRATCH_BYTES = 64 * 2**20
 
 
-def _present_sorts(cache: _WindowCache) -> tuple[IntArray, IntArray, BoolArray, IntArray]:
+def _present_sorts(cache: _WindowCache) -> tuple[IntArray, BoolArray, IntArray]:
     """Per metric (rows, padded): present cells in ascending value order (flat units ×
-    periods index), their periods, whether each equals the previous value, and their count.
-    Built once per call from the cached full sorts."""
+    periods index), whether each equals the previous value, and their count. Built once per
+    call from the cached full sorts."""
     if "present" not in cache.window_orders:
         metrics, cells = cache.prep.values.shape[0], cache.prep.values[0].size
         orders = np.zeros((metrics, cells), dtype=np.intp)
-        periods = np.zeros((metrics, cells), dtype=np.int32)
         tied = np.zeros((metrics, cells), dtype=bool)
         lengths = np.zeros(metrics, dtype=np.intp)
         for metric, sort in cache.caches.items():
             present = int(sort.present.sum())  # NaN sorts last
             groups = sort.groups[:present]
             orders[metric, :present] = sort.order[:present]
-            periods[metric, :present] = sort.period[:present]
             tied[metric, 1:present] = groups[1:] == groups[:-1]
             lengths[metric] = present
-        cache.window_orders["present"] = (orders, periods, tied, lengths)
+        cache.window_orders["present"] = (orders, tied, lengths)
     return cache.window_orders["present"]
+
+
+def _partner_bits(valid: BoolArray, lags: list[int]) -> tuple[UInt8Array, UInt8Array]:
+    """Per metric and flat cell, bit j set where the cell has a lag-``lags[j]`` partner.
+
+    First as Y: X at (u, t) in lag j's window pairs with this metric present at (u, t +
+    lag). Then as X: Y at (u, s) pairs with this metric present at (u, s − lag). At most 8
+    lags (one byte per cell); the walks read one byte per cell for every lag.
+    """
+    as_y, as_x = np.zeros(valid.shape, np.uint8), np.zeros(valid.shape, np.uint8)
+    present = valid.view(np.uint8)
+    for bit, lag in enumerate(lags):
+        x_window, y_window = _windows(valid.shape[2], lag)
+        as_y[:, :, x_window] |= present[:, :, y_window] << np.uint8(bit)
+        as_x[:, :, y_window] |= present[:, :, x_window] << np.uint8(bit)
+    return as_y.reshape(valid.shape[0], -1), as_x.reshape(valid.shape[0], -1)
 
 
 def _complete_case_spearman(
@@ -56,27 +70,27 @@ def _complete_case_spearman(
 
     ``complete`` is each pair's number of complete cases per lag (lags × pairs). Equal to
     scipy.stats.spearmanr on the pair's complete (X at t, Y at t + lag) cells; NaN for fewer
-    than 3 complete pairs or a constant side. Lags go to the compiled walks in batches small
-    enough that the scratch (cells × batch per thread) stays within `_SCRATCH_BYTES`.
+    than 3 complete pairs or a constant side. Lags go to the compiled walks in batches of at
+    most 8, fewer when the scratch (cells × batch per thread) would pass `_SCRATCH_BYTES`.
     """
     prep = cache.prep
     size = prep.values[0].size
     chunks = min(numba.get_num_threads(), rows.size)
     dtype = np.float32 if size < _FLOAT32_EXACT_CELLS else np.float64
-    batch = max(1, _SCRATCH_BYTES // (2 * chunks * size * np.dtype(dtype).itemsize))
-    windows = _lag_windows(prep.values.shape[2], lags)
+    batch = _SCRATCH_BYTES // (2 * chunks * size * np.dtype(dtype).itemsize)
+    batch = min(max(1, batch), 8)
     sorts = _present_sorts(cache)
-    valid = prep.valid.reshape(prep.values.shape[0], -1)
+    pairs = (rows.astype(np.intp), cols.astype(np.intp))
     sums = np.empty((3, len(lags), rows.size))
     for first in range(0, len(lags), batch):
-        part = slice(first, first + batch)
-        scratch = np.empty((chunks, 2, size * windows[part].shape[0]), dtype=dtype)
+        part = lags[first : first + batch]
+        scratch = np.empty((chunks, 2, size * len(part)), dtype=dtype)
         with PARALLEL:
-            sums[:, part] = rank_sums_by_pair(
+            sums[:, first : first + len(part)] = rank_sums_by_pair(
                 sorts,
-                valid,
-                (rows.astype(np.intp), cols.astype(np.intp), complete[part].astype(float)),
-                np.ascontiguousarray(windows[part]),
+                _partner_bits(prep.valid, part),
+                (*pairs, complete[first : first + len(part)].astype(float)),
+                np.array(part, dtype=np.intp),
                 scratch,
             )
     x_ss, y_ss, cross = sums

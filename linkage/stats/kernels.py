@@ -16,7 +16,7 @@ import threading
 import numba
 import numpy as np
 
-from .common import BoolArray, FloatArray, IntArray
+from .common import BoolArray, FloatArray, IntArray, UInt8Array
 
 # numba's default threading layer must not run parallel code from two threads at once (it
 # aborts the process); a threaded web server running linkage eagerly could, so callers hold this.
@@ -35,68 +35,90 @@ _BLOCK = 1024
 @numba.njit(cache=True, nogil=True)
 def _complete_ranks(
     order: IntArray,
-    period: IntArray,
     tied: BoolArray,
-    windows: IntArray,
-    partner_valid: BoolArray,
+    partner_bits: UInt8Array,
     centres: FloatArray,
     out: FloatArray,
 ) -> FloatArray:  # pragma: no cover
     """Write one side's centred average ranks per lag to ``out``; return Σ of squares per lag.
 
-    Walks the side's sorted present cells (flat units × periods index): a cell at period t
-    is complete at lag index j when t lies in [start, stop) and the other side is present
-    at flat index cell + offset (row j of ``windows``: start, stop, offset). Its rank lands
-    at ``out[cell * lags + j]``, 0 when not complete, so one cell's ranks share a cache
-    line; a block of cells is ranked for every lag before the next, so the lines are read
-    from memory once. A tie group's complete cells share the mean of their positions among
-    the complete cells, as scipy.stats.rankdata's "average" method.
+    Walks the side's sorted present cells (flat units × periods index); bit j of
+    ``partner_bits[cell]`` says whether the cell is complete at lag index j (inside the
+    lag's window, the other side present at its partner cell). The rank lands at
+    ``out[cell * lags + j]``, 0 when not complete, so one cell's ranks share a cache line;
+    a block of cells is ranked for every lag before the next, so each line comes from
+    memory once. A tie group's complete cells share the mean of their positions among the
+    complete cells, as scipy.stats.rankdata's "average" method.
     """
-    lags = windows.shape[0]
-    belows = np.zeros(lags, dtype=np.intp)
+    lags = centres.size
+    belows = np.zeros(lags)
     sums = np.zeros(lags)
-    size, last = order.size, partner_valid.size - 1
+    size = order.size
     block_start = 0
     while block_start < size:
         block_stop = min(block_start + _BLOCK, size)
         while block_stop < size and tied[block_stop]:  # a tie group stays in one block
             block_stop += 1
+        untied = True
+        for position in range(block_start + 1, block_stop):
+            untied &= not tied[position]
         for j in range(lags):
-            low, high, offset = windows[j, 0], windows[j, 1], windows[j, 2]
-            centre, below, squares = centres[j], belows[j], sums[j]
-            start = block_start
-            while start < block_stop:
-                stop = start + 1
-                while stop < block_stop and tied[stop]:
-                    stop += 1
-                if stop == start + 1:  # most groups are one cell: no branch on the data
-                    cell, when = order[start], period[start]
-                    partner = min(max(cell + offset, 0), last)  # in bounds off the window
-                    complete = (low <= when) & (when < high) & partner_valid[partner]
-                    rank = below + 1.0 - centre
-                    out[cell * lags + j] = rank if complete else 0.0
-                    squares += rank * rank if complete else 0.0
+            if untied:  # every rank is below + 1: arithmetic only, no branch on the data
+                below, squares, offset = belows[j], sums[j], 1.0 - centres[j]
+                for position in range(block_start, block_stop):
+                    cell = order[position]
+                    complete = float((partner_bits[cell] >> j) & 1)
+                    rank = below + offset
+                    out[cell * lags + j] = rank * complete
+                    squares += rank * rank * complete
                     below += complete
-                else:
-                    count = 0
-                    for position in range(start, stop):
-                        when = period[position]
-                        if low <= when < high:
-                            count += partner_valid[order[position] + offset]
-                    rank = below + (count + 1) / 2.0 - centre
-                    for position in range(start, stop):
-                        cell, when = order[position], period[position]
-                        complete = low <= when < high and partner_valid[cell + offset]
-                        out[cell * lags + j] = rank if complete else 0.0
-                    squares += count * rank * rank
-                    below += count
-                start = stop
-            belows[j], sums[j] = below, squares
+                belows[j], sums[j] = below, squares
+            else:
+                belows[j], sums[j] = _tied_block(
+                    order[block_start:block_stop],
+                    tied[block_start:block_stop],
+                    partner_bits,
+                    (j, lags, centres[j]),
+                    (belows[j], sums[j]),
+                    out,
+                )
         block_start = block_stop
     return sums
 
 
 @numba.njit(cache=True, nogil=True)
+def _tied_block(
+    order: IntArray,
+    tied: BoolArray,
+    partner_bits: UInt8Array,
+    lag: tuple[int, int, float],
+    totals: tuple[float, float],
+    out: FloatArray,
+) -> tuple[float, float]:  # pragma: no cover
+    """`_complete_ranks` for one lag over a block with tie groups: the complete cells of a
+    group share its mean position. ``lag``: lag index, number of lags, centre; ``totals``:
+    complete cells before the block and Σ of squares so far, returned updated."""
+    j, lags, centre = lag
+    below, squares = totals
+    start = 0
+    while start < order.size:
+        stop = start + 1
+        while stop < order.size and tied[stop]:
+            stop += 1
+        count = 0
+        for position in range(start, stop):
+            count += (partner_bits[order[position]] >> j) & 1
+        rank = below + (count + 1) / 2.0 - centre
+        for position in range(start, stop):
+            cell = order[position]
+            out[cell * lags + j] = rank * ((partner_bits[cell] >> j) & 1)
+        squares += count * rank * rank
+        below += count
+        start = stop
+    return below, squares
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _shifted_products(x_ranks: FloatArray, y_ranks: FloatArray, lags: IntArray) -> FloatArray:
     """Σ over cells of X's rank at (cell, j) × Y's rank at (cell + lags[j], j), per lag index j.
 
@@ -119,33 +141,28 @@ def _shifted_products(x_ranks: FloatArray, y_ranks: FloatArray, lags: IntArray) 
 
 @numba.njit(cache=True, parallel=True)
 def rank_sums_by_pair(
-    sorts: tuple[IntArray, IntArray, BoolArray, IntArray],
-    valid: BoolArray,
+    sorts: tuple[IntArray, BoolArray, IntArray],
+    partner_bits: tuple[UInt8Array, UInt8Array],
     pairs: tuple[IntArray, IntArray, FloatArray],
-    windows: IntArray,
+    lags: IntArray,
     scratch: FloatArray,
 ) -> FloatArray:  # pragma: no cover
     """Σ(rx − m)², Σ(ry − m)² and Σ(rx − m)(ry − m) (3 × lags × pairs) over complete cases.
 
-    ``sorts``: per metric (rows), its present cells in ascending value order, their periods,
-    whether each equals the previous value, and how many there are. ``valid`` is metrics ×
-    cells. ``pairs``: X metric, Y metric and number of complete cases n per lag and pair
-    (lags × pairs); ``windows`` per lag: X's period window start, stop and the lag. rx, ry
-    are ranks within those n cells (m = (n + 1)/2), so ρ is scipy.stats.spearmanr of the
-    pair's complete cases. Each side's walk only scatters its ranks (reads of the other
-    side's validity stay in cache); the cross term is then a sequential product.
+    ``sorts``: per metric (rows), its present cells in ascending value order, whether each
+    equals the previous value, and how many there are. ``partner_bits``: per metric and
+    cell, bit j set where the metric is present at the partner cell of lag ``lags[j]``
+    inside the window, once as Y (for X's walk: cell + lag) and once as X (for Y's walk:
+    cell − lag). ``pairs``: X metric, Y metric and number of complete cases n per lag and
+    pair (lags × pairs). rx, ry are ranks within those n cells (m = (n + 1)/2), so ρ is
+    scipy.stats.spearmanr of the pair's complete cases. Each side's walk only scatters its
+    ranks (the bits it reads stay in cache); the cross term is then a sequential product.
     ``scratch`` holds two rows of cells × lags per parallel chunk.
     """
-    orders, periods, tied, lengths = sorts
+    orders, tied, lengths = sorts
+    as_y, as_x = partner_bits
     rows, cols, complete = pairs
-    lags = windows[:, 2].copy()
-    y_windows = np.empty_like(windows)  # Y at s pairs with X at s − lag
-    y_windows[:, 0], y_windows[:, 1], y_windows[:, 2] = (
-        windows[:, 0] + lags,
-        windows[:, 1] + lags,
-        -lags,
-    )
-    sums = np.zeros((3, windows.shape[0], rows.size))
+    sums = np.zeros((3, lags.size, rows.size))
     chunks = scratch.shape[0]
     for chunk in numba.prange(chunks):
         x_out, y_out = scratch[chunk, 0], scratch[chunk, 1]
@@ -156,22 +173,10 @@ def rank_sums_by_pair(
             y_out[:] = 0.0
             x_end, y_end = lengths[x], lengths[y]
             sums[0, :, pair] = _complete_ranks(
-                orders[x, :x_end],
-                periods[x, :x_end],
-                tied[x, :x_end],
-                windows,
-                valid[y],
-                centres,
-                x_out,
+                orders[x, :x_end], tied[x, :x_end], as_y[y], centres, x_out
             )
             sums[1, :, pair] = _complete_ranks(
-                orders[y, :y_end],
-                periods[y, :y_end],
-                tied[y, :y_end],
-                y_windows,
-                valid[x],
-                centres,
-                y_out,
+                orders[y, :y_end], tied[y, :y_end], as_x[x], centres, y_out
             )
             sums[2, :, pair] = _shifted_products(x_out, y_out, lags)
     return sums
