@@ -197,12 +197,15 @@ def _unit_totals(
     means, metric-centred, in ``means``); ``windows`` per lag: X's period window start, stop
     and the lag. Per unit and lag: n, Σx, Σy, Σx², Σy², Σxy over its complete cells, turned
     into within-unit sums of squares and the unit's means over those cells, then summed over
-    units. A unit's two rows are read once for every lag.
+    units.
     """
     totals = np.zeros((15, windows.shape[0]))
-    for unit in range(x_values.shape[0]):
-        for j in range(windows.shape[0]):
-            start, stop, lag = windows[j, 0], windows[j, 1], windows[j, 2]
+    for j in range(windows.shape[0]):
+        start, stop, lag = windows[j, 0], windows[j, 1], windows[j, 2]
+        # Per-lag totals in registers (a store per unit and term would cost more than the sums).
+        t_n = t_k = t_wxx = t_wyy = t_wxy = t_bx = t_by = t_bxx = t_byy = t_bxy = 0.0
+        t_nx = t_ny = t_nxx = t_nyy = t_nxy = 0.0
+        for unit in range(x_values.shape[0]):
             n = sx = sy = sxx = syy = sxy = 0.0
             for period in range(start, stop):
                 if x_valid[unit, period] and y_valid[unit, period + lag]:
@@ -218,26 +221,24 @@ def _unit_totals(
                 continue
             ux = means[0][unit] + sx / n
             uy = means[1][unit] + sy / n
-            for index, term in enumerate(
-                (
-                    n,
-                    1.0,
-                    sxx - sx * sx / n,
-                    syy - sy * sy / n,
-                    sxy - sx * sy / n,
-                    ux,
-                    uy,
-                    ux * ux,
-                    uy * uy,
-                    ux * uy,
-                    n * ux,
-                    n * uy,
-                    n * ux * ux,
-                    n * uy * uy,
-                    n * ux * uy,
-                )
-            ):
-                totals[index, j] += term
+            t_n += n
+            t_k += 1.0
+            t_wxx += sxx - sx * sx / n
+            t_wyy += syy - sy * sy / n
+            t_wxy += sxy - sx * sy / n
+            t_bx += ux
+            t_by += uy
+            t_bxx += ux * ux
+            t_byy += uy * uy
+            t_bxy += ux * uy
+            t_nx += n * ux
+            t_ny += n * uy
+            t_nxx += n * ux * ux
+            t_nyy += n * uy * uy
+            t_nxy += n * ux * uy
+        terms = (t_n, t_k, t_wxx, t_wyy, t_wxy, t_bx, t_by, t_bxx, t_byy, t_bxy)
+        for index, total in enumerate(terms + (t_nx, t_ny, t_nxx, t_nyy, t_nxy)):
+            totals[index, j] = total
     return totals
 
 
