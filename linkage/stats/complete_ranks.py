@@ -13,9 +13,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .common import BoolArray, FloatArray, IntArray, UInt8Array
-from .kernels import PARALLEL, rank_sums_by_pair
-from .lags import _windows
+from .common import BoolArray, FloatArray, IntArray
+from .kernels import PARALLEL, partner_bits, rank_sums_by_pair
 from .moments import _correlation_from_sums
 from .prepared import _WindowCache
 
@@ -47,22 +46,6 @@ def _present_sorts(cache: _WindowCache) -> tuple[IntArray, BoolArray, IntArray]:
     return cache.window_orders["present"]
 
 
-def _partner_bits(valid: BoolArray, lags: list[int]) -> tuple[UInt8Array, UInt8Array]:
-    """Per metric and flat cell, bit j set where the cell has a lag-``lags[j]`` partner.
-
-    First as Y: X at (u, t) in lag j's window pairs with this metric present at (u, t +
-    lag). Then as X: Y at (u, s) pairs with this metric present at (u, s − lag). At most 8
-    lags (one byte per cell); the walks read one byte per cell for every lag.
-    """
-    as_y, as_x = np.zeros(valid.shape, np.uint8), np.zeros(valid.shape, np.uint8)
-    present = valid.view(np.uint8)
-    for bit, lag in enumerate(lags):
-        x_window, y_window = _windows(valid.shape[2], lag)
-        as_y[:, :, x_window] |= present[:, :, y_window] << np.uint8(bit)
-        as_x[:, :, y_window] |= present[:, :, x_window] << np.uint8(bit)
-    return as_y.reshape(valid.shape[0], -1), as_x.reshape(valid.shape[0], -1)
-
-
 def _complete_case_spearman(
     cache: _WindowCache, rows: IntArray, cols: IntArray, lags: list[int], complete: FloatArray
 ) -> FloatArray:
@@ -88,7 +71,7 @@ def _complete_case_spearman(
         with PARALLEL:
             sums[:, first : first + len(part)] = rank_sums_by_pair(
                 sorts,
-                _partner_bits(prep.valid, part),
+                partner_bits(prep.valid, np.array(part, dtype=np.intp)),
                 (*pairs, complete[first : first + len(part)].astype(float)),
                 np.array(part, dtype=np.intp),
                 scratch,

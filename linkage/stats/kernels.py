@@ -269,3 +269,29 @@ def moment_totals_by_pair(
             windows,
         )
     return totals
+
+
+@numba.njit(cache=True, parallel=True)
+def partner_bits(valid: BoolArray, lags: IntArray) -> tuple[UInt8Array, UInt8Array]:
+    """Per metric and flat cell, bit j set where the cell has a partner at lag ``lags[j]``.
+
+    ``valid`` is metrics × units × periods, at most 8 lags. First as Y: X at (u, t), t in
+    lag j's window, pairs with this metric present at (u, t + lag). Then as X: Y at (u, s)
+    pairs with this metric present at (u, s − lag).
+    """
+    metrics, units, periods = valid.shape
+    as_y = np.zeros((metrics, units * periods), dtype=np.uint8)
+    as_x = np.zeros((metrics, units * periods), dtype=np.uint8)
+    for metric in numba.prange(metrics):
+        for unit in range(units):
+            for period in range(periods):
+                y_bits = x_bits = 0
+                for j in range(lags.size):
+                    later, earlier = period + lags[j], period - lags[j]
+                    if 0 <= later < periods:
+                        y_bits |= valid[metric, unit, later] << j
+                    if 0 <= earlier < periods:
+                        x_bits |= valid[metric, unit, earlier] << j
+                as_y[metric, unit * periods + period] = y_bits
+                as_x[metric, unit * periods + period] = x_bits
+    return as_y, as_x
