@@ -1,11 +1,12 @@
-"""Pooled Spearman ρ over each pair's own complete cases, ranked by one compiled walk per pair.
+"""Pooled Spearman ρ over each pair's own complete cases, every lag in one compiled pass.
 
 With missing cells every (X, Y, lag) has its own complete cases, so both sides need ranks
 over a subset of their present cells. Each metric's panel is sorted once per call; the
 ranks of any subset then follow from one walk along that order counting the subset's
-members (ties take the average of their positions, as scipy.stats.rankdata). X's ranks land
-in a scratch copy of the panel and are read back in Y's walk, so each pair and lag costs two
-linear passes (`kernels.rank_sums_by_pair`).
+members (ties take the average of their positions, as scipy.stats.rankdata). Per metric,
+one byte per cell says at which lags the cell has a partner (`kernels.partner_bits`), so
+each pair's X walk and Y walk rank all lags at once and scatter the ranks into scratch rows;
+the cross term is their sequential product (`kernels.rank_sums_by_pair`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ _RANK_SS_FLOOR = 1e-6  # below any Σ(rank − mean)² of a non-constant ranking
 # Centred ranks are multiples of 1/2 below n/2 in size: exact in float32 up to 2**23 cells,
 # which halves the scratch memory the per-pair walks read at random.
 _FLOAT32_EXACT_CELLS = 2**23
-# Per-thread scratch holds every lag's ranks of a cell side by side; past this size the lags
-# are split into batches (at 10,000 units × 24 periods all of lags −2..2 take 4.8 MB).
+# Per-thread scratch holds every lag's ranks of a cell side by side, for X and for Y; past
+# this size the lags are split into batches (10,000 units × 24 periods × 5 lags: 9.6 MB).
 _SCRATCH_BYTES = 64 * 2**20
 
 

@@ -5,7 +5,11 @@ moments cannot be shared with other pairs. In numpy each of those needs a dozen 
 the whole panel per pair; one compiled walk does the same work in one or two passes, and
 pairs are independent, so they spread over the cores numba may use (NUMBA_NUM_THREADS,
 default: all). Panels are metrics × units × periods; X at period t pairs with Y at t + lag,
-for t in X's period window [start, stop). Compiled once and cached next to this module
+for t in X's period window [start, stop). Every walk serves all of a call's lags at once:
+the lags differ only in which neighbouring cell is the partner, so a cell's data is read
+once for all of them. The rank walks are bound by scattered memory access, so each side
+only scatters its ranks (all lags of a cell on one cache line) and the cross term is a
+sequential product afterwards. Compiled once and cached next to this module
 (`cache=True`), so only the first call of a fresh installation pays the compilation.
 """
 

@@ -97,13 +97,16 @@ def _pair_counts(
     Y's present-cell count in its window.
 
     Counted by one shifted product of validity masks per lag over the metrics in use, in
-    float32 (integer sums below 2**24 are exact) when the panel is small enough.
+    float32 (integer sums below 2**24 are exact) when the panel is small enough; without a
+    missing cell every count is the window's.
     """
     periods = cache.prep.values.shape[2]
     cells = cache.valid.shape[1] * periods
     per_period = cache.valid.sum(axis=1)  # metrics × periods
-    masks = cache.valid.reshape(cache.metrics.size, -1)
-    masks = masks.astype(np.float32 if cells < _FLOAT32_EXACT_COUNT else float)
+    masks = None
+    if (per_period < cache.valid.shape[1]).any():
+        masks = cache.valid.reshape(cache.metrics.size, -1)
+        masks = masks.astype(np.float32 if cells < _FLOAT32_EXACT_COUNT else float)
     li, rj = np.searchsorted(cache.metrics, rows), np.searchsorted(cache.metrics, cols)
     shape = (len(lags), rows.size)
     n_pairs, reuse_x, reuse_y = np.empty(shape), np.empty(shape, bool), np.empty(shape, bool)
@@ -111,7 +114,10 @@ def _pair_counts(
         x_window, y_window = _windows(periods, lag)
         x_count = per_period[:, x_window].sum(axis=1)[li]
         y_count = per_period[:, y_window].sum(axis=1)[rj]
-        n_pairs[index] = _shifted_cross(masks, periods, lag)[li, rj]
+        if masks is None:
+            n_pairs[index] = x_count
+        else:
+            n_pairs[index] = _shifted_cross(masks, periods, lag)[li, rj]
         reuse_x[index], reuse_y[index] = n_pairs[index] == x_count, n_pairs[index] == y_count
     return n_pairs, reuse_x, reuse_y
 

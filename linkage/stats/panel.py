@@ -89,10 +89,11 @@ def linkage_stats(
     - q: Benjamini–Hochberg over the pooled p of every result in the call; within_q the same
       over the within-unit p (each family corrected on its own).
 
-    Vectorised: per lag, matrix products over all pairs at once (per-unit batched products
-    only for pairs with missing cells); Python loops run over lags, over pairs whose complete
-    cases need their own ranking, and over small-sample permutation tests. Results are ordered
-    pair by pair, lags in the given order. Raises ValueError for a malformed panel or pair.
+    Vectorised: pairs whose complete cases are both metrics' present cells take matrix
+    products over all pairs per lag; pairs with their own complete cases take compiled walks
+    that serve every lag at once (`kernels`). Python loops run over lags and over
+    small-sample permutation tests. Results are ordered pair by pair, lags in the given
+    order. Raises ValueError for a malformed panel or pair.
     """
     prep = _prepare(panels)
     rows, cols = _pair_indexes(pairs, prep.values.shape[0])
