@@ -68,15 +68,30 @@ def _complete_ranks(
             untied &= not tied[position]
         for j in range(lags):
             if untied:  # every rank is below + 1: arithmetic only, no branch on the data
-                below, squares, offset = belows[j], sums[j], 1.0 - centres[j]
-                for position in range(block_start, block_stop):
-                    cell = order[position]
-                    complete = float((partner_bits[cell] >> j) & 1)
+                below, offset = np.intp(belows[j]), 1.0 - centres[j]
+                # Two sums of squares halve the chain of dependent additions; each holds
+                # multiples of 1/4, exact below 2**51, so the split changes no result.
+                even = odd = 0.0
+                for position in range(block_start, block_stop - 1, 2):
+                    cell, other = order[position], order[position + 1]
+                    complete = (partner_bits[cell] >> j) & 1
                     rank = below + offset
                     out[cell * lags + j] = rank * complete
-                    squares += rank * rank * complete
+                    even += rank * rank * complete
                     below += complete
-                belows[j], sums[j] = below, squares
+                    complete = (partner_bits[other] >> j) & 1
+                    rank = below + offset
+                    out[other * lags + j] = rank * complete
+                    odd += rank * rank * complete
+                    below += complete
+                if (block_stop - block_start) % 2:
+                    cell = order[block_stop - 1]
+                    complete = (partner_bits[cell] >> j) & 1
+                    rank = below + offset
+                    out[cell * lags + j] = rank * complete
+                    even += rank * rank * complete
+                    below += complete
+                belows[j], sums[j] = below, sums[j] + (even + odd)
             else:
                 belows[j], sums[j] = _tied_block(
                     order[block_start:block_stop],
