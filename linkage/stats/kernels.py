@@ -20,7 +20,7 @@ import threading
 import numba
 import numpy as np
 
-from .common import BoolArray, FloatArray, IntArray, UInt8Array
+from .common import BoolArray, Float32Array, FloatArray, IntArray, UInt8Array
 
 # numba's default threading layer must not run parallel code from two threads at once (it
 # aborts the process); a threaded web server running linkage eagerly could, so callers hold this.
@@ -205,18 +205,18 @@ def rank_sums_by_pair(
 def _unit_totals(
     x_values: FloatArray,
     y_values: FloatArray,
-    x_valid: BoolArray,
-    y_valid: BoolArray,
+    x_valid: Float32Array,
+    y_valid: Float32Array,
     means: tuple[FloatArray, FloatArray],
     windows: IntArray,
 ) -> FloatArray:  # pragma: no cover
     """One pair's 15 totals of `moments._moment_stats` per lag (15 × lags) over complete cells.
 
     ``x_values``/``y_values`` are units × periods, centred on each unit's mean (the unit
-    means, metric-centred, in ``means``); ``windows`` per lag: X's period window start, stop
-    and the lag. Per unit and lag: n, Σx, Σy, Σx², Σy², Σxy over its complete cells, turned
-    into within-unit sums of squares and the unit's means over those cells, then summed over
-    units.
+    means, metric-centred, in ``means``), with 0/1 presence masks; ``windows`` per lag:
+    X's period window start, stop and the lag. Per unit and lag: n, Σx, Σy, Σx², Σy², Σxy
+    over its complete cells, turned into within-unit sums of squares and the unit's means
+    over those cells, then summed over units.
     """
     totals = np.zeros((15, windows.shape[0]))
     for j in range(windows.shape[0]):
@@ -227,15 +227,16 @@ def _unit_totals(
         for unit in range(x_values.shape[0]):
             n = sx = sy = sxx = syy = sxy = 0.0
             for period in range(start, stop):
-                if x_valid[unit, period] and y_valid[unit, period + lag]:
-                    x = x_values[unit, period]
-                    y = y_values[unit, period + lag]
-                    n += 1.0
-                    sx += x
-                    sy += y
-                    sxx += x * x
-                    syy += y * y
-                    sxy += x * y
+                # Absent cells hold 0 and masks are 0/1, so products add exact zeros where
+                # skipping them would add nothing: the same sums, without a branch on the data.
+                x, y = x_values[unit, period], y_values[unit, period + lag]
+                x_in, y_in = x_valid[unit, period], y_valid[unit, period + lag]
+                n += x_in * y_in
+                sx += x * y_in
+                sy += y * x_in
+                sxx += x * x * y_in
+                syy += y * y * x_in
+                sxy += x * y
             if n == 0.0:
                 continue
             ux = means[0][unit] + sx / n
@@ -264,7 +265,7 @@ def _unit_totals(
 @numba.njit(cache=True, parallel=True)
 def moment_totals_by_pair(
     centred: FloatArray,
-    valid: BoolArray,
+    valid: Float32Array,
     unit_means: FloatArray,
     pairs: tuple[IntArray, IntArray],
     windows: IntArray,
@@ -272,8 +273,8 @@ def moment_totals_by_pair(
     """The 15 totals of `moments._moment_stats` per lag and pair (15 × lags × pairs).
 
     ``centred``/``valid`` are metrics × units × periods (values centred on each unit's
-    mean, 0 where missing); ``unit_means`` metrics × units (metric-centred); ``windows``
-    as in `_unit_totals`.
+    mean, 0 where missing; 1 where present, else 0); ``unit_means`` metrics × units
+    (metric-centred); ``windows`` as in `_unit_totals`.
     """
     rows, cols = pairs
     totals = np.zeros((15, windows.shape[0], rows.size))

@@ -83,7 +83,7 @@ def _masked_sums(prep: _Prepared, rows: IntArray, cols: IntArray, lags: list[int
     with PARALLEL:
         return moment_totals_by_pair(
             prep.centred,
-            prep.valid,
+            prep.valid.astype(np.float32),  # masks multiply: no branch on the data
             prep.unit_means,
             (rows.astype(np.intp), cols.astype(np.intp)),
             _lag_windows(prep.values.shape[2], lags),
