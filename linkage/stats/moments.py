@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .common import BoolArray, FloatArray, IntArray, _degenerate, _two_sided_p
+from .common import BoolArray, Float32Array, FloatArray, IntArray, _degenerate, _two_sided_p
 from .correlation import fisher_ci
 from .kernels import PARALLEL, moment_totals_by_pair
 from .lags import _lag_windows, _windows
@@ -14,7 +14,9 @@ from .prepared import _Prepared, _WindowCache
 _FLOAT32_EXACT_COUNT = 2**24  # float32 holds every integer up to this exactly
 
 
-def _shifted_cross(matrix: FloatArray, periods: int, lag: int) -> FloatArray:
+def _shifted_cross(
+    matrix: FloatArray | Float32Array, periods: int, lag: int
+) -> FloatArray | Float32Array:
     """Σ over units and periods t of row_i[u, t] · row_j[u, t + lag], for all row pairs.
 
     ``matrix`` holds metrics × (units·periods) values, zero where absent. Y at (u, t + lag) sits
@@ -103,10 +105,10 @@ def _pair_counts(
     periods = cache.prep.values.shape[2]
     cells = cache.valid.shape[1] * periods
     per_period = cache.valid.sum(axis=1)  # metrics × periods
-    masks = None
+    masks: FloatArray | Float32Array | None = None
     if (per_period < cache.valid.shape[1]).any():
-        masks = cache.valid.reshape(cache.metrics.size, -1)
-        masks = masks.astype(np.float32 if cells < _FLOAT32_EXACT_COUNT else float)
+        flat = cache.valid.reshape(cache.metrics.size, -1)
+        masks = flat.astype(np.float32) if cells < _FLOAT32_EXACT_COUNT else flat.astype(float)
     li, rj = np.searchsorted(cache.metrics, rows), np.searchsorted(cache.metrics, cols)
     shape = (len(lags), rows.size)
     n_pairs, reuse_x, reuse_y = np.empty(shape), np.empty(shape, bool), np.empty(shape, bool)
