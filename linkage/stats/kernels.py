@@ -138,11 +138,15 @@ def _tied_block(
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _shifted_products(x_ranks: FloatArray, y_ranks: FloatArray, lags: IntArray) -> FloatArray:
+def _shifted_products(
+    x_ranks: FloatArray, y_ranks: FloatArray, lags: IntArray
+) -> FloatArray:  # pragma: no cover
     """Σ over cells of X's rank at (cell, j) × Y's rank at (cell + lags[j], j), per lag index j.
 
     Ranks are 0 off each side's complete cells, so only complete pairs count. Both arrays
-    are read in order, a block of cells for every lag at a time.
+    are read in order, a block of cells for every lag at a time. The sum may be reordered
+    (fastmath "reassoc"): products of centred ranks are multiples of 1/4, so their sums are
+    exact in any order up to 2**51.
     """
     count = lags.size
     cells = x_ranks.size // count
@@ -292,7 +296,9 @@ def moment_totals_by_pair(
 
 
 @numba.njit(cache=True, parallel=True)
-def partner_bits(valid: BoolArray, lags: IntArray) -> tuple[UInt8Array, UInt8Array]:
+def partner_bits(
+    valid: BoolArray, lags: IntArray
+) -> tuple[UInt8Array, UInt8Array]:  # pragma: no cover
     """Per metric and flat cell, bit j set where the cell has a partner at lag ``lags[j]``.
 
     ``valid`` is metrics × units × periods, at most 8 lags. First as Y: X at (u, t), t in
