@@ -7,8 +7,10 @@ import numpy.typing as npt
 from scipy import special
 
 FloatArray = npt.NDArray[np.float64]
+Float32Array = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+UInt8Array = npt.NDArray[np.uint8]
 
 FEW_UNITS = 10  # fewer units than this → "few_units" (|r| must exceed ~.63 to be significant)
 SMALL_N = 10  # fewer complete pairs (or rows) than this → "small_n"

@@ -15,6 +15,14 @@ def _windows(periods: int, lag: int) -> tuple[slice, slice]:
     return x_window, y_window
 
 
+def _lag_windows(periods: int, lags: list[int]) -> IntArray:
+    """Per lag (rows, lags × 3): start and stop of X's period window, and the lag itself."""
+    rows = [(_windows(periods, lag)[0], lag) for lag in lags]
+    return np.array(
+        [(window.start, window.stop, lag) for window, lag in rows], dtype=np.intp
+    ).reshape(-1, 3)
+
+
 def lagged_pairs(
     x_panel: npt.ArrayLike, y_panel: npt.ArrayLike, lag: int
 ) -> tuple[FloatArray, FloatArray, IntArray]:

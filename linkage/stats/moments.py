@@ -5,14 +5,18 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .common import BoolArray, FloatArray, IntArray, _degenerate, _two_sided_p
+from .common import BoolArray, Float32Array, FloatArray, IntArray, _degenerate, _two_sided_p
 from .correlation import fisher_ci
 from .kernels import PARALLEL, moment_totals_by_pair
-from .lags import _window_length, _windows
+from .lags import _lag_windows, _windows
 from .prepared import _Prepared, _WindowCache
 
+_FLOAT32_EXACT_COUNT = 2**24  # float32 holds every integer up to this exactly
 
-def _shifted_cross(matrix: FloatArray, periods: int, lag: int) -> FloatArray:
+
+def _shifted_cross(
+    matrix: FloatArray | Float32Array, periods: int, lag: int
+) -> FloatArray | Float32Array:
     """Σ over units and periods t of row_i[u, t] · row_j[u, t + lag], for all row pairs.
 
     ``matrix`` holds metrics × (units·periods) values, zero where absent. Y at (u, t + lag) sits
@@ -71,55 +75,69 @@ def _complete_sums(cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int
     return np.stack(terms)
 
 
-def _masked_sums(prep: _Prepared, rows: IntArray, cols: IntArray, lag: int) -> FloatArray:
-    """Per-pair totals (15 × pairs) for pairs whose complete cases differ from a metric's own.
+def _masked_sums(prep: _Prepared, rows: IntArray, cols: IntArray, lags: list[int]) -> FloatArray:
+    """Per lag and pair totals (15 × lags × pairs) over each pair's own complete cells.
 
-    One compiled walk over each pair's cells (`kernels.moment_totals_by_pair`): per unit, n
-    and the sums over its complete cells, reduced to the totals on the way.
+    One compiled walk over each pair's cells serves every lag
+    (`kernels.moment_totals_by_pair`): per unit, n and the sums over its complete cells,
+    reduced to the totals on the way.
     """
-    x_window, _ = _windows(prep.values.shape[2], lag)
     with PARALLEL:
         return moment_totals_by_pair(
             prep.centred,
-            prep.valid,
+            prep.valid.astype(np.float32),  # masks multiply: no branch on the data
             prep.unit_means,
             (rows.astype(np.intp), cols.astype(np.intp)),
-            (x_window.start, x_window.stop, lag),
+            _lag_windows(prep.values.shape[2], lags),
         )
 
 
 def _pair_counts(
-    prep: _Prepared, rows: IntArray, cols: IntArray, lag: int
+    cache: _WindowCache, rows: IntArray, cols: IntArray, lags: list[int]
 ) -> tuple[FloatArray, BoolArray, BoolArray]:
-    """Complete pairs per metric pair, and whether that equals X's / Y's present-cell count.
+    """Complete pairs per lag and metric pair (lags × pairs), and whether that equals X's /
+    Y's present-cell count in its window.
 
-    A metric with no missing cell in its window pairs completely with any other metric's
-    present cells; only pairs where both metrics have gaps need a product of validity masks.
+    Counted by one shifted product of validity masks per lag over the metrics in use, in
+    float32 (integer sums below 2**24 are exact) when the panel is small enough; without a
+    missing cell every count is the window's.
     """
-    x_window, y_window = _windows(prep.values.shape[2], lag)
-    x_count = prep.valid[:, :, x_window].sum(axis=(1, 2)).astype(float)
-    y_count = prep.valid[:, :, y_window].sum(axis=(1, 2)).astype(float)
-    cells = float(prep.values.shape[1] * _window_length(prep.values.shape[2], lag))
-    n_pairs = np.minimum(x_count[rows], y_count[cols])
-    gaps = (x_count[rows] < cells) & (y_count[cols] < cells)
-    if gaps.any():
-        x_ids, li = np.unique(rows[gaps], return_inverse=True)
-        y_ids, rj = np.unique(cols[gaps], return_inverse=True)
-        x_valid = prep.valid[:, :, x_window][x_ids].reshape(x_ids.size, -1).astype(float)
-        y_valid = prep.valid[:, :, y_window][y_ids].reshape(y_ids.size, -1).astype(float)
-        n_pairs[gaps] = (x_valid @ y_valid.T)[li, rj]
-    return n_pairs, n_pairs == x_count[rows], n_pairs == y_count[cols]
+    periods = cache.prep.values.shape[2]
+    cells = cache.valid.shape[1] * periods
+    per_period = cache.valid.sum(axis=1)  # metrics × periods
+    masks: FloatArray | Float32Array | None = None
+    if (per_period < cache.valid.shape[1]).any():
+        flat = cache.valid.reshape(cache.metrics.size, -1)
+        masks = flat.astype(np.float32) if cells < _FLOAT32_EXACT_COUNT else flat.astype(float)
+    li, rj = np.searchsorted(cache.metrics, rows), np.searchsorted(cache.metrics, cols)
+    shape = (len(lags), rows.size)
+    n_pairs, reuse_x, reuse_y = np.empty(shape), np.empty(shape, bool), np.empty(shape, bool)
+    for index, lag in enumerate(lags):
+        x_window, y_window = _windows(periods, lag)
+        x_count = per_period[:, x_window].sum(axis=1)[li]
+        y_count = per_period[:, y_window].sum(axis=1)[rj]
+        if masks is None:
+            n_pairs[index] = x_count
+        else:
+            n_pairs[index] = _shifted_cross(masks, periods, lag)[li, rj]
+        reuse_x[index], reuse_y[index] = n_pairs[index] == x_count, n_pairs[index] == y_count
+    return n_pairs, reuse_x, reuse_y
 
 
-def _lag_sums(
-    cache: _WindowCache, rows: IntArray, cols: IntArray, lag: int, complete: BoolArray
+def _moment_totals(
+    cache: _WindowCache, rows: IntArray, cols: IntArray, lags: list[int], complete: BoolArray
 ) -> FloatArray:
-    """Per-pair totals (15 × pairs) at one lag: fast path for complete pairs, masked for others."""
-    totals = np.zeros((15, rows.size))
-    if complete.any():
-        totals[:, complete] = _complete_sums(cache, rows[complete], cols[complete], lag)
-    if not complete.all():
-        totals[:, ~complete] = _masked_sums(cache.prep, rows[~complete], cols[~complete], lag)
+    """Per lag and pair totals (15 × lags × pairs): matrix products for pairs whose complete
+    cases are both metrics' present cells (``complete``, lags × pairs), compiled walks over
+    all lags at once for the pairs with any other lag."""
+    totals = np.zeros((15, len(lags), rows.size))
+    masked = ~complete.all(axis=0)
+    if masked.any():
+        totals[:, :, masked] = _masked_sums(cache.prep, rows[masked], cols[masked], lags)
+    for index, lag in enumerate(lags):
+        chosen = complete[index] & ~masked
+        if chosen.any():
+            totals[:, index, chosen] = _complete_sums(cache, rows[chosen], cols[chosen], lag)
     return totals
 
 

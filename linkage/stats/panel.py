@@ -10,10 +10,10 @@ import numpy.typing as npt
 
 from .common import FEW_UNITS, SMALL_N, FloatArray, IntArray
 from .lags import _window_length
-from .moments import _lag_sums, _moment_stats, _pair_counts
+from .moments import _moment_stats, _moment_totals, _pair_counts
 from .multiple_testing import benjamini_hochberg
-from .prepared import _prepare, _WindowCache
-from .ranks import _lag_spearman, _lag_spearman_p
+from .prepared import _prepare, _Prepared, _WindowCache
+from .ranks import _lag_spearman_p, _spearman_by_lag
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,11 @@ def linkage_stats(
     - q: Benjamini–Hochberg over the pooled p of every result in the call; within_q the same
       over the within-unit p (each family corrected on its own).
 
-    Vectorised: per lag, matrix products over all pairs at once (per-unit batched products
-    only for pairs with missing cells); Python loops run over lags, over pairs whose complete
-    cases need their own ranking, and over small-sample permutation tests. Results are ordered
-    pair by pair, lags in the given order. Raises ValueError for a malformed panel or pair.
+    Vectorised: pairs whose complete cases are both metrics' present cells take matrix
+    products over all pairs per lag; pairs with their own complete cases take compiled walks
+    that serve every lag at once (`kernels`). Python loops run over lags and over
+    small-sample permutation tests. Results are ordered pair by pair, lags in the given
+    order. Raises ValueError for a malformed panel or pair.
     """
     prep = _prepare(panels)
     rows, cols = _pair_indexes(pairs, prep.values.shape[0])
@@ -100,9 +101,19 @@ def linkage_stats(
     if rows.size == 0 or not lag_list:
         return []
     cache = _WindowCache(prep, np.unique(np.concatenate([rows, cols])))
+    counts = _pair_counts(cache, rows, cols, lag_list)
+    totals = _moment_totals(cache, rows, cols, lag_list, counts[1] & counts[2])
+    spearman = _spearman_by_lag(cache, rows, cols, lag_list, counts)
     per_lag = [
-        _lag_results(cache, rows, cols, lag, rng, permutations, permutation_below)
-        for lag in lag_list
+        _lag_results(
+            prep,
+            (rows, cols, lag),
+            (totals[:, index], spearman[index]),
+            rng,
+            permutations,
+            permutation_below,
+        )
+        for index, lag in enumerate(lag_list)
     ]
     stacked = {name: np.stack([item[name] for item in per_lag]) for name in per_lag[0]}
     stacked["q"] = benjamini_hochberg(stacked["p"])
@@ -111,20 +122,22 @@ def linkage_stats(
 
 
 def _lag_results(
-    cache: _WindowCache,
-    rows: IntArray,
-    cols: IntArray,
-    lag: int,
+    prep: _Prepared,
+    tests: tuple[IntArray, IntArray, int],
+    sums: tuple[FloatArray, FloatArray],
     rng: np.random.Generator,
     permutations: int,
     permutation_below: int,
 ) -> dict[str, FloatArray]:
-    """Every per-pair statistic at one lag (arrays over pairs), before BH across lags."""
-    prep = cache.prep
-    counts = _pair_counts(prep, rows, cols, lag)
-    totals = _lag_sums(cache, rows, cols, lag, counts[1] & counts[2])
+    """Every per-pair statistic at one lag (arrays over pairs), before BH across lags.
+
+    ``tests`` is (X metrics, Y metrics, lag); ``sums`` this lag's moment totals (15 × pairs)
+    and Spearman ρ, computed for all lags at once.
+    """
+    rows, cols, lag = tests
+    totals, spearman = sums
     result = _moment_stats(totals, prep.scale[rows], prep.scale[cols])
-    result["spearman"] = _lag_spearman(cache, rows, cols, lag, counts)
+    result["spearman"] = spearman
     result["spearman_p"] = _lag_spearman_p(
         prep, rows, cols, lag, result, rng, permutations, permutation_below
     )

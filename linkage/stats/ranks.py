@@ -15,27 +15,34 @@ from .moments import _correlation_from_sums
 from .prepared import _Prepared, _WindowCache
 
 
-def _lag_spearman(
+def _spearman_by_lag(
     cache: _WindowCache,
     rows: IntArray,
     cols: IntArray,
-    lag: int,
+    lags: list[int],
     counts: tuple[FloatArray, BoolArray, BoolArray],
 ) -> FloatArray:
-    """Pooled Spearman ρ per pair at one lag, ranking each pair's complete cases.
+    """Pooled Spearman ρ per lag and pair (lags × pairs), ranking each pair's complete cases.
 
     ``counts`` is (complete pairs, mask equals X's present cells, mask equals Y's present
-    cells). Pairs whose mask equals both reuse the memoised ranks and share one matmul; the
-    rest are ranked over their own complete cases in batches (`complete_ranks`).
+    cells), each lags × pairs. Pairs whose mask equals both reuse the memoised ranks and
+    share one matmul per lag; the rest are ranked over their own complete cases, all lags
+    in one compiled walk per pair (`complete_ranks`).
     """
     n_pairs, reuse_x, reuse_y = counts
-    rho = np.full(rows.size, np.nan)
+    rho = np.full(n_pairs.shape, np.nan)
     shared = reuse_x & reuse_y & (n_pairs >= 3)
-    if shared.any():
-        rho[shared] = _shared_rank_correlations(cache, rows[shared], cols[shared], lag)
+    for index, lag in enumerate(lags):
+        if shared[index].any():
+            chosen = shared[index]
+            rho[index, chosen] = _shared_rank_correlations(cache, rows[chosen], cols[chosen], lag)
     own = ~shared & (n_pairs >= 3)
-    if own.any():
-        rho[own] = _complete_case_spearman(cache, rows[own], cols[own], lag, n_pairs[own])
+    walked = own.any(axis=0)
+    if walked.any():
+        ranked = _complete_case_spearman(
+            cache, rows[walked], cols[walked], lags, n_pairs[:, walked]
+        )
+        rho[:, walked] = np.where(own[:, walked], ranked, rho[:, walked])
     return rho
 
 

@@ -44,6 +44,16 @@ def test_spearman_with_continuous_values_and_gaps_matches_scipy() -> None:
     _assert_matches_scipy(panels, [-3, 0, 1])
 
 
+def test_spearman_at_more_lags_than_one_walk_serves_matches_scipy() -> None:
+    # The compiled walks take at most 8 lags at once; the rest go in a second batch.
+    lags = [3, -5, 0, 5, -1, 2, -4, 1, 4, -2, -3]
+    _assert_matches_scipy(_tied_panels_with_gaps(9, 0.2), lags)
+    rng = np.random.default_rng(10)
+    panels = rng.normal(size=(3, 50, 12))
+    panels[rng.random(panels.shape) < 0.15] = np.nan
+    _assert_matches_scipy(panels, lags)
+
+
 def test_spearman_with_gaps_in_only_one_metric_matches_scipy() -> None:
     panels = _tied_panels_with_gaps(5, 0.0)
     panels[2, ::3, 2] = np.nan
