@@ -1,10 +1,16 @@
 """German texts of the demo's customer survey, so a German browser (or an invitation in
-German) sees the survey in German. Applied on every seed, so an older demo gains them.
+German) sees the survey in German, and its English intro and thank-you. Applied on every
+seed, so an older demo gains them.
 The per-language columns (`text_de` …) are added by django-modeltranslation at start-up,
 hence getattr/setattr."""
 
 from surveys.models import Choice, Question, Survey
 
+# English intro and thank-you: without them an English page falls back to the German ones.
+SURVEY_EN = {
+    "intro_en": "Thank you for taking two minutes. Your answers help our store get better.",
+    "thank_you_en": "Thank you for your answers! Your store sees what went well and what did not.",
+}
 SURVEY_DE = {
     "title_de": "Northwind Kundenumfrage",
     "intro_de": "Vielen Dank, dass Sie sich zwei Minuten Zeit nehmen. Ihre Antworten helfen "
@@ -27,7 +33,7 @@ TEXT_DE, LABEL_DE = "text_de", "label_de"
 def add_german_texts(survey: Survey, company: str) -> None:
     """German title, intro, thank-you, question texts and yes/no labels; German offered.
     Writes only what differs, so a second seed changes nothing."""
-    wanted = {**SURVEY_DE, "languages": ["en", "de"]}
+    wanted = {**SURVEY_EN, **SURVEY_DE, "languages": ["en", "de"]}
     changed = [field for field, value in wanted.items() if getattr(survey, field) != value]
     if changed:
         for field in changed:

@@ -190,3 +190,19 @@ def test_seed_demo_refuses_bad_sizes():
     with pytest.raises(CommandError, match="at least one store"):
         call_command("seed_demo", "--stores", "0", stdout=StringIO(), verbosity=0)
     assert not OrgUnit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_survey_greets_english_visitors_in_english_and_german_ones_in_german(client):
+    from demo.translations import add_german_texts
+    from tests.factories import OrgUnitFactory, SurveyFactory
+
+    store = OrgUnitFactory(code="demo-store", level=OrgUnit.Level.STORE)
+    survey = SurveyFactory(slug="demo-visit", intro="")
+    add_german_texts(survey, "Northwind Retail")
+    address = f"/s/{survey.slug}/?u={store.code}"
+    english = client.get(address, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    german = client.get(address, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Your answers help our store get better." in english
+    assert "Vielen Dank" not in english
+    assert "Ihre Antworten helfen unserer Filiale" in german
