@@ -5,10 +5,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..answers import clean_answers
+from ..answers import CleanAnswer, clean_answers
 from ..definition import SurveyDefinition, definition_for
 from ..exceptions import (
     InvalidAnswers,
@@ -103,6 +103,27 @@ def submit_response(
     if errors:
         raise InvalidAnswers(errors)
     now = timezone.now()
+    try:
+        return _store_response(survey, definition, cleaned, unit, token, channel, meta, now)
+    except IntegrityError:
+        # A unit deleted meanwhile by another process, which keeps its unit lookups for a
+        # while (`respondent_cache`): refused like an unknown code, nothing written.
+        if unit is not None and not OrgUnit.objects.filter(pk=unit.pk).exists():
+            raise UnknownUnit(f"Unit '{unit.code}' is not known.") from None
+        raise
+
+
+def _store_response(
+    survey: Survey,
+    definition: SurveyDefinition,
+    cleaned: list[CleanAnswer],
+    unit: OrgUnit | None,
+    token: str | None,
+    channel: str,
+    meta: dict[str, Any],
+    now: datetime,
+) -> Response:
+    """`submit_response`'s writes, in one transaction."""
     with transaction.atomic():
         invitation = None
         if token is not None:

@@ -3,11 +3,12 @@
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from surveys import definition as definitions
 from surveys import respondent_cache
-from surveys.models import OrgUnit, Response
+from surveys.models import Answer, DirtyScoreCell, OrgUnit, Response
 from surveys.respondent_cache import CSRF_SLOT, PAGE_ENTRIES
 from tests.surveys.test_respondent_pages import VALID_ANSWERS, public_url, store, survey  # noqa: F401
 
@@ -131,3 +132,17 @@ def test_a_deleted_unit_is_forgotten_at_once_by_its_process(
     store.delete()
     gone = Client().post(public_url(survey, store), VALID_ANSWERS)
     assert gone.status_code == 400 and not Response.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_unit_deleted_by_another_process_is_refused_as_unknown_and_nothing_is_written(
+    survey,  # noqa: F811
+    store,  # noqa: F811
+):
+    assert Client().get(public_url(survey, store)).status_code == 200  # the unit is kept here
+    with connection.cursor() as cursor:  # as another process would: no signal reaches this one
+        cursor.execute(f"DELETE FROM {OrgUnit._meta.db_table} WHERE id = %s", [store.pk])
+    refused = Client().post(public_url(survey, store), VALID_ANSWERS)
+    assert refused.status_code == 400
+    assert not Response.objects.exists() and not Answer.objects.exists()
+    assert not DirtyScoreCell.objects.exists()
