@@ -1,32 +1,32 @@
-"""Writing responses and answers as plain INSERTs: a submission's response in one statement,
-its answers in one multi-row statement, an import's thousands with COPY (PostgreSQL) or
-executemany.
+"""Writing a submission's rows as plain INSERTs: its response and change-log mark one
+statement each (`insert_row`), its answers in one multi-row statement, an import's
+thousands with COPY (PostgreSQL) or executemany.
 
 Why not the ORM's `create`/`bulk_create`: it compiles every field of every row into SQL on
 each call; for a ten-answer submission that was 1.8 ms of CPU for the answers and 0.9 ms for
-the response, against 0.3 and 0.2 ms for the same statements sent directly — most of what a
-submission cost. No signal receivers listen to these models' saves. Chosen options of
-multiple-choice answers are linked afterwards, by (response, question), which identifies one
-answer.
+the response (0.5 for the mark), against 0.3 and 0.2 ms for the same statements sent
+directly — most of what a submission cost. No signal receivers listen to these saves.
+Chosen options of multiple-choice answers are linked afterwards, by (response, question),
+which identifies one answer.
 """
 
 from django.db import connection, models
 
 from ..answers import CleanAnswer
-from ..models import Answer, Response
+from ..models import Answer
 
 _ANSWER_COLUMNS = ("response", "question", "number", "text", "choice")
 # Up to this many answers go as one INSERT (5 parameters each: far below any driver limit).
 SINGLE_STATEMENT_ROWS = 200
 
 
-def insert_response(response: Response) -> None:
-    """Insert an unsaved Response as `save()` would (each field's own conversion), and set
-    its primary key."""
-    meta = Response._meta
+def insert_row(instance: models.Model) -> None:
+    """Insert an unsaved model instance as `save()` would (each field's own conversion, so
+    dates are stored as the ORM stores them on every database) and set its primary key."""
+    meta = instance._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     values = [
-        field.get_db_prep_save(field.pre_save(response, True), connection) for field in fields
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
@@ -35,11 +35,11 @@ def insert_response(response: Response) -> None:
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(f"{sql} RETURNING {quote(meta.pk.column)}", values)
-            response.pk = cursor.fetchone()[0]
+            instance.pk = cursor.fetchone()[0]
         else:
             cursor.execute(sql, values)
-            response.pk = cursor.lastrowid
-    response._state.adding, response._state.db = False, connection.alias
+            instance.pk = cursor.lastrowid
+    instance._state.adding, instance._state.db = False, connection.alias
 
 
 def insert_answers(answered: list[tuple[int, CleanAnswer]]) -> None:

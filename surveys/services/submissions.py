@@ -21,7 +21,7 @@ from ..exceptions import (
 )
 from ..models import Invitation, OrgUnit, Response, Survey, WebhookSubscription
 from ..selectors import FRONTLINE_LEVELS
-from .rows import insert_answers, insert_response, link_chosen_options
+from .rows import insert_answers, insert_row, link_chosen_options
 from .scores import mark_scores_dirty
 from .webhooks import announce_responses, notify_response_submitted
 
@@ -140,7 +140,7 @@ def _store_response(
             channel=channel,
             **response_fields(survey, invitation, meta, now),
         )
-        insert_response(response)
+        insert_row(response)
         answered = [(response.pk, item) for item in cleaned]
         insert_answers(answered)
         link_chosen_options(answered)

@@ -168,3 +168,16 @@ def test_a_submission_stores_each_answer_with_its_value_choice_and_options(surve
     assert stored["why"].text == "Quick and friendly." and stored["why"].number is None
     assert Answer.objects.filter(response=first).count() == 10
     assert Answer.objects.get(response__id__gt=first.id, question__code="nps").number == 3.0
+
+
+def test_plain_inserts_store_dates_as_the_orm_does(survey):
+    # The change-log mark is written without the ORM; the sweep compares its time in SQL, so
+    # its stored form must be the ORM's own on every database (SQLite keeps text).
+    from surveys.services.scores import mark_scores_dirty
+
+    mark_scores_dirty(survey_id=survey.pk, period="2026-12")
+    DirtyScoreCell.objects.create(survey_id=survey.pk, period="2026-12")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT CAST(marked_at AS TEXT) FROM {DirtyScoreCell._meta.db_table}")
+        plain, orm = (value for (value,) in cursor.fetchall())
+    assert len(plain) == len(orm) and plain[-6:].count("+") == orm[-6:].count("+")
