@@ -14,6 +14,7 @@ most PAGE_ENTRIES pages and UNIT_ENTRIES units per survey, so made-up query stri
 codes cannot fill the memory.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import monotonic
 
@@ -112,19 +113,21 @@ def keep_page(definition: SurveyDefinition, key: str | None, page: KeptPage) -> 
 def known_unit(definition: SurveyDefinition, code: str) -> OrgUnit | None:
     """`selectors.unit_in_survey`, remembered per code for the definition's load."""
     units = _kept_for(definition).units
-    if code not in units and len(units) >= UNIT_ENTRIES:
-        return unit_in_survey(definition.survey, code)
-    if code not in units:
-        units[code] = unit_in_survey(definition.survey, code)
-    return units[code]
+    return _remembered(units, code, lambda: unit_in_survey(definition.survey, code))
 
 
 def unit_with_code(definition: SurveyDefinition, code: str) -> OrgUnit | None:
     """`selectors.unit_by_code` for the system (the API's lookup; the submission service
     checks the survey's scope itself), remembered likewise."""
     units = _kept_for(definition).any_units
-    if code not in units and len(units) >= UNIT_ENTRIES:
-        return unit_by_code(SYSTEM, code)
+    return _remembered(units, code, lambda: unit_by_code(SYSTEM, code))
+
+
+def _remembered(
+    units: dict[str, OrgUnit | None], code: str, look_up: Callable[[], OrgUnit | None]
+) -> OrgUnit | None:
     if code not in units:
-        units[code] = unit_by_code(SYSTEM, code)
+        if len(units) >= UNIT_ENTRIES:
+            return look_up()
+        units[code] = look_up()
     return units[code]
