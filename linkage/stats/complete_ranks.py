@@ -21,7 +21,7 @@ from .prepared import _WindowCache
 
 _RANK_SS_FLOOR = 1e-6  # below any Σ(rank − mean)² of a non-constant ranking (≥ 1/8)
 # Centred ranks are multiples of 1/2 below n/2 in size: exact in float32 up to 2**23 cells,
-# which halves the scratch memory the per-pair walks read at random.
+# which halves the scratch memory the per-pair walks write and the cross term reads.
 _FLOAT32_EXACT_CELLS = 2**23
 # Per-thread scratch holds every lag's ranks of a cell side by side, for X and for Y; past
 # this size the lags are split into batches (10,000 units × 24 periods × 5 lags: 9.6 MB).
